@@ -1,0 +1,96 @@
+import { DiagnosticSink, locate, type Diagnostic } from '../language/diagnostics.js';
+import type { Program } from '../language/ast.js';
+import { parse } from '../language/parser.js';
+import { LineMap } from '../language/source.js';
+import { CompileCache } from './cache.js';
+import { check } from './checker.js';
+import type { Dag, DagSourceMap } from './dag.js';
+import { structuralHash, syntacticHash } from './hash.js';
+import type { FunctionRegistry } from './registry.js';
+
+/**
+ * The one entry point everyone uses (server, engine, LSP, CLI):
+ * `compile(source, registry) → { dag, diagnostics, hashes }`. Never throws: any string yields
+ * diagnostics; an internal failure becomes an E900 diagnostic instead of an exception.
+ */
+
+export interface CompileHashes {
+  /** SHA-256 of the source text. */
+  readonly syntactic: string;
+  /** SHA-256 of the canonical DAG (present when compilation succeeded). */
+  readonly structural: string | null;
+}
+
+export interface CompileResult {
+  readonly ok: boolean;
+  readonly dag: Dag | null;
+  readonly sourceMap: DagSourceMap | null;
+  /** Errors and warnings, in source order, each with code, message and exact range. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly hashes: CompileHashes;
+  /** Registry names the program looked up (the compile cache's key). */
+  readonly lookups: readonly string[];
+}
+
+export interface CompileOptions {
+  /** A cache to consult and fill; `undefined` compiles cold. */
+  readonly cache?: CompileCache<CompileResult>;
+}
+
+export interface ParseResult {
+  readonly program: Program;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Parse only (no types): for editor features that need the tree of a broken program. */
+export function parseSource(source: string): ParseResult {
+  const sink = new DiagnosticSink();
+  const program = parse(source, sink);
+  const lines = new LineMap(source);
+  return { program, diagnostics: sink.items.map((d) => locate(d, lines)) };
+}
+
+export function compile(source: string, registry: FunctionRegistry, options: CompileOptions = {}): CompileResult {
+  const cache = options.cache;
+  if (cache) {
+    const hit = cache.get(source, registry);
+    if (hit) return hit;
+  }
+  const result = compileUncached(source, registry);
+  if (cache) cache.set(source, registry, result.lookups, result);
+  return result;
+}
+
+function compileUncached(source: string, registry: FunctionRegistry): CompileResult {
+  const text = typeof source === 'string' ? source : String(source);
+  const sink = new DiagnosticSink();
+  let dag: Dag | null = null;
+  let sourceMap: DagSourceMap | null = null;
+  let lookups: readonly string[] = [];
+  try {
+    const program = parse(text, sink);
+    const checked = check(program.declarations, registry, sink);
+    lookups = [...checked.lookups];
+    if (!sink.hasErrors) {
+      const built = checked.builder.build();
+      dag = built.dag;
+      sourceMap = built.sourceMap;
+    }
+  } catch (e) {
+    // A compiler bug or an exhausted stack must not take the caller down.
+    const message = e instanceof Error ? e.message : String(e);
+    sink.error('E900', `Internal compiler error: ${message}`, { start: 0, end: Math.min(text.length, 1) });
+    dag = null;
+  }
+  const lines = new LineMap(text);
+  const diagnostics = sink.items.map((d) => locate(d, lines)).sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
+  const ok = !sink.hasErrors && dag !== null;
+  return {
+    ok,
+    dag: ok ? dag : null,
+    sourceMap: ok ? sourceMap : null,
+    diagnostics,
+    hashes: { syntactic: syntacticHash(text), structural: ok && dag ? structuralHash(dag) : null },
+    lookups,
+  };
+}
