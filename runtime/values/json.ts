@@ -1,6 +1,6 @@
 import { fieldType, printType, type RecordType, type Type } from '../types/type.js';
 import { javaDouble } from './text.js';
-import { setField, some, Some, Tagged, type Value } from './value.js';
+import { setField, some, Some, Tagged, ValueMap, type Value } from './value.js';
 
 /**
  * Plain JSON ↔ values, directed by the declared type (runtime.md §1.4, language.md §11).
@@ -44,7 +44,7 @@ export function decodeJson(json: unknown, type: Type, path: string, errors: Deco
       return out;
     }
     case 'Map': {
-      const m = new Map<Value, Value>();
+      const m = new ValueMap<Value, Value>();
       if (Array.isArray(json)) {
         json.forEach((pair, i) => {
           if (!Array.isArray(pair) || pair.length !== 2) {

@@ -8,7 +8,7 @@
  * | Int, Float    | number (Int is always a safe integer; see int.ts)                   |
  * | Boolean       | boolean                                                             |
  * | List, Seq     | array                                                               |
- * | Map           | Map                                                                 |
+ * | Map           | ValueMap (a Map subclass, so the wire codec can tell it from records) |
  * | record        | plain object (may carry extra fields: width subtyping)              |
  * | Optional<T>   | `null` when absent, else the inner value; a present value that is   |
  * |               | itself absent-or-boxed (nested optionals) is wrapped in a `Some` box |
@@ -26,6 +26,9 @@ export class Some {
 export class Tagged {
   constructor(readonly tag: string, readonly value: Value) {}
 }
+
+/** The runtime representation of `Map<K, V>`. */
+export class ValueMap<K = Value, V = Value> extends Map<K, V> {}
 
 export const ABSENT = null;
 

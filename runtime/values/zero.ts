@@ -1,5 +1,5 @@
 import { printType, type Type } from '../types/type.js';
-import { setField, Tagged, type Value } from './value.js';
+import { setField, Tagged, ValueMap, type Value } from './value.js';
 
 /**
  * Zero values for `on_error: skip | log` (runtime.md §1.6). For unions the first member in the
@@ -11,7 +11,7 @@ export function zeroValue(t: Type): Value {
     case 'Int': case 'Float': return 0;
     case 'Boolean': return false;
     case 'List': case 'Seq': return [];
-    case 'Map': return new Map();
+    case 'Map': return new ValueMap();
     case 'Optional': return null;
     case 'Record': {
       const o: Record<string, Value> = {};

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import { CompileCache } from '../compiler/cache.js';
+import { compile, type CompileResult } from '../compiler/compile.js';
+import type { Dag } from '../compiler/dag.js';
+import { FunctionRegistry } from '../compiler/registry.js';
+import { ConstellationError } from '../errors.js';
+import type { ConstellationModule } from '../modules/define.js';
+import { STDLIB_SIGNATURES } from '../stdlib/signatures.js';
+import { decodeJson, encodeJson, type DecodeError } from '../values/json.js';
+import type { Value } from '../values/value.js';
+import { LocalBreakerRegistry } from './circuit-breaker.js';
+import { DONE, Execution, stateName, type ExecutionHooks } from './execution.js';
+import { ModuleLimits } from './limits.js';
+import { ModuleRegistry } from './module-registry.js';
+import type { EngineContext, NodeOutcome } from './node-actor.js';
+import { planFor, type ExecutionPlan } from './plan.js';
+import { buildResult, type ExecutionResult, type ResultOptions } from './result.js';
+import { CacheRegistry } from './result-cache.js';
+import { UnboundedScheduler, type Scheduler } from './scheduler.js';
+import type { CacheBackend, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState } from './spi.js';
+import { SNAPSHOT_FORMAT_VERSION, type ExecutionSnapshot, type SuspensionStore } from './suspension.js';
+
+/**
+ * The engine: compiles against its registry and runs DAGs. Transport-agnostic — the HTTP server,
+ * the LSP, the CLI and the cluster all drive this one object.
+ */
+
+export interface EngineOptions {
+  /** Modules to register (with the file the worker pool loads them from). */
+  readonly modules?: Iterable<{ readonly module: ConstellationModule; readonly file?: string }>;
+  /** Runs `worker` modules (the Piscina pool from actors/); without one they run on the coordinator. */
+  readonly invoker?: ModuleInvoker;
+  readonly scheduler?: Scheduler;
+  readonly breakers?: CircuitBreakerRegistry;
+  readonly cache?: CacheBackend;
+  readonly listener?: ExecutionListener;
+  readonly metrics?: MetricsProvider;
+  /** Per-attempt limit for calls without a `timeout` option. Default 30 s; `null` for none. */
+  readonly defaultModuleTimeoutMs?: number | null;
+  /** Limit for a whole execution (cancels what is left). Default: none. */
+  readonly executionTimeoutMs?: number;
+  /** Where suspended (and failed) executions are kept for resume. */
+  readonly suspensionStore?: SuspensionStore;
+  /** Finds a DAG by structural hash (the pipeline store), for resuming executions. */
+  readonly resolveDag?: (structuralHash: string) => Promise<Dag | undefined>;
+  readonly warn?: (message: string, fields?: Record<string, unknown>) => void;
+  readonly compileCacheSize?: number;
+}
+
+export interface RunOptions extends ResultOptions {
+  /** Use this execution id (resume keeps the original id). */
+  readonly executionId?: string;
+  readonly timeoutMs?: number;
+  /** Persist a snapshot when the run does not complete (default: when a store is configured). */
+  readonly persist?: boolean;
+  readonly hooks?: ExecutionHooks;
+  /** Called once the execution object exists (for cancellation by id, step-through). */
+  readonly onStart?: (execution: Execution) => void;
+}
+
+export interface ResumeRequest {
+  readonly additionalInputs?: Readonly<Record<string, unknown>>;
+  readonly resolvedNodes?: Readonly<Record<string, unknown>>;
+}
+
+export class InputError extends ConstellationError {
+  constructor(readonly problems: readonly DecodeError[]) {
+    super('InputError', problems.map((p) => `Input '${p.path.split(/[.[]/)[0]}': ${p.path.includes('.') || p.path.includes('[') ? `field '${p.path}': ` : ''}${p.message}`).join('; '));
+  }
+}
+
+export class Engine {
+  readonly functions: FunctionRegistry;
+  readonly modules: ModuleRegistry;
+  readonly caches: CacheRegistry;
+  readonly breakers: CircuitBreakerRegistry;
+  readonly scheduler: Scheduler;
+  readonly compileCache: CompileCache<CompileResult>;
+  private readonly ctx: EngineContext;
+  private readonly dags = new Map<string, Dag>();
+  private readonly running = new Map<string, Execution>();
+
+  constructor(private readonly options: EngineOptions = {}) {
+    this.functions = new FunctionRegistry(STDLIB_SIGNATURES);
+    this.modules = new ModuleRegistry();
+    this.caches = new CacheRegistry(options.cache);
+    this.scheduler = options.scheduler ?? new UnboundedScheduler();
+    this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => options.listener?.onCircuitStateChanged?.(name, from, to));
+    this.compileCache = new CompileCache(options.compileCacheSize ?? 1000);
+    this.ctx = {
+      modules: this.modules,
+      invoker: options.invoker,
+      scheduler: this.scheduler,
+      breakers: this.breakers,
+      caches: this.caches,
+      limits: new ModuleLimits(),
+      listener: options.listener,
+      metrics: options.metrics,
+      defaultModuleTimeoutMs: options.defaultModuleTimeoutMs === null ? undefined : (options.defaultModuleTimeoutMs ?? 30_000),
+      warn: options.warn ?? ((m) => process.stderr.write(m + '\n')),
+      inflight: new Map<string, Promise<NodeOutcome>>(),
+    };
+    for (const { module, file } of options.modules ?? []) this.register(module, file);
+  }
+
+  /** Registers a module for compilation and execution. */
+  register(module: ConstellationModule, file?: string): void {
+    const entry = this.modules.register(module, file);
+    this.functions.register(entry.signature);
+  }
+
+  get suspensionStore(): SuspensionStore | undefined {
+    return this.options.suspensionStore;
+  }
+
+  compile(source: string): CompileResult {
+    const result = compile(source, this.functions, { cache: this.compileCache });
+    if (result.dag && result.hashes.structural) this.remember(result.dag, result.hashes.structural);
+    return result;
+  }
+
+  /** Makes a DAG known by its hash (for resume without a pipeline store). */
+  remember(dag: Dag, hash?: string): void {
+    const plan = planFor(dag, hash);
+    if (!this.dags.has(plan.structuralHash)) {
+      if (this.dags.size >= 10_000) this.dags.delete(this.dags.keys().next().value as string);
+      this.dags.set(plan.structuralHash, dag);
+    }
+  }
+
+  planOf(dag: Dag): ExecutionPlan {
+    return planFor(dag);
+  }
+
+  /** Decodes plain-JSON inputs against the DAG's declared inputs (lenient: unknown names are ignored). */
+  decodeInputs(dag: Dag, json: Readonly<Record<string, unknown>>): Map<number, Value> {
+    const values = new Map<number, Value>();
+    const problems: DecodeError[] = [];
+    for (const input of dag.inputs) {
+      const raw = Object.prototype.hasOwnProperty.call(json, input.name) ? json[input.name] : undefined;
+      if (raw === undefined || (raw === null && input.type.k !== 'Optional')) {
+        // an omitted Optional input is absent (DECISIONS.md #10); a required one is missing
+        if (input.type.k === 'Optional') values.set(input.node, null);
+        else if (raw === null) problems.push({ path: input.name, message: `expected ${describeType(input.type)}, got null` });
+        continue;
+      }
+      const v = decodeJson(raw, input.type, input.name, problems);
+      values.set(input.node, v);
+    }
+    if (problems.length > 0) throw new InputError(problems);
+    return values;
+  }
+
+  /** Runs a DAG with plain-JSON inputs. Throws InputError before anything runs if inputs are ill-typed. */
+  async run(dag: Dag, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<ExecutionResult> {
+    return this.runDecoded(dag, this.decodeInputs(dag, inputs), new Map(), 0, options, null);
+  }
+
+  private async runDecoded(
+    dag: Dag,
+    inputs: ReadonlyMap<number, Value>,
+    seeded: ReadonlyMap<number, Value>,
+    resumptionCount: number,
+    options: RunOptions,
+    previous: ExecutionSnapshot | null,
+  ): Promise<ExecutionResult> {
+    const plan = planFor(dag);
+    if (!this.dags.has(plan.structuralHash)) this.remember(dag, plan.structuralHash);
+    const executionId = options.executionId ?? randomUUID();
+    const exec = new Execution(plan, this.ctx, executionId, options.hooks);
+    this.running.set(executionId, exec);
+    const listener = this.options.listener;
+    listener?.onExecutionStart?.(executionId, plan.structuralHash);
+    options.onStart?.(exec);
+    const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
+    const timer = timeoutMs ? setTimeout(() => exec.cancel('timed_out'), timeoutMs) : undefined;
+    let end;
+    try {
+      exec.start(inputs, seeded);
+      end = await exec.done;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.running.delete(executionId);
+    }
+    const result = buildResult(exec, end, resumptionCount, options);
+    if (end === 'cancelled') listener?.onExecutionCancelled?.(executionId, plan.structuralHash);
+    else listener?.onExecutionComplete?.(executionId, plan.structuralHash, result.status === 'completed', result.durationMs);
+    const store = this.options.suspensionStore;
+    if (store && options.persist !== false) {
+      if (result.status === 'completed') {
+        if (previous) await store.delete(executionId);
+      } else {
+        await store.save(this.snapshotOf(exec, result, previous));
+      }
+    }
+    return result;
+  }
+
+  private snapshotOf(exec: Execution, result: ExecutionResult, previous: ExecutionSnapshot | null): ExecutionSnapshot {
+    const { plan, state, values } = exec;
+    const dag = plan.dag;
+    const providedInputs: Record<string, unknown> = {};
+    const computed: Record<string, unknown> = {};
+    const nodeStates: Record<string, NodeState> = {};
+    for (const node of dag.nodes) {
+      const s = state[node.id]!;
+      if (s === DONE) {
+        const json = encodeJson(values[node.id], node.type);
+        if (node.kind === 'input') providedInputs[node.name] = json;
+        else computed[String(node.id)] = json;
+      } else {
+        nodeStates[String(node.id)] = stateName(s);
+      }
+    }
+    const now = new Date().toISOString();
+    return {
+      formatVersion: SNAPSHOT_FORMAT_VERSION,
+      executionId: exec.executionId,
+      structuralHash: plan.structuralHash,
+      resumptionCount: result.resumptionCount,
+      status: result.status === 'completed' ? 'suspended' : result.status,
+      providedInputs,
+      computed,
+      nodeStates,
+      missingInputs: result.missingInputs,
+      createdAt: previous?.createdAt ?? now,
+      lastResumedAt: previous ? now : null,
+    };
+  }
+
+  /** Cancels a running execution of this engine. */
+  cancel(executionId: string): boolean {
+    const exec = this.running.get(executionId);
+    if (!exec) return false;
+    exec.cancel('cancelled');
+    return true;
+  }
+
+  get inflightCount(): number {
+    return this.running.size;
+  }
+
+  runningExecutions(): IterableIterator<Execution> {
+    return this.running.values();
+  }
+
+  /**
+   * Resumes a suspended (or failed) execution: validates the new inputs and resolved nodes,
+   * seeds every value computed before, runs only what is missing, keeps the execution id.
+   */
+  async resume(executionId: string, request: ResumeRequest, options: ResultOptions = {}): Promise<ExecutionResult> {
+    const store = this.options.suspensionStore;
+    if (!store) throw new ConstellationError('ExecutionNotFound', `Execution '${executionId}' not found (no suspension store configured)`);
+    const claim = await store.claim(executionId);
+    if (!claim) throw new ConstellationError('ResumeConflict', `A resume operation is already in progress for execution '${executionId}'`);
+    try {
+      const snapshot = await store.load(executionId);
+      if (!snapshot) throw new ConstellationError('ExecutionNotFound', `Execution '${executionId}' not found`);
+      const dag = this.dags.get(snapshot.structuralHash) ?? (await this.options.resolveDag?.(snapshot.structuralHash));
+      if (!dag) throw new ConstellationError('PipelineNotFound', `Pipeline ${snapshot.structuralHash} of execution '${executionId}' is no longer in the pipeline store`);
+      const plan = planFor(dag, snapshot.structuralHash);
+      const { inputs, seeded } = this.resumeValues(plan, snapshot, request);
+      return await this.runDecoded(dag, inputs, seeded, snapshot.resumptionCount + 1, { ...options, executionId }, snapshot);
+    } finally {
+      await claim.release();
+    }
+  }
+
+  private resumeValues(plan: ExecutionPlan, snapshot: ExecutionSnapshot, request: ResumeRequest): { inputs: Map<number, Value>; seeded: Map<number, Value> } {
+    const dag = plan.dag;
+    const inputs = new Map<number, Value>();
+    const problems: DecodeError[] = [];
+    for (const input of dag.inputs) {
+      if (Object.prototype.hasOwnProperty.call(snapshot.providedInputs, input.name)) {
+        inputs.set(input.node, decodeJson(snapshot.providedInputs[input.name], input.type, input.name, problems));
+      } else if (input.type.k === 'Optional') {
+        inputs.set(input.node, null);
+      }
+    }
+    for (const [name, json] of Object.entries(request.additionalInputs ?? {})) {
+      const id = plan.inputIndex.get(name);
+      if (id === undefined) throw new ConstellationError('ResumeInvalid', `Unknown node name: '${name}'`);
+      const type = dag.nodes[id]!.type;
+      const errs: DecodeError[] = [];
+      const value = decodeJson(json, type, name, errs);
+      if (errs.length > 0) throw new InputError(errs);
+      if (Object.prototype.hasOwnProperty.call(snapshot.providedInputs, name)) {
+        if (JSON.stringify(encodeJson(value, type)) !== JSON.stringify(snapshot.providedInputs[name])) {
+          throw new ConstellationError('ResumeInvalid', `Input '${name}' was already provided with a different value`);
+        }
+      }
+      inputs.set(id, value);
+    }
+    const seeded = new Map<number, Value>();
+    for (const [idText, json] of Object.entries(snapshot.computed)) {
+      const id = Number(idText);
+      const node = dag.nodes[id];
+      if (!node) continue;
+      seeded.set(id, decodeJson(json, node.type, node.name, problems));
+    }
+    if (problems.length > 0) throw new ConstellationError('ResumeInvalid', `The stored execution state does not match its pipeline: ${problems[0]!.path}: ${problems[0]!.message}`);
+    for (const [name, json] of Object.entries(request.resolvedNodes ?? {})) {
+      const id = plan.variableIndex.get(name);
+      if (id === undefined) throw new ConstellationError('ResumeInvalid', `Unknown node name: '${name}'`);
+      if (seeded.has(id) || inputs.has(id)) throw new ConstellationError('ResumeInvalid', `Node '${name}' has already been computed`);
+      const type = dag.nodes[id]!.type;
+      const errs: DecodeError[] = [];
+      const value = decodeJson(json, type, name, errs);
+      if (errs.length > 0) throw new ConstellationError('ResumeInvalid', `Node '${name}' type mismatch: ${errs[0]!.message}`);
+      seeded.set(id, value);
+    }
+    return { inputs, seeded };
+  }
+
+  async close(): Promise<void> {
+    for (const exec of this.running.values()) exec.cancel('cancelled');
+    this.scheduler.shutdown();
+    await this.options.invoker?.close?.();
+  }
+}
+
+function describeType(t: { k: string }): string {
+  return t.k;
+}

@@ -1,0 +1,205 @@
+import type { ModuleNode } from '../compiler/dag.js';
+import { ConstellationError } from '../errors.js';
+import type { Value } from '../values/value.js';
+import { zeroValue } from '../values/zero.js';
+import { callModule, sleep } from '../modules/call.js';
+import type { CacheRegistry } from './result-cache.js';
+import { cacheKey } from './result-cache.js';
+import { abortableDelay, type ModuleLimits } from './limits.js';
+import type { ModuleEntry, ModuleRegistry } from './module-registry.js';
+import type { Scheduler } from './scheduler.js';
+import type { CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeErrorInfo } from './spi.js';
+
+/**
+ * The node actor: runs one module node with its `with` options on the normal execution path
+ * (the reference compiles these options but never applies them). Order (DECISIONS.md #9,
+ * outermost first): priority (scheduler slot) → throttle token → concurrency permit → circuit
+ * breaker → cache lookup → attempts (each under its own timeout; retries with delay/backoff) →
+ * on final failure: the fallback (a recover node downstream) if there is one, else `on_error`.
+ * Only successes are cached; concurrent misses for one key share one computation.
+ */
+
+export interface EngineContext {
+  readonly modules: ModuleRegistry;
+  readonly invoker: ModuleInvoker | undefined;
+  readonly scheduler: Scheduler;
+  readonly breakers: CircuitBreakerRegistry;
+  readonly caches: CacheRegistry;
+  readonly limits: ModuleLimits;
+  readonly listener: ExecutionListener | undefined;
+  readonly metrics: MetricsProvider | undefined;
+  /** Per-attempt limit for modules whose call has no `timeout` option (undefined = none). */
+  readonly defaultModuleTimeoutMs: number | undefined;
+  readonly warn: (message: string, fields?: Record<string, unknown>) => void;
+  readonly inflight: Map<string, Promise<NodeOutcome>>;
+}
+
+export type NodeOutcome =
+  | { readonly ok: true; readonly value: Value; readonly attempts: number; readonly cacheHit: boolean; readonly durationMs: number; readonly recovered?: boolean }
+  | { readonly ok: false; readonly error: NodeErrorInfo; readonly timedOut: boolean; readonly attempts: number; readonly durationMs: number };
+
+export interface NodeRun {
+  readonly executionId: string;
+  readonly callSite: string;
+  readonly signal: AbortSignal;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+export function backoffDelay(strategy: 'fixed' | 'linear' | 'exponential' | undefined, baseMs: number, retry: number): number {
+  const d = strategy === 'linear' ? retry * baseMs : strategy === 'exponential' ? 2 ** (retry - 1) * baseMs : baseMs;
+  return Math.min(MAX_BACKOFF_MS, d);
+}
+
+export async function runNode(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[]): Promise<NodeOutcome> {
+  const opts = node.options ?? {};
+  const started = performance.now();
+  const release = ctx.scheduler.bounded ? await ctx.scheduler.acquire(opts.priority ?? 50, run.signal) : undefined;
+  try {
+    if (opts.throttleCount && opts.throttlePerMs) await ctx.limits.bucket(entry.id, opts.throttleCount, opts.throttlePerMs).take(run.signal);
+    const permit = opts.concurrency ? await ctx.limits.semaphore(entry.id, opts.concurrency).acquire(run.signal) : undefined;
+    try {
+      return await protectedRun(ctx, run, node, entry, args, started);
+    } finally {
+      permit?.();
+    }
+  } catch (e) {
+    return { ok: false, error: errorInfo(e, 'ModuleFailed'), timedOut: false, attempts: 0, durationMs: performance.now() - started };
+  } finally {
+    release?.();
+  }
+}
+
+async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
+  const opts = node.options ?? {};
+  const breaker = entry.placement === 'inline' ? undefined : ctx.breakers.forModule(entry.id);
+  if (breaker && !breaker.tryAcquire()) {
+    return finalFailure(ctx, node, { code: 'CircuitOpen', message: `circuit breaker open for module '${entry.id}'` }, false, 0, started);
+  }
+  let outcome: NodeOutcome;
+  if (opts.cacheMs) {
+    const backend = ctx.caches.get(opts.cacheBackend);
+    const key = cacheKey(entry.id, entry.version, run.callSite, entry.signature.params, args);
+    const hit = await backend.get(key);
+    if (hit) {
+      breaker?.release?.();
+      return { ok: true, value: hit.value, attempts: 0, cacheHit: true, durationMs: performance.now() - started };
+    }
+    let shared = ctx.inflight.get(key);
+    if (!shared) {
+      shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
+        if (o.ok) await backend.set(key, o.value, opts.cacheMs!);
+        return o;
+      });
+      ctx.inflight.set(key, shared);
+      void shared.finally(() => ctx.inflight.delete(key));
+    }
+    outcome = await shared;
+  } else {
+    outcome = await attempts(ctx, run, node, entry, args, started);
+  }
+  if (breaker) {
+    if (outcome.ok) breaker.onSuccess();
+    else if (outcome.error.code === 'Cancelled') breaker.release?.();
+    else breaker.onFailure();
+  }
+  if (outcome.ok) return outcome;
+  return finalFailure(ctx, node, outcome.error, outcome.timedOut, outcome.attempts, started);
+}
+
+/** Without a fallback, `on_error: skip | log` turn the final failure into the zero value. */
+function finalFailure(ctx: EngineContext, node: ModuleNode, error: NodeErrorInfo, timedOut: boolean, attemptCount: number, started: number): NodeOutcome {
+  const opts = node.options ?? {};
+  if (!opts.hasFallback && (opts.onError === 'skip' || opts.onError === 'log') && error.code !== 'Cancelled') {
+    if (opts.onError === 'log') ctx.warn(`[${node.module}] failed: ${error.message}. Skipping with zero value.`, { module: node.module, code: error.code });
+    return { ok: true, value: zeroValue(node.type), attempts: attemptCount, cacheHit: false, durationMs: performance.now() - started, recovered: true };
+  }
+  return { ok: false, error, timedOut, attempts: attemptCount, durationMs: performance.now() - started };
+}
+
+async function attempts(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
+  const opts = node.options ?? {};
+  const retries = opts.retry ?? 0;
+  const timeoutMs = opts.timeoutMs ?? ctx.defaultModuleTimeoutMs;
+  const errors: NodeErrorInfo[] = [];
+  let lastTimedOut = false;
+  for (let attempt = 1; attempt <= retries + 1; attempt++) {
+    if (run.signal.aborted) return { ok: false, error: { code: 'Cancelled', message: 'the execution was cancelled' }, timedOut: false, attempts: attempt - 1, durationMs: performance.now() - started };
+    if (attempt > 1 && opts.delayMs) {
+      try {
+        await abortableDelay(backoffDelay(opts.backoff, opts.delayMs, attempt - 1), run.signal);
+      } catch {
+        return { ok: false, error: { code: 'Cancelled', message: 'the execution was cancelled' }, timedOut: false, attempts: attempt - 1, durationMs: performance.now() - started };
+      }
+    }
+    try {
+      const value = await oneAttempt(ctx, run, entry, args, attempt, timeoutMs);
+      return { ok: true, value, attempts: attempt, cacheHit: false, durationMs: performance.now() - started };
+    } catch (e) {
+      const info = errorInfo(e, 'ModuleFailed');
+      errors.push(info);
+      lastTimedOut = info.code === 'ModuleTimeout';
+      if (info.code === 'Cancelled') return { ok: false, error: info, timedOut: false, attempts: attempt, durationMs: performance.now() - started };
+    }
+  }
+  if (retries === 0) return { ok: false, error: errors[0]!, timedOut: lastTimedOut, attempts: 1, durationMs: performance.now() - started };
+  return {
+    ok: false,
+    error: {
+      code: 'RetriesExhausted',
+      message: `Operation failed after ${retries + 1} attempts: ${errors[errors.length - 1]!.message}`,
+      attempts: retries + 1,
+      attemptErrors: errors.map((e) => `${e.code}: ${e.message}`),
+    },
+    timedOut: lastTimedOut,
+    attempts: retries + 1,
+    durationMs: performance.now() - started,
+  };
+}
+
+/** One attempt under its timeout; the module sees an AbortSignal that fires on timeout or cancel. */
+function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Promise<Value> {
+  if (entry.placement === 'inline') {
+    try {
+      return Promise.resolve(entry.pure!(args));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(new ConstellationError('Cancelled', 'the execution was cancelled'));
+  if (run.signal.aborted) onOuterAbort();
+  else run.signal.addEventListener('abort', onOuterAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const body: Promise<Value> =
+    entry.placement === 'worker' && ctx.invoker
+      ? ctx.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, controller.signal)
+      : callModule(entry.prepared!, args, {
+          signal: controller.signal,
+          attempt,
+          executionId: run.executionId,
+          state: entry.state,
+          sleep: (ms: number) => sleep(ms, controller.signal),
+        });
+  const guarded = new Promise<Value>((resolve, reject) => {
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        const err = new ConstellationError('ModuleTimeout', `Operation timed out after ${timeoutMs}ms`);
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    }
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    body.then(resolve, reject);
+  });
+  return guarded.finally(() => {
+    if (timer) clearTimeout(timer);
+    run.signal.removeEventListener('abort', onOuterAbort);
+  });
+}
+
+export function errorInfo(e: unknown, fallbackCode: string): NodeErrorInfo {
+  if (e instanceof ConstellationError) return { code: e.code, message: e.message };
+  if (e instanceof Error) return { code: fallbackCode, message: e.message || String(e) };
+  return { code: fallbackCode, message: String(e) };
+}

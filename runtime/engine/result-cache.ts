@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { printType, type Type } from '../types/type.js';
+import { javaDouble } from '../values/text.js';
+import { Some, Tagged, type Value } from '../values/value.js';
+import type { CacheBackend, CacheEntry, CacheStats } from './spi.js';
+
+/**
+ * The module result cache (`with cache: <ttl>`): the in-memory default backend, named backends,
+ * and the canonical key (runtime.md §1.7 plus DECISIONS.md #9: module, version, canonical
+ * inputs and call site).
+ */
+
+export class MemoryCache implements CacheBackend {
+  private readonly map = new Map<string, CacheEntry>();
+  private hits = 0;
+  private misses = 0;
+  private evictions = 0;
+
+  constructor(private readonly maxSize = 10_000, private readonly now: () => number = Date.now) {}
+
+  get(key: string): CacheEntry | undefined {
+    const e = this.map.get(key);
+    if (!e) {
+      this.misses++;
+      return undefined;
+    }
+    if (e.expiresAt <= this.now()) {
+      this.map.delete(key);
+      this.misses++;
+      return undefined;
+    }
+    // least-recently-used order: move to the end
+    this.map.delete(key);
+    this.map.set(key, e);
+    this.hits++;
+    return e;
+  }
+
+  set(key: string, value: Value, ttlMs: number): void {
+    const now = this.now();
+    this.map.delete(key);
+    this.map.set(key, { value, createdAt: now, expiresAt: now + ttlMs });
+    while (this.map.size > this.maxSize) {
+      this.map.delete(this.map.keys().next().value as string);
+      this.evictions++;
+    }
+  }
+
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+
+  stats(): CacheStats {
+    const now = this.now();
+    for (const [k, e] of this.map) if (e.expiresAt <= now) this.map.delete(k);
+    const total = this.hits + this.misses;
+    return { hits: this.hits, misses: this.misses, evictions: this.evictions, size: this.map.size, maxSize: this.maxSize, hitRatio: total === 0 ? 0 : this.hits / total };
+  }
+}
+
+/**
+ * Named cache backends. `default` is the engine's backend; an unknown name used by a
+ * `cache_backend` option gets an in-memory backend of its own (the reference's behaviour), so a
+ * typo never fails a run — `/metrics` lists every backend by name.
+ */
+export class CacheRegistry {
+  private readonly backends = new Map<string, CacheBackend>();
+
+  constructor(defaultBackend: CacheBackend = new MemoryCache()) {
+    this.backends.set('default', defaultBackend);
+    this.backends.set('memory', defaultBackend);
+  }
+
+  register(name: string, backend: CacheBackend): void {
+    this.backends.set(name, backend);
+  }
+
+  get(name: string | undefined): CacheBackend {
+    const key = name ?? 'default';
+    let b = this.backends.get(key);
+    if (!b) {
+      b = new MemoryCache(1000);
+      this.backends.set(key, b);
+    }
+    return b;
+  }
+
+  all(): Record<string, CacheStats> {
+    const out: Record<string, CacheStats> = {};
+    for (const [name, b] of this.backends) if (name !== 'memory' || this.backends.get('default') !== b) out[name] = b.stats();
+    return out;
+  }
+}
+
+/** Canonical value text (runtime.md §1.7), type-directed so Int and Float stay distinct. */
+export function canonicalValue(v: Value, t: Type): string {
+  switch (t.k) {
+    case 'String': return 'S:' + escape(v as string);
+    case 'Int': return 'I:' + String(v);
+    case 'Float': return 'F:' + javaDouble(v as number);
+    case 'Boolean': return 'B:' + String(v);
+    case 'List': return 'L:[' + (v as Value[]).map((x) => canonicalValue(x, t.of)).join(',') + ']';
+    case 'Seq': return 'Q:[' + (v as Value[]).map((x) => canonicalValue(x, t.of)).join(',') + ']';
+    case 'Map': return 'M:{' + [...(v as Map<Value, Value>)].map(([k, x]) => canonicalValue(k, t.key) + ':' + canonicalValue(x, t.value)).sort().join(',') + '}';
+    case 'Record': return 'P:(' + [...t.fields].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([n, ft]) => n + ':' + canonicalValue((v as Record<string, Value>)[n], ft)).join(',') + ')';
+    case 'Optional':
+      if (v === null || v === undefined) return 'O-';
+      return 'O+:' + canonicalValue(v instanceof Some ? v.value : v, t.of);
+    case 'Union': {
+      const tagged = v as Tagged;
+      const member = t.members.find((m) => printType(m) === tagged.tag);
+      return 'U:' + escape(tagged.tag) + ':' + (member ? canonicalValue(tagged.value, member) : JSON.stringify(tagged.value));
+    }
+    default: return JSON.stringify(v);
+  }
+}
+
+function escape(s: string): string {
+  return s.replace(/[\\:,[\]{}()]/g, (c) => '\\' + c);
+}
+
+export function cacheKey(module: string, version: string, callSite: string, params: readonly { name: string; type: Type }[], args: readonly Value[]): string {
+  const parts = params.map((p, i) => `${p.name}=${canonicalValue(args[i], p.type)}`).sort();
+  const text = `m:${module};v:${version};c:${callSite};i:${parts.join(',')},`;
+  return createHash('sha256').update(text).digest('base64url');
+}

@@ -1,0 +1,145 @@
+import type { DagOutput } from '../compiler/dag.js';
+import { ctypeString } from '../types/ctype.js';
+import { encodeJson } from '../values/json.js';
+import { BLOCKED, CANCELLED, DONE, FAILED, stateName, TIMED_OUT, type Execution, type ExecutionEnd } from './execution.js';
+import { KIND_MODULE } from './plan.js';
+import type { NodeState } from './spi.js';
+
+/**
+ * The result of one execution (runtime.md §3.7, with the TypeScript divergences: timed-out
+ * nodes fail the run, state is keyed by node id, names come from variables).
+ */
+
+export type ExecutionStatus = 'completed' | 'suspended' | 'failed' | 'cancelled' | 'timed_out';
+
+export interface ExecutionFailure {
+  readonly nodeId: number;
+  /** The variable the node is bound to, else its display name. */
+  readonly nodeName: string;
+  readonly moduleName: string | null;
+  readonly code: string;
+  readonly message: string;
+  readonly retriesAttempted: number;
+  readonly attemptErrors?: readonly string[];
+}
+
+export interface NodeResult {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: 'input' | 'module' | 'transform';
+  readonly state: NodeState;
+  readonly durationMs?: number;
+  readonly attempts?: number;
+  readonly cacheHit?: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export interface ExecutionResult {
+  readonly executionId: string;
+  readonly structuralHash: string;
+  readonly resumptionCount: number;
+  readonly status: ExecutionStatus;
+  /** Declared outputs that have a value, as plain JSON. */
+  readonly outputs: Record<string, unknown>;
+  /** Missing required inputs → type string (`CInt`, …), sorted by name. */
+  readonly missingInputs: Record<string, string>;
+  readonly pendingOutputs: readonly string[];
+  readonly errors: readonly ExecutionFailure[];
+  readonly startedAt: string;
+  readonly completedAt: string;
+  readonly durationMs: number;
+  /** Per-node states, timings, attempts (when requested). */
+  readonly nodes?: readonly NodeResult[];
+  /** Values of every computed variable, as plain JSON (when requested). */
+  readonly computed?: Record<string, unknown>;
+}
+
+export interface ResultOptions {
+  readonly includeNodes?: boolean;
+  readonly includeComputed?: boolean;
+}
+
+export function buildResult(exec: Execution, end: ExecutionEnd, resumptionCount: number, options: ResultOptions = {}): ExecutionResult {
+  const { plan, state, values } = exec;
+  const dag = plan.dag;
+  const outputs: Record<string, unknown> = {};
+  const pendingOutputs: string[] = [];
+  for (const out of dag.outputs as readonly DagOutput[]) {
+    if (state[out.node] === DONE) outputs[out.name] = encodeJson(values[out.node], out.type);
+    else pendingOutputs.push(out.name);
+  }
+  const missingInputs: Record<string, string> = {};
+  for (const input of [...dag.inputs].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (state[input.node] === BLOCKED) missingInputs[input.name] = ctypeString(input.type);
+  }
+  const errors: ExecutionFailure[] = [];
+  let failed = false;
+  for (const [id, record] of exec.records) {
+    const s = state[id];
+    if ((s !== FAILED && s !== TIMED_OUT) || !record.error) continue;
+    // a failure its fallback replaced is not a failure of the run
+    const recover = plan.recoveredBy[id]!;
+    if (recover >= 0 && state[recover] === DONE) continue;
+    failed = true;
+    const node = dag.nodes[id]!;
+    errors.push({
+      nodeId: id,
+      nodeName: dag.variables[id] ?? node.name,
+      moduleName: node.kind === 'module' ? node.module : null,
+      code: record.error.code,
+      message: record.error.message,
+      retriesAttempted: Math.max(0, (record.attempts ?? 1) - 1),
+      ...(record.error.attemptErrors ? { attemptErrors: record.error.attemptErrors } : {}),
+    });
+  }
+  errors.sort((a, b) => a.nodeId - b.nodeId);
+  const status: ExecutionStatus = failed
+    ? 'failed'
+    : end === 'cancelled'
+      ? 'cancelled'
+      : end === 'timed_out'
+        ? 'timed_out'
+        : pendingOutputs.length === 0 && Object.keys(missingInputs).length === 0
+          ? 'completed'
+          : 'suspended';
+  const completedAt = exec.startedAt + exec.durationMs;
+  const result: {
+    -readonly [K in keyof ExecutionResult]: ExecutionResult[K];
+  } = {
+    executionId: exec.executionId,
+    structuralHash: plan.structuralHash,
+    resumptionCount,
+    status,
+    outputs,
+    missingInputs,
+    pendingOutputs,
+    errors,
+    startedAt: new Date(exec.startedAt).toISOString(),
+    completedAt: new Date(completedAt).toISOString(),
+    durationMs: exec.durationMs,
+  };
+  if (options.includeNodes) {
+    result.nodes = dag.nodes.map((node) => {
+      const record = exec.records.get(node.id);
+      const s = state[node.id]!;
+      return {
+        id: node.id,
+        name: dag.variables[node.id] ?? node.name,
+        kind: node.kind,
+        state: s === CANCELLED ? 'cancelled' : stateName(s),
+        ...(record?.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
+        ...(record?.attempts !== undefined && plan.kind[node.id] === KIND_MODULE ? { attempts: record.attempts } : {}),
+        ...(record?.cacheHit ? { cacheHit: true } : {}),
+        ...(record?.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
+      };
+    });
+  }
+  if (options.includeComputed) {
+    const computed: Record<string, unknown> = {};
+    for (const [name, id] of plan.variableIndex) {
+      if (state[id] === DONE) computed[name] = encodeJson(values[id], dag.nodes[id]!.type);
+    }
+    result.computed = computed;
+  }
+  return result;
+}

@@ -1,0 +1,68 @@
+import { ConstellationError } from '../errors.js';
+import { fromModuleValue, needsConversion, toModuleValue } from './boundary.js';
+import type { ConstellationModule, ModuleContext } from './define.js';
+import type { Value } from '../values/value.js';
+
+/**
+ * Calls a module body with positional engine values: converts them to the module's plain
+ * input object, validates it with the input schema, runs, validates the output with the output
+ * schema and converts the call's value back. Shared by the coordinator (`front` modules) and the
+ * worker threads (`worker` modules), so both validate identically.
+ */
+
+export interface PreparedModule {
+  readonly module: ConstellationModule;
+  readonly convertIn: boolean[];
+  readonly convertOut: boolean;
+}
+
+export function prepare(module: ConstellationModule): PreparedModule {
+  return { module, convertIn: module.params.map((p) => needsConversion(p.type)), convertOut: needsConversion(module.returns) };
+}
+
+export async function callModule(p: PreparedModule, args: readonly Value[], ctx: ModuleContext): Promise<Value> {
+  const m = p.module;
+  const raw: Record<string, unknown> = {};
+  for (let i = 0; i < m.params.length; i++) {
+    const param = m.params[i]!;
+    raw[param.name] = p.convertIn[i] ? toModuleValue(args[i], param.type) : args[i];
+  }
+  const input = m.input.safeParse(raw);
+  if (!input.success) {
+    throw new ConstellationError('InvalidModuleInput', `${m.id}: input does not match its schema: ${summarise(input.error)}`);
+  }
+  const result = await m.run(input.data as never, ctx);
+  const output = m.output.safeParse(result);
+  if (!output.success) {
+    throw new ConstellationError('InvalidModuleOutput', `${m.id}: output does not match its schema: ${summarise(output.error)}`);
+  }
+  const data = output.data as Record<string, unknown>;
+  const value = m.outputField === '*' ? data : data[m.outputField];
+  return p.convertOut ? fromModuleValue(value, m.returns) : (value as Value);
+}
+
+function summarise(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.map(String).join('.') + ': ' : ''}${i.message}`)
+    .join('; ');
+}
+
+/** A cancellable sleep for module code (`ctx.sleep`). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason ?? new Error('aborted'));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
