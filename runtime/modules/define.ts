@@ -75,7 +75,8 @@ export interface ConstellationModule<S = unknown> {
   /** The output field the call evaluates to, or `*` for the whole output record. */
   readonly outputField: string;
   readonly createState: (() => S) | undefined;
-  readonly run: (input: never, ctx: ModuleContext<S>) => unknown;
+  // method syntax: parameters are bivariant, so a module with typed state is a ConstellationModule
+  run(input: never, ctx: ModuleContext<S>): unknown;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
