@@ -207,7 +207,7 @@ class Lexer {
         }
         const inner = this.run(exprStart, true, nesting + 1);
         const exprEnd = inner.closed ? inner.end - 1 : inner.end;
-        parts.push({ kind: 'expr', tokens: inner.tokens, start: exprStart, end: exprEnd });
+        parts.push(inner.closed ? { kind: 'expr', tokens: inner.tokens, start: exprStart, end: exprEnd } : { kind: 'expr', tokens: inner.tokens, start: exprStart, end: exprEnd, unterminated: true });
         if (!inner.closed) {
           this.sink.error('E020', "Parse error: unterminated string interpolation (missing '}')", { start: pos, end: n });
           reported = true;
@@ -225,7 +225,8 @@ class Lexer {
       this.sink.error('E020', 'Parse error: unterminated string literal (missing closing ")', { start, end: n });
     }
     const raw = src.slice(start + 1, closed ? pos - 1 : pos);
-    tokens.push({ kind: 'string', text: src.slice(start, pos), start, end: pos, spaced, parts, raw });
+    const token: Token = { kind: 'string', text: src.slice(start, pos), start, end: pos, spaced, parts, raw };
+    tokens.push(closed ? token : { ...token, unterminated: true });
     return pos;
   }
 }

@@ -87,6 +87,8 @@ class Parser {
 
   private fail(message: string, span?: Span): never {
     const t = this.peek();
+    // the lexer already reported this token; a second diagnostic on the same spot is noise
+    if ((t.kind === 'invalid' || t.unterminated) && (span === undefined || span.start === t.start)) throw new ParseAbort();
     this.sink.error('E020', `Parse error: ${message}`, span ?? { start: t.start, end: Math.max(t.end, t.start) });
     throw new ParseAbort();
   }
@@ -121,7 +123,9 @@ class Parser {
     if (index === 0) return true;
     const prevEnd = this.tokens[index - 1]!.end;
     const start = this.tokens[index]!.start;
-    return this.src.lastIndexOf('\n', start - 1) >= prevEnd;
+    // scan only the gap between the tokens: lastIndexOf over a megabyte-long line made recovery quadratic
+    for (let i = prevEnd; i < start; i++) if (this.src.charCodeAt(i) === 10) return true;
+    return false;
   }
 
   private startsDeclaration(index: number): boolean {
@@ -185,15 +189,43 @@ class Parser {
         sawError = true;
         this.depth = 0;
         this.synchronize(startIndex);
+        const placeholder = this.placeholder(startIndex, this.pos);
+        if (placeholder) declarations.push(placeholder);
       }
     }
-    if (!sawOutput && !sawError) {
+    const lastToken = this.tokens.length > 1 ? this.tokens[this.tokens.length - 2]! : undefined;
+    // an unterminated string swallowed the rest of the program (its `out` included)
+    if (!sawOutput && !sawError && !lastToken?.unterminated) {
       const end = this.src.length;
-      const lastToken = this.tokens.length > 1 ? this.tokens[this.tokens.length - 2]! : undefined;
       const span = lastToken ? { start: lastToken.start, end: lastToken.end } : { start: end, end };
       this.sink.error('E020', "Parse error: a pipeline needs at least one 'out' declaration", span);
     }
     return { declarations, span: { start: 0, end: this.src.length } };
+  }
+
+  /**
+   * A declaration that failed to parse still binds its name (to an error value or type) when the
+   * name was readable, so later uses of it do not each report a follow-up E001/E003.
+   */
+  private placeholder(startIndex: number, endIndex: number): Declaration | undefined {
+    const at = (i: number): Token => this.tokens[Math.min(i, this.tokens.length - 1)]!;
+    const nameOf = (t: Token): Name => ({ name: t.text, span: { start: t.start, end: t.end } });
+    const first = at(startIndex);
+    const span = { start: first.start, end: Math.max(first.end, at(endIndex - 1).end) };
+    if (first.kind === 'ident' && at(startIndex + 1).kind === 'symbol' && at(startIndex + 1).text === '=') {
+      return { kind: 'assign', name: nameOf(first), value: { kind: 'error', span }, span };
+    }
+    if (first.kind === 'keyword' && first.text === 'type' && at(startIndex + 1).kind === 'ident') {
+      return { kind: 'type', name: nameOf(at(startIndex + 1)), type: { kind: 'error', span }, span };
+    }
+    // `in name:`, possibly after annotations that themselves failed to parse
+    for (let i = startIndex; i < endIndex && i < this.tokens.length - 2; i++) {
+      const t = at(i);
+      if (t.kind === 'keyword' && t.text === 'in' && at(i + 1).kind === 'ident' && at(i + 2).kind === 'symbol' && at(i + 2).text === ':') {
+        return { kind: 'input', name: nameOf(at(i + 1)), type: { kind: 'error', span }, annotations: [], span };
+      }
+    }
+    return undefined;
   }
 
   private declaration(): Declaration {
@@ -224,7 +256,15 @@ class Parser {
     }
     if (t.kind === 'ident') {
       if (this.isSymbol('=', 1)) return this.assignment();
-      this.fail(`expected '=' after '${t.text}' (declarations are type, in, out, use or name = expression), found ${this.describe(this.peek(1))}`, { start: this.peek(1).start, end: this.peek(1).end });
+      const prev = this.pos > 0 ? this.tokens[this.pos - 1]! : undefined;
+      if (prev && !t.spaced && (prev.kind === 'int' || prev.kind === 'float')) {
+        // `x = 1e5`: the letters glued to a number are what is wrong, not the next line
+        this.fail(`unexpected '${t.text}' directly after the number ${prev.text} (there is no exponent notation; durations such as 5min are only allowed in 'with' options)`, { start: prev.start, end: t.end });
+      }
+      const after = this.peek(1);
+      // point at the stray name when what follows it is already the next line
+      const span = after.kind === 'eof' || this.startsLine(this.pos + 1) ? { start: t.start, end: t.end } : { start: after.start, end: after.end };
+      this.fail(`expected '=' after '${t.text}' (declarations are type, in, out, use or name = expression), found ${this.describe(after)}`, span);
     }
     this.fail(`expected a declaration (type, in, out, use or an assignment), found ${this.describe(t)}`);
   }
@@ -608,9 +648,11 @@ class Parser {
 
   private nameOrCall(): Expr {
     const t = this.peek();
-    // Missing expression: `x =` followed by a new declaration `y = …` on the next line.
-    if (this.startsLine(this.pos) && this.isSymbol('=', 1) && this.pos > 0 && this.tokens[this.pos - 1]!.text === '=') {
-      this.fail('expected an expression after \'=\'', { start: this.tokens[this.pos - 1]!.start, end: this.tokens[this.pos - 1]!.end });
+    // Missing expression: `x =` or `x = a +` followed by a new declaration `y = …` on the next
+    // line (`name =` never continues an expression, so reading it as an operand only cascades).
+    if (this.startsLine(this.pos) && this.isSymbol('=', 1) && this.pos > 0) {
+      const prev = this.tokens[this.pos - 1]!;
+      this.fail(`expected an expression after ${this.describe(prev)}`, { start: prev.start, end: prev.end });
     }
     // Look ahead over an adjacent dotted name; it is a call only when '(' follows.
     let i = this.pos + 1;
@@ -645,8 +687,10 @@ class Parser {
         const option = this.option();
         options.push(option);
         end = option.span.end;
-        // The list ends at the first token that is not `, Option`.
-        if (!(this.isSymbol(',') && this.peek(1).kind === 'ident' && OPTION_SET.has(this.peek(1).text) && (this.isSymbol(':', 2) || this.peek(1).text === 'lazy'))) break;
+        // The list ends at the first token that is not `, Option`. `lazy` lexes as a keyword.
+        const nextName = this.peek(1);
+        const isOptionName = (nextName.kind === 'ident' || this.isKeyword('lazy', 1)) && OPTION_SET.has(nextName.text);
+        if (!(this.isSymbol(',') && isOptionName && (this.isSymbol(':', 2) || nextName.text === 'lazy'))) break;
         this.next();
       }
     }
@@ -661,7 +705,8 @@ class Parser {
     const exprs: Expr[] = [];
     for (const part of parts) {
       if (part.kind === 'text') strings.push(part.text);
-      else exprs.push(this.embedded(part.tokens, part.start, part.end));
+      // an unterminated `${` swallowed the rest of the input; the lexer reported it
+      else exprs.push(part.unterminated ? { kind: 'error', span: { start: part.start, end: part.end } } : this.embedded(part.tokens, part.start, part.end));
     }
     return { kind: 'interpolation', strings, exprs, span };
   }

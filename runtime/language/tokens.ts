@@ -10,7 +10,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 /** One part of a string literal: literal text, or the tokens of an embedded `${…}` expression. */
 export type StringPart =
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'expr'; readonly tokens: Token[]; readonly start: number; readonly end: number };
+  | { readonly kind: 'expr'; readonly tokens: Token[]; readonly start: number; readonly end: number; readonly unterminated?: boolean };
 
 export interface Token {
   readonly kind: TokenKind;
@@ -26,4 +26,6 @@ export interface Token {
   readonly parts?: StringPart[];
   /** Raw characters between the quotes (for RawString positions: no escapes, no interpolation). */
   readonly raw?: string;
+  /** A string that ran to the end of input (already reported by the lexer). */
+  readonly unterminated?: boolean;
 }
