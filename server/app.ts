@@ -1,0 +1,157 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import uWS from 'uWebSockets.js';
+import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
+import { BoundedScheduler } from '../runtime/engine/scheduler.js';
+import type { SuspensionStore } from '../runtime/engine/suspension.js';
+import { FilePipelineStore } from '../runtime/stores/file-pipeline-store.js';
+import { FileSuspensionStore } from '../runtime/stores/file-suspension-store.js';
+import type { PipelineStore } from '../runtime/stores/pipeline-store.js';
+import { authMiddleware } from './auth.js';
+import { CanaryRouter } from './canary.js';
+import type { Config } from './config.js';
+import type { ServerContext } from './context.js';
+import { corsMiddleware } from './cors.js';
+import { Router } from './http/router.js';
+import { attachHttp, type Middleware } from './http/uws-adapter.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
+import { loadPipelineDirectory } from './pipeline-loader.js';
+import { rateLimitMiddleware } from './rate-limit.js';
+import { registerRoutes } from './routes/index.js';
+import type { ReadinessCheck } from './routes/health.js';
+import { VersionStore } from './versions.js';
+
+/**
+ * Assembles the server: stores under the data directory, the engine with its worker pool, the
+ * middleware chain (CORS → rate limit → auth → routes, operations.md §2) and the routes; then
+ * listens. `shutdown()` performs the graceful drain of operations.md §7.
+ */
+
+export interface ServerOptions {
+  readonly logger?: Logger;
+  /** Replace the file stores (cluster mode passes NATS-backed ones). */
+  readonly pipelineStore?: PipelineStore;
+  readonly suspensionStore?: SuspensionStore;
+  readonly readinessChecks?: ReadonlyMap<string, ReadinessCheck>;
+}
+
+export interface ConstellationServer {
+  readonly ctx: ServerContext;
+  readonly runtime: Runtime;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** Drains, stops listening, closes the pool. Resolves when everything is closed. */
+  shutdown(): Promise<void>;
+}
+
+export async function createServer(config: Config, options: ServerOptions = {}): Promise<ConstellationServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  for (const w of config.warnings) logger.warn(w);
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const warn = (m: string) => logger.warn(m);
+  const store = options.pipelineStore ?? (await FilePipelineStore.open(dataDir, warn));
+  const suspensions = options.suspensionStore ?? new FileSuspensionStore(dataDir);
+  const versions = await VersionStore.open(dataDir, warn);
+  const metrics = new ServerMetrics();
+  const scheduler = config.scheduler.enabled
+    ? new BoundedScheduler({ maxConcurrency: config.scheduler.maxConcurrency, maxQueueSize: config.scheduler.maxQueue, starvationTimeoutMs: config.scheduler.starvationTimeoutMs })
+    : undefined;
+  const runtime = await createRuntime({
+    moduleFiles: [...(config.exampleModules ? [EXAMPLE_MODULES_FILE] : []), ...config.moduleFiles],
+    ...(config.workers !== undefined ? { pool: { threads: config.workers } } : {}),
+    ...(scheduler ? { scheduler } : {}),
+    suspensionStore: suspensions,
+    resolveDag: async (hash) => store.getImage(hash)?.dag,
+    listener: metrics.listener(),
+    defaultModuleTimeoutMs: config.moduleTimeoutMs,
+    ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
+    warn: (message, fields) => logger.warn(fields ?? {}, message),
+  });
+  const lifecycle = new Lifecycle();
+  const ctx: ServerContext = {
+    config,
+    engine: runtime.engine,
+    store,
+    versions,
+    canaries: new CanaryRouter(),
+    suspensions,
+    lifecycle,
+    metrics,
+    logger,
+    pipelineFiles: new Map(),
+  };
+
+  if (config.pipelineDir) {
+    try {
+      await loadPipelineDirectory(ctx, config.pipelineDir);
+    } catch (e) {
+      await runtime.close();
+      throw e;
+    }
+  }
+
+  const router = new Router();
+  registerRoutes(router, ctx, options.readinessChecks ?? new Map());
+
+  const middleware: Middleware[] = [];
+  if (config.corsOrigins.length > 0) middleware.push(corsMiddleware(config.corsOrigins));
+  if (config.rateLimit) middleware.push(rateLimitMiddleware(config.rateLimit));
+  if (config.apiKeys.length > 0) middleware.push(authMiddleware(config.apiKeys));
+
+  const app = uWS.App();
+  attachHttp(app, {
+    router,
+    middleware,
+    maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    inflight: lifecycle.counter,
+    onResponse: (req, status, durationMs, route) => metrics.onRequest(req.method, route, status, durationMs),
+    onError: (req, error) => logger.error({ requestId: req.requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, `[${req.requestId}] request failed`),
+  });
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolveListen, reject) => {
+    app.listen(config.host, config.port, (socket) => {
+      if (socket) resolveListen(socket);
+      else reject(new Error(`cannot listen on ${config.host}:${config.port} (is the port in use?)`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket);
+  lifecycle.markRunning();
+  logger.info(
+    {
+      host: config.host,
+      port,
+      auth: config.apiKeys.length > 0 ? `${config.apiKeys.length} keys` : 'off',
+      cors: config.corsOrigins.length > 0 ? `${config.corsOrigins.length} origins` : 'off',
+      rateLimit: config.rateLimit ? `${config.rateLimit.rpm}rpm` : 'off',
+      scheduler: config.scheduler.enabled ? `bounded(${config.scheduler.maxConcurrency})` : 'unbounded',
+      workers: runtime.pool.threadCount,
+      modules: [...runtime.engine.modules.entries()].length,
+      dataDir,
+      pipelineLoader: config.pipelineDir ?? 'off',
+    },
+    `Constellation listening on http://${config.host}:${port} (LSP at ws://${config.host}:${port}/lsp)`,
+  );
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    shuttingDown ??= (async () => {
+      logger.info({ inflight: lifecycle.inflightRequests, drainTimeoutMs: config.drainTimeoutMs }, 'draining');
+      await lifecycle.drain(config.drainTimeoutMs, () => {
+        const cancelled = [...runtime.engine.runningExecutions()];
+        logger.warn({ cancelled: cancelled.length }, 'drain timeout reached: cancelling remaining executions');
+        for (const exec of cancelled) exec.cancel('cancelled');
+      });
+      uWS.us_listen_socket_close(listenSocket);
+      (app as unknown as { close?: () => void }).close?.();
+      await runtime.close();
+      logger.info('stopped');
+    })();
+    return shuttingDown;
+  };
+
+  return { ctx, runtime, port, shutdown };
+}

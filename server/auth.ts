@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ApiKey, Role } from './config.js';
+import type { Middleware } from './http/uws-adapter.js';
+import { json, type HttpRequest } from './http/types.js';
+
+/**
+ * API-key authentication (operations.md §3), opt-in: active when at least one valid key is
+ * configured. Keys are held as SHA-256 digests and compared in constant time; they never reach
+ * a log. Public paths are matched exactly (DECISIONS.md #19: `/health/detail` stays gated).
+ * Roles allow HTTP methods: Admin all, Execute GET/POST, ReadOnly GET.
+ */
+
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/health/live', '/health/ready', '/metrics', '/metrics/prometheus']);
+
+const ALLOWED: Record<Role, ReadonlySet<string>> = {
+  Admin: new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
+  Execute: new Set(['GET', 'HEAD', 'POST', 'OPTIONS']),
+  ReadOnly: new Set(['GET', 'HEAD', 'OPTIONS']),
+};
+
+export function roleAllows(role: Role, method: string): boolean {
+  return ALLOWED[role].has(method);
+}
+
+/** Finds the role of a presented key, comparing against every configured digest in constant time. */
+export function authenticate(keys: readonly ApiKey[], presented: string): Role | undefined {
+  const digest = createHash('sha256').update(presented).digest();
+  let found: Role | undefined;
+  for (const k of keys) {
+    // compare all, even after a match, so timing does not reveal the key's position
+    if (timingSafeEqual(k.digest, digest) && found === undefined) found = k.role;
+  }
+  return found;
+}
+
+/** The bearer token of a request, from `Authorization: Bearer …` (scheme case-insensitive). */
+export function bearerToken(req: Pick<HttpRequest, 'headers'>): string | undefined {
+  const header = req.headers['authorization'];
+  if (!header) return undefined;
+  const m = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1] : undefined;
+}
+
+export function authMiddleware(keys: readonly ApiKey[]): Middleware {
+  return {
+    before(req) {
+      if (PUBLIC_PATHS.has(req.path) || req.method === 'OPTIONS') return undefined;
+      const token = bearerToken(req);
+      if (!token) {
+        return json(401, { error: 'Unauthorized', message: 'Missing or invalid Authorization header. Expected: Bearer <api-key>', requestId: req.requestId }, { 'www-authenticate': 'Bearer' });
+      }
+      const role = authenticate(keys, token);
+      if (!role) return json(401, { error: 'Unauthorized', message: 'Invalid API key', requestId: req.requestId }, { 'www-authenticate': 'Bearer' });
+      if (!roleAllows(role, req.method)) {
+        return json(403, { error: 'Forbidden', message: `Role '${role}' does not permit ${req.method} requests`, requestId: req.requestId });
+      }
+      req.role = role;
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * Server configuration: every `CONSTELLATION_*` variable of operations.md (plus the ones
+ * DECISIONS.md #22 adds), parsed with zod at start-up. A bad value stops the process with a
+ * message naming the variable (never its value when it is a secret) and a non-zero exit —
+ * unlike the reference, which silently falls back to defaults.
+ *
+ * Decisions (operations.md §14): auth is on when at least one key is configured, CORS when at
+ * least one origin is, rate limiting when RPM or BURST is set (DECISIONS.md #18); the drain
+ * timeout, data directory, health-detail switch, scheduler queue bound, log format, module
+ * files and NATS URL get variables of their own.
+ */
+
+/** `15s`, `500ms`, `2m`, `2min`, `1h`, or bare seconds → milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  switch ((m[2] ?? 's').toLowerCase()) {
+    case 'ms': return n;
+    case 's': return n * 1000;
+    case 'm': case 'min': return n * 60_000;
+    case 'h': return n * 3_600_000;
+  }
+  return undefined;
+}
+
+const truthy = new Set(['true', '1', 'yes', 'on']);
+const falsy = new Set(['false', '0', 'no', 'off']);
+
+const bool = z.string().transform((s, ctx) => {
+  const v = s.trim().toLowerCase();
+  if (truthy.has(v)) return true;
+  if (falsy.has(v)) return false;
+  ctx.addIssue({ code: 'custom', message: `expected true/false (or 1/0, yes/no), got '${s}'` });
+  return z.NEVER;
+});
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms, 2m or a number of seconds, got '${s}'` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveInt = (what: string) =>
+  z.string().transform((s, ctx) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n <= 0) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a positive integer, got '${s}'` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const nonNegativeInt = (what: string) =>
+  z.string().transform((s, ctx) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 0) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a non-negative integer, got '${s}'` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const list = z.string().transform((s) => s.split(',').map((e) => e.trim()).filter((e) => e.length > 0));
+
+export type Role = 'Admin' | 'Execute' | 'ReadOnly';
+
+export interface ApiKey {
+  /** SHA-256 of the key: keys are never kept or logged in clear. */
+  readonly digest: Buffer;
+  readonly role: Role;
+}
+
+const envSchema = z.object({
+  CONSTELLATION_PORT: z
+    .string()
+    .transform((s, ctx) => {
+      const n = Number(s.trim());
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number 0–65535, got '${s}'` });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .optional(),
+  CONSTELLATION_HOST: z.string().min(1).optional(),
+  CONSTELLATION_API_KEYS: z.string().optional(),
+  CONSTELLATION_CORS_ORIGINS: list.optional(),
+  CONSTELLATION_RATE_LIMIT_RPM: positiveInt('rate limit rpm').optional(),
+  CONSTELLATION_RATE_LIMIT_BURST: positiveInt('rate limit burst').optional(),
+  CONSTELLATION_TRUST_PROXY: bool.optional(),
+  CONSTELLATION_SCHEDULER_ENABLED: bool.optional(),
+  CONSTELLATION_SCHEDULER_MAX_CONCURRENCY: positiveInt('scheduler max concurrency').optional(),
+  CONSTELLATION_SCHEDULER_STARVATION_TIMEOUT: duration.optional(),
+  CONSTELLATION_SCHEDULER_MAX_QUEUE: nonNegativeInt('scheduler max queue').optional(),
+  CONSTELLATION_LOG_LEVEL: z
+    .string()
+    .transform((s) => s.trim().toLowerCase())
+    .pipe(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+    .optional(),
+  CONSTELLATION_LOG_FORMAT: z.string().transform((s) => s.trim().toLowerCase()).pipe(z.enum(['json', 'pretty', 'text'])).optional(),
+  CONSTELLATION_DRAIN_TIMEOUT: duration.optional(),
+  CONSTELLATION_DATA_DIR: z.string().min(1).optional(),
+  CONSTELLATION_HEALTH_DETAIL_ENABLED: bool.optional(),
+  CONSTELLATION_MODULES: list.optional(),
+  CONSTELLATION_EXAMPLE_MODULES: bool.optional(),
+  CONSTELLATION_NATS_URL: z.string().min(1).optional(),
+  CONSTELLATION_PIPELINE_DIR: z.string().min(1).optional(),
+  CONSTELLATION_PIPELINE_RECURSIVE: bool.optional(),
+  CONSTELLATION_PIPELINE_FAIL_ON_ERROR: bool.optional(),
+  CONSTELLATION_PIPELINE_ALIAS_STRATEGY: z
+    .string()
+    .transform((s) => s.trim().toLowerCase().replace(/[-_]/g, ''))
+    .pipe(z.enum(['filename', 'relativepath', 'hashonly']))
+    .optional(),
+  CONSTELLATION_MAX_BODY_SIZE: positiveInt('max body size (bytes)').optional(),
+  CONSTELLATION_WORKERS: positiveInt('worker threads').optional(),
+  CONSTELLATION_MODULE_TIMEOUT: duration.optional(),
+  CONSTELLATION_EXECUTION_TIMEOUT: duration.optional(),
+  CONSTELLATION_DEBUG: z.string().optional(),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly apiKeys: readonly ApiKey[];
+  readonly corsOrigins: readonly string[];
+  readonly rateLimit: { readonly rpm: number; readonly burst: number; readonly keyRpm: number; readonly keyBurst: number } | null;
+  readonly trustProxy: boolean;
+  readonly scheduler: { readonly enabled: boolean; readonly maxConcurrency: number; readonly starvationTimeoutMs: number; readonly maxQueue: number };
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  readonly logFormat: 'json' | 'pretty';
+  readonly drainTimeoutMs: number;
+  readonly dataDir: string;
+  readonly healthDetailEnabled: boolean;
+  readonly moduleFiles: readonly string[];
+  readonly exampleModules: boolean;
+  readonly natsUrl: string | null;
+  readonly pipelineDir: string | null;
+  readonly pipelineRecursive: boolean;
+  readonly pipelineFailOnError: boolean;
+  readonly pipelineAliasStrategy: 'filename' | 'relativepath' | 'hashonly';
+  readonly maxBodyBytes: number;
+  readonly workers: number | undefined;
+  readonly moduleTimeoutMs: number;
+  readonly executionTimeoutMs: number | undefined;
+  /** Warnings to log at start-up (skipped key or origin entries, by position only). */
+  readonly warnings: readonly string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MIN_KEY_LENGTH = 24;
+
+function parseKeys(text: string | undefined, warnings: string[]): ApiKey[] {
+  if (!text) return [];
+  const keys: ApiKey[] = [];
+  text.split(',').forEach((raw, i) => {
+    const entry = raw.trim();
+    if (!entry) return;
+    const colon = entry.indexOf(':');
+    if (colon < 0) {
+      warnings.push(`CONSTELLATION_API_KEYS entry #${i + 1} rejected: expected key:Role`);
+      return;
+    }
+    const key = entry.slice(0, colon).trim();
+    const roleText = entry.slice(colon + 1).trim().toLowerCase();
+    const role: Role | undefined = roleText === 'admin' ? 'Admin' : roleText === 'execute' ? 'Execute' : roleText === 'readonly' ? 'ReadOnly' : undefined;
+    // eslint-disable-next-line no-control-regex
+    if (key.length < MIN_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {
+      warnings.push(`CONSTELLATION_API_KEYS entry #${i + 1} rejected: keys need at least ${MIN_KEY_LENGTH} characters and no control characters`);
+      return;
+    }
+    if (!role) {
+      warnings.push(`CONSTELLATION_API_KEYS entry #${i + 1} rejected: role must be Admin, Execute or ReadOnly`);
+      return;
+    }
+    keys.push({ digest: createHash('sha256').update(key).digest(), role });
+  });
+  return keys;
+}
+
+function validOrigin(origin: string): boolean {
+  if (origin === '*') return true;
+  try {
+    const u = new URL(origin);
+    if (u.origin !== origin.replace(/\/$/, '')) return false;
+    if (u.protocol === 'https:') return true;
+    return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const relevant: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('CONSTELLATION_') && v !== undefined && v !== '') relevant[k] = v;
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const warnings: string[] = [];
+  const apiKeys = parseKeys(e.CONSTELLATION_API_KEYS, warnings);
+  const corsOrigins: string[] = [];
+  (e.CONSTELLATION_CORS_ORIGINS ?? []).forEach((o, i) => {
+    if (validOrigin(o)) corsOrigins.push(o.replace(/\/$/, ''));
+    else warnings.push(`CONSTELLATION_CORS_ORIGINS entry #${i + 1} rejected: use *, https://host or http://localhost`);
+  });
+  const rateOn = e.CONSTELLATION_RATE_LIMIT_RPM !== undefined || e.CONSTELLATION_RATE_LIMIT_BURST !== undefined;
+  return {
+    port: e.CONSTELLATION_PORT ?? 8080,
+    host: e.CONSTELLATION_HOST ?? '0.0.0.0',
+    apiKeys,
+    corsOrigins,
+    rateLimit: rateOn ? { rpm: e.CONSTELLATION_RATE_LIMIT_RPM ?? 100, burst: e.CONSTELLATION_RATE_LIMIT_BURST ?? 20, keyRpm: 200, keyBurst: 40 } : null,
+    trustProxy: e.CONSTELLATION_TRUST_PROXY ?? false,
+    scheduler: {
+      enabled: e.CONSTELLATION_SCHEDULER_ENABLED ?? false,
+      maxConcurrency: e.CONSTELLATION_SCHEDULER_MAX_CONCURRENCY ?? 16,
+      starvationTimeoutMs: e.CONSTELLATION_SCHEDULER_STARVATION_TIMEOUT ?? 30_000,
+      maxQueue: e.CONSTELLATION_SCHEDULER_MAX_QUEUE ?? 0,
+    },
+    logLevel: e.CONSTELLATION_LOG_LEVEL ?? 'info',
+    logFormat: e.CONSTELLATION_LOG_FORMAT === 'json' ? 'json' : e.CONSTELLATION_LOG_FORMAT === undefined ? (process.stdout.isTTY ? 'pretty' : 'json') : 'pretty',
+    drainTimeoutMs: e.CONSTELLATION_DRAIN_TIMEOUT ?? 30_000,
+    dataDir: e.CONSTELLATION_DATA_DIR ?? '.data',
+    healthDetailEnabled: e.CONSTELLATION_HEALTH_DETAIL_ENABLED ?? false,
+    moduleFiles: e.CONSTELLATION_MODULES ?? [],
+    exampleModules: e.CONSTELLATION_EXAMPLE_MODULES ?? true,
+    natsUrl: e.CONSTELLATION_NATS_URL ?? null,
+    pipelineDir: e.CONSTELLATION_PIPELINE_DIR ?? null,
+    pipelineRecursive: e.CONSTELLATION_PIPELINE_RECURSIVE ?? false,
+    pipelineFailOnError: e.CONSTELLATION_PIPELINE_FAIL_ON_ERROR ?? false,
+    pipelineAliasStrategy: e.CONSTELLATION_PIPELINE_ALIAS_STRATEGY ?? 'filename',
+    maxBodyBytes: e.CONSTELLATION_MAX_BODY_SIZE ?? 10 * 1024 * 1024,
+    workers: e.CONSTELLATION_WORKERS,
+    moduleTimeoutMs: e.CONSTELLATION_MODULE_TIMEOUT ?? 30_000,
+    executionTimeoutMs: e.CONSTELLATION_EXECUTION_TIMEOUT,
+    warnings,
+  };
+}
+
+/** The variables, for the README table and `--help`. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

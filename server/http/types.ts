@@ -1,0 +1,43 @@
+import type { Role } from '../config.js';
+
+/**
+ * What a route handler sees and returns. Handlers never touch uWebSockets.js objects: the
+ * adapter (uws-adapter.ts) copies what is needed out of the stack-allocated uWS request before
+ * any await, and writes the returned reply. That keeps routes plain, testable functions.
+ */
+
+export interface HttpRequest {
+  readonly method: string;
+  /** Path without the query string, percent-decoding left to the router (per segment). */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly remoteAddress: string;
+  readonly requestId: string;
+  /** Path parameters of the matched route (decoded). */
+  params: Record<string, string>;
+  /** Role of the API key that authenticated the request (when auth is on). */
+  role: Role | undefined;
+  /** Reads the body (bounded by the configured limit); `null` when there is none. */
+  body(): Promise<Buffer | null>;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Default: JSON (the body is serialised). `text` sends the body as a string. */
+  readonly contentType?: string;
+  readonly raw?: boolean;
+}
+
+export type Handler = (req: HttpRequest) => HttpReply | Promise<HttpReply>;
+
+export function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
+  return headers ? { status, body, headers } : { status, body };
+}
+
+export function text(status: number, body: string, contentType = 'text/plain; charset=utf-8', headers?: Record<string, string>): HttpReply {
+  return { status, body, contentType, raw: true, ...(headers ? { headers } : {}) };
+}

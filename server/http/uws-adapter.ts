@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import uWS from 'uWebSockets.js';
+import type { Router } from './router.js';
+import type { HttpReply, HttpRequest } from './types.js';
+
+/**
+ * The HTTP front on uWebSockets.js. One catch-all handler copies what routes need out of the
+ * uWS request (it is only valid until the first await), runs the middleware chain and the
+ * route, and writes the reply inside `cork` (one syscall per response).
+ *
+ * Edges handled here, for every route: bodies over the limit → 413 (Content-Length checked
+ * first, then the actual byte count); unknown path → 404 JSON; known path, wrong method → 405;
+ * a handler that throws → 500 JSON with the request id (never a crash); `X-Request-ID` echoed
+ * or generated on every response.
+ */
+
+export interface Middleware {
+  /** May answer the request itself (preflight, 401, 429, …). */
+  before?(req: HttpRequest): HttpReply | undefined;
+  /** Adds headers to every response of a request (CORS). */
+  headers?(req: HttpRequest, out: Record<string, string>): void;
+}
+
+export interface AdapterOptions {
+  readonly router: Router;
+  readonly middleware: readonly Middleware[];
+  readonly maxBodyBytes: number;
+  readonly trustProxy: boolean;
+  /** Called once per finished response (metrics, access log). */
+  readonly onResponse?: (req: HttpRequest, status: number, durationMs: number, route: string) => void;
+  /** Called for a handler crash (logged with the request id). */
+  readonly onError?: (req: HttpRequest, error: unknown) => void;
+  /** Counts requests in flight (for the drain). */
+  readonly inflight?: { inc(): void; dec(): void };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 201: '201 Created', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
+  403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 408: '408 Request Timeout',
+  409: '409 Conflict', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type', 422: '422 Unprocessable Entity',
+  429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+function statusLine(status: number): string {
+  return STATUS_TEXT[status] ?? `${status} Status`;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+class PayloadTooLarge extends Error {}
+
+export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void {
+  const { router, middleware, maxBodyBytes } = options;
+  const withHeaders = middleware.filter((m) => m.headers);
+  const withBefore = middleware.filter((m) => m.before);
+
+  app.any('/*', (res, uwsReq) => {
+    const started = performance.now();
+    const method = uwsReq.getCaseSensitiveMethod().toUpperCase();
+    const url = uwsReq.getUrl();
+    const queryText = uwsReq.getQuery() ?? '';
+    const headers: Record<string, string> = {};
+    uwsReq.forEach((k, v) => {
+      headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+    });
+    let remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    if (options.trustProxy && headers['x-forwarded-for']) remote = headers['x-forwarded-for'].split(',')[0]!.trim();
+    const incomingId = headers['x-request-id'];
+    const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+
+    let aborted = false;
+    let finished = false;
+    res.onAborted(() => {
+      aborted = true;
+      if (!finished) {
+        finished = true;
+        options.inflight?.dec();
+      }
+    });
+    options.inflight?.inc();
+
+    // Start reading the body now: uWS delivers it after this handler returns.
+    let bodyPromise: Promise<Buffer | null> | undefined;
+    const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+    if (hasBody) {
+      const declared = headers['content-length'] !== undefined ? Number(headers['content-length']) : undefined;
+      bodyPromise = new Promise<Buffer | null>((resolve, reject) => {
+        if (declared !== undefined && declared > maxBodyBytes) {
+          reject(new PayloadTooLarge(`Request body too large: ${declared} bytes (max ${maxBodyBytes})`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let failed = false;
+        res.onData((chunk, isLast) => {
+          if (failed) return;
+          size += chunk.byteLength;
+          if (size > maxBodyBytes) {
+            failed = true;
+            reject(new PayloadTooLarge(`Request body too large: more than ${maxBodyBytes} bytes (max ${maxBodyBytes})`));
+            return;
+          }
+          // the chunk's memory is reused by uWS after this callback: copy it
+          chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+          if (isLast) resolve(size === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+        });
+      });
+      bodyPromise.catch(() => {});
+    }
+
+    const req: HttpRequest = {
+      method,
+      path: url,
+      query: new URLSearchParams(queryText),
+      headers,
+      remoteAddress: remote,
+      requestId,
+      params: {},
+      role: undefined,
+      body: () => bodyPromise ?? Promise.resolve(null),
+    };
+
+    const send = (reply: HttpReply, route: string): void => {
+      if (finished) return;
+      finished = true;
+      options.inflight?.dec();
+      if (aborted) return;
+      const extra: Record<string, string> = {};
+      for (const m of withHeaders) m.headers!(req, extra);
+      let payload: string;
+      let contentType: string;
+      if (reply.raw) {
+        payload = String(reply.body);
+        contentType = reply.contentType ?? 'text/plain; charset=utf-8';
+      } else {
+        try {
+          payload = JSON.stringify(reply.body);
+        } catch (e) {
+          payload = JSON.stringify({ error: 'InternalError', message: `Response could not be serialised: ${e instanceof Error ? e.message : String(e)}`, requestId });
+        }
+        contentType = reply.contentType ?? 'application/json';
+      }
+      const close = reply.status === 413;
+      res.cork(() => {
+        res.writeStatus(statusLine(reply.status));
+        res.writeHeader('content-type', contentType);
+        res.writeHeader('x-request-id', requestId);
+        for (const k in extra) res.writeHeader(k, extra[k]!);
+        if (reply.headers) for (const k in reply.headers) res.writeHeader(k, reply.headers[k]!);
+        res.end(payload, close);
+      });
+      options.onResponse?.(req, reply.status, performance.now() - started, route);
+    };
+
+    const fail = (e: unknown, route: string): void => {
+      if (e instanceof PayloadTooLarge) {
+        send({ status: 413, body: { error: 'PayloadTooLarge', message: e.message, requestId } }, route);
+        return;
+      }
+      options.onError?.(req, e);
+      send({ status: 500, body: { error: 'InternalError', message: `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, requestId } }, route);
+    };
+
+    for (const m of withBefore) {
+      const early = m.before!(req);
+      if (early) {
+        send(early, 'middleware');
+        return;
+      }
+    }
+
+    const match = router.match(method, url);
+    if (match === undefined) {
+      send({ status: 404, body: { error: 'NotFound', message: `No route for ${method} ${url}`, requestId } }, 'unmatched');
+      return;
+    }
+    if (match === 'method') {
+      send({ status: 405, body: { error: 'MethodNotAllowed', message: `${method} is not allowed on ${url}`, requestId }, headers: { allow: router.methodsFor(url).join(', ') } }, 'unmatched');
+      return;
+    }
+    req.params = match.params;
+    let result: HttpReply | Promise<HttpReply>;
+    try {
+      result = match.handler(req);
+    } catch (e) {
+      fail(e, match.pattern);
+      return;
+    }
+    if (result instanceof Promise) result.then((r) => send(r, match.pattern), (e) => fail(e, match.pattern));
+    else send(result, match.pattern);
+  });
+}
+
+/** Parses a JSON body; `undefined` body → `undefined`, malformed → a thrown `SyntaxError`. */
+export async function readJson(req: HttpRequest): Promise<unknown> {
+  const body = await req.body();
+  if (body === null) return undefined;
+  return JSON.parse(body.toString('utf8'));
+}
+
+export { PayloadTooLarge };

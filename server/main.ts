@@ -1,0 +1,42 @@
+import { createServer } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+/**
+ * `npm start`: the server on its embedded defaults (example modules loaded, data under
+ * `./.data`, one instance, no NATS), configured by CONSTELLATION_* variables. SIGTERM/SIGINT
+ * drain gracefully and exit 0.
+ */
+export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`constellation: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const server = await createServer(config).catch((e: unknown) => {
+    process.stderr.write(`constellation: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+  let signalled = false;
+  const stop = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    server.ctx.logger.info({ signal }, 'shutdown requested');
+    server.shutdown().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        server.ctx.logger.error({ err: String(e) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) void main();

@@ -1,0 +1,241 @@
+import type { z } from 'zod';
+import type { CompileResult } from '../../runtime/compiler/compile.js';
+import type { Dag } from '../../runtime/compiler/dag.js';
+import { ConstellationError } from '../../runtime/errors.js';
+import { InputError } from '../../runtime/engine/engine.js';
+import type { ExecutionResult } from '../../runtime/engine/result.js';
+import { IMAGE_FORMAT_VERSION, isHash, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
+import type { ServerContext } from '../context.js';
+import { json, type HttpReply, type HttpRequest } from '../http/types.js';
+import { CompileRequest, ExecuteRequest, ResumeRequest, RunRequest } from '../schemas.js';
+import { readBody } from './body.js';
+
+/**
+ * Compile and execution routes (http-api.md §3, §8.4): `/compile`, `/run`, `/execute`,
+ * `/executions/{id}/resume`. Responses keep the reference's field names and nulls
+ * (DECISIONS.md #15) and add structured `diagnostics` / `errors` beside them.
+ */
+
+export function diagnosticsJson(result: CompileResult) {
+  return result.diagnostics.map((d) => ({
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    range: d.range,
+    ...(d.suggestions ? { suggestions: d.suggestions } : {}),
+  }));
+}
+
+function errorMessages(result: CompileResult): string[] {
+  return result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message} (line ${d.range.start.line}, column ${d.range.start.column})`);
+}
+
+/** The ExecuteResponse of http-api.md §3.3 (plus `errors`). */
+export function executeResponse(result: ExecutionResult): Record<string, unknown> {
+  const failed = result.status === 'failed' || result.status === 'cancelled' || result.status === 'timed_out';
+  const missing = Object.keys(result.missingInputs).length > 0 ? result.missingInputs : null;
+  let error: string | null = null;
+  if (result.errors.length > 0) error = result.errors.map((e) => `${e.nodeName}: ${e.message}`).join('; ');
+  else if (result.status === 'cancelled') error = 'The execution was cancelled';
+  else if (result.status === 'timed_out') error = 'The execution exceeded its time limit';
+  return {
+    success: !failed,
+    outputs: result.outputs,
+    error,
+    status: failed ? 'failed' : result.status,
+    executionId: result.executionId,
+    missingInputs: missing,
+    pendingOutputs: result.pendingOutputs.length > 0 ? result.pendingOutputs : null,
+    resumptionCount: result.resumptionCount,
+    errors: result.errors.map((e) => ({ node: e.nodeName, module: e.moduleName, code: e.code, message: e.message })),
+  };
+}
+
+const EMPTY_RESULT = { outputs: {}, status: null, executionId: null, missingInputs: null, pendingOutputs: null, resumptionCount: null };
+
+function shuttingDown(req: HttpRequest): HttpReply {
+  return json(503, { error: 'ShuttingDown', message: 'Server is shutting down', requestId: req.requestId });
+}
+
+/** Parses and validates a JSON body; a failure becomes the endpoint's 400 reply. */
+async function body<T extends z.ZodType>(req: HttpRequest, schema: T, invalid: (message: string) => HttpReply): Promise<z.output<T> | HttpReply> {
+  const parsed = await readBody(req, schema);
+  return parsed.ok ? parsed.value : invalid(parsed.message);
+}
+
+function isReply(v: unknown): v is HttpReply {
+  return typeof v === 'object' && v !== null && 'status' in v && typeof (v as HttpReply).status === 'number' && 'body' in v;
+}
+
+export async function storeImage(ctx: ServerContext, result: CompileResult, source: string): Promise<PipelineImage> {
+  const hash = result.hashes.structural!;
+  const known = ctx.store.getImage(hash);
+  if (known) return known;
+  const image: PipelineImage = {
+    formatVersion: IMAGE_FORMAT_VERSION,
+    structuralHash: hash,
+    syntacticHash: result.hashes.syntactic,
+    registryHash: ctx.engine.functions.hash(),
+    dag: result.dag!,
+    sourceMap: result.sourceMap,
+    source,
+    compiledAt: new Date().toISOString(),
+  };
+  await ctx.store.putImage(image);
+  return image;
+}
+
+/**
+ * Compiles through the engine's cache. No compile timeout (the reference has 30 s): compilation
+ * is linear in the source, bounded in depth, and the body limit bounds the source.
+ */
+function compileSource(ctx: ServerContext, source: string): CompileResult {
+  return ctx.engine.compile(source);
+}
+
+export function compileRoute(ctx: ServerContext) {
+  return async (req: HttpRequest): Promise<HttpReply> => {
+    const invalid = (message: string) =>
+      json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: [`Invalid request: ${message}`], diagnostics: [] });
+    const parsed = await body(req, CompileRequest, invalid);
+    if (isReply(parsed)) return parsed;
+    const name = parsed.name ?? parsed.dagName ?? null;
+    const result = compileSource(ctx, parsed.source);
+    if (!result.ok) {
+      return json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: errorMessages(result), diagnostics: diagnosticsJson(result) });
+    }
+    const image = await storeImage(ctx, result, parsed.source);
+    if (name) {
+      const previous = ctx.store.resolveAlias(name);
+      await ctx.store.setAlias(name, image.structuralHash);
+      // DECISIONS.md #17: an unchanged named compile adds no version
+      if (previous !== image.structuralHash || ctx.versions.list(name).length === 0) {
+        await ctx.versions.record(name, image.structuralHash, parsed.source);
+      }
+    }
+    return json(200, {
+      success: true,
+      structuralHash: image.structuralHash,
+      syntacticHash: image.syntacticHash,
+      dagName: name,
+      name,
+      errors: [],
+      diagnostics: diagnosticsJson(result),
+    });
+  };
+}
+
+async function runAndReply(ctx: ServerContext, req: HttpRequest, dag: Dag, inputs: Record<string, unknown>, pipeline: string, extra: Record<string, unknown>): Promise<{ reply: HttpReply; result?: ExecutionResult }> {
+  let result: ExecutionResult;
+  try {
+    result = await ctx.engine.run(dag, inputs);
+  } catch (e) {
+    return { reply: executionFailure(req, e, extra) };
+  }
+  ctx.metrics.onExecution(pipeline, result.status, result.durationMs);
+  return { reply: json(200, { ...executeResponse(result), ...extra }), result };
+}
+
+function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, unknown>): HttpReply {
+  if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}`, ...extra });
+  if (e instanceof ConstellationError) {
+    if (e.code === 'QueueFull') return json(429, { error: 'QueueFull', message: 'Server is overloaded, try again later', requestId: req.requestId });
+    if (e.code === 'ShuttingDown') return json(503, { error: 'ShuttingDown', message: 'Server is shutting down', requestId: req.requestId });
+  }
+  return json(500, { success: false, ...EMPTY_RESULT, error: `Execution failed: ${e instanceof Error ? e.message : String(e)}`, ...extra });
+}
+
+export function runRoute(ctx: ServerContext) {
+  return async (req: HttpRequest): Promise<HttpReply> => {
+    const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
+    const parsed = await body(req, RunRequest, invalid);
+    if (isReply(parsed)) return parsed;
+    if (!ctx.lifecycle.acceptingWork) return shuttingDown(req);
+    const result = compileSource(ctx, parsed.source);
+    if (!result.ok) {
+      return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
+    }
+    const image = await storeImage(ctx, result, parsed.source);
+    const { reply } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, 'ephemeral', { structuralHash: image.structuralHash, compilationErrors: [] });
+    return reply;
+  };
+}
+
+export type RefResolution = { ok: true; hash: string; byName: string | null } | { ok: false; status: 400 | 404; message: string };
+
+/** Validates and resolves a pipeline reference (http-api.md §4.3, DECISIONS.md #13). */
+export function resolveRef(ctx: ServerContext, ref: string): RefResolution {
+  if (ref.trim().length === 0) return { ok: false, status: 400, message: 'Pipeline reference cannot be blank' };
+  if (ref.length > 256) return { ok: false, status: 400, message: `Pipeline reference too long: ${ref.length} characters (max 256)` };
+  if (ref.startsWith('sha256:')) {
+    const hash = ref.slice(7).toLowerCase();
+    if (!isHash(hash)) return { ok: false, status: 400, message: `Invalid hash format: '${ref.slice(7)}' (expected 64 hex characters)` };
+    return ctx.store.getImage(hash) ? { ok: true, hash, byName: null } : { ok: false, status: 404, message: `Pipeline '${ref}' not found` };
+  }
+  const aliased = ctx.store.resolveAlias(ref);
+  if (aliased) return { ok: true, hash: aliased, byName: ref };
+  if (ref.length === 64) {
+    if (!/^[0-9a-fA-F]{64}$/.test(ref)) return { ok: false, status: 400, message: `Invalid hash format: '${ref}' (expected 64 hex characters)` };
+    const hash = ref.toLowerCase();
+    if (ctx.store.getImage(hash)) return { ok: true, hash, byName: null };
+  }
+  return { ok: false, status: 404, message: `Pipeline '${ref}' not found` };
+}
+
+export function executeRoute(ctx: ServerContext) {
+  return async (req: HttpRequest): Promise<HttpReply> => {
+    const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
+    const parsed = await body(req, ExecuteRequest, invalid);
+    if (isReply(parsed)) return parsed;
+    const ref = parsed.ref ?? parsed.dagName;
+    if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
+    if (!ctx.lifecycle.acceptingWork) return shuttingDown(req);
+    const resolved = resolveRef(ctx, ref);
+    if (!resolved.ok) {
+      return resolved.status === 404
+        ? json(404, { error: 'NotFound', message: resolved.message, requestId: req.requestId })
+        : json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` });
+    }
+    let hash = resolved.hash;
+    const canary = resolved.byName ? ctx.canaries.active(resolved.byName) : undefined;
+    if (canary) hash = canary.choose();
+    const image = ctx.store.getImage(hash);
+    if (!image) return json(404, { error: 'NotFound', message: `Pipeline '${ref}' not found`, requestId: req.requestId });
+    const started = performance.now();
+    const { reply, result } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash', {});
+    if (canary && result) {
+      const status = canary.record(hash, result.status !== 'failed', performance.now() - started);
+      if (status === 'complete') {
+        await ctx.store.setAlias(canary.pipelineName, canary.newVersion.structuralHash);
+        await ctx.versions.activate(canary.pipelineName, canary.newVersion.version);
+      }
+    }
+    return reply;
+  };
+}
+
+export function resumeRoute(ctx: ServerContext) {
+  return async (req: HttpRequest): Promise<HttpReply> => {
+    const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
+    const parsed = await body(req, ResumeRequest, invalid);
+    if (isReply(parsed)) return parsed;
+    if (!ctx.lifecycle.acceptingWork) return shuttingDown(req);
+    const id = req.params['id']!;
+    try {
+      const result = await ctx.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });
+      ctx.metrics.onExecution('resume', result.status, result.durationMs);
+      return json(200, executeResponse(result));
+    } catch (e) {
+      if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
+      if (e instanceof ConstellationError) {
+        switch (e.code) {
+          case 'ExecutionNotFound': return json(404, { error: 'NotFound', message: e.message, requestId: req.requestId });
+          case 'ResumeConflict': return json(409, { error: 'ResumeInProgress', message: e.message, requestId: req.requestId });
+          case 'ResumeInvalid': return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
+          case 'PipelineNotFound': return json(400, { success: false, ...EMPTY_RESULT, error: `Pipeline error: ${e.message}` });
+        }
+      }
+      return executionFailure(req, e, {});
+    }
+  };
+}
