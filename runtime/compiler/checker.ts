@@ -423,10 +423,20 @@ class Checker {
     if (this.lambdaDepth > 0 || !this.builder.isEmitting || guard.left.type.k === 'Error') return undefined;
     if (!effectful.some((e) => this.hasEffects(e))) return undefined;
     if (guard.node === undefined) {
-      guard.node = this.builder.materialize(guard.ir, guard.left.type, this.synthetic('_cond'), undefined);
+      guard.node = this.gateNode(guard.ir, guard.left.type, this.synthetic('_cond'), undefined);
       guard.ir = { op: 'ref', node: guard.node };
     }
     return index === undefined ? { node: guard.node, test } : { node: guard.node, test, index };
+  }
+
+  /**
+   * The node a gate tests. Inside an enclosing gate, a condition that is a plain reference gets an
+   * alias node under that gate: the referenced node (an input, say) lies outside it, and a gate on
+   * it alone would run the arm's modules even when the enclosing arm is untaken.
+   */
+  private gateNode(ir: IrExpr, type: Type, name: string, span: Span | undefined): NodeId {
+    if (ir.op === 'ref' && this.builder.currentGate) return this.builder.addTransform(name, ir, type, span);
+    return this.builder.materialize(ir, type, name, span);
   }
 
   /** Does lowering `expr` create module nodes (or read a lazy call)? Over-approximation is safe. */
@@ -526,7 +536,7 @@ class Checker {
       if (cond.left.type.k === 'Error') failed = true;
       let armGate: Gate | undefined = gate;
       if (effectful && !failed) {
-        const node = this.builder.withGate(gate, () => this.builder.materialize(cond.ir, T.Boolean, this.synthetic('_branch'), c.cond.span));
+        const node = this.builder.withGate(gate, () => this.gateNode(cond.ir, T.Boolean, this.synthetic('_branch'), c.cond.span));
         cond.ir = { op: 'ref', node };
         armGate = { node, test: 'true' };
         gate = { node, test: 'false' };

@@ -135,3 +135,19 @@ export function assertDiagnosticsWellFormed(source: string, diagnostics: readonl
 }
 
 export { compile };
+
+/** The DAG node a variable is bound to (via `dag.variables`). */
+export function nodeOf(r: CompileResult, variable: string): import('../../runtime/compiler/dag.js').DagNode {
+  const dag = r.dag;
+  assert.ok(dag, 'no DAG');
+  const id = dag.variables.lastIndexOf(variable);
+  assert.ok(id >= 0, `no node bound to '${variable}' (variables: ${dag.variables.join(', ')})`);
+  return dag.nodes[id]!;
+}
+
+/** The inline expression of the transform node a variable is bound to. */
+export function exprOf(r: CompileResult, variable: string): import('../../runtime/compiler/ir.js').IrExpr {
+  const node = nodeOf(r, variable);
+  assert.equal(node.kind, 'transform', `'${variable}' is bound to a ${node.kind} node`);
+  return (node as import('../../runtime/compiler/dag.js').TransformNode).expr;
+}
