@@ -100,18 +100,21 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
             reject(new PayloadTooLarge(`Request body too large: more than ${maxBodyBytes} bytes (max ${maxBodyBytes})`));
             return;
           }
-          // the chunk's memory is reused by uWS after this callback: copy it
-          chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+          // the chunk's memory is reused by uWS after this callback: copy it (once)
+          chunks.push(Buffer.from(new Uint8Array(chunk)));
           if (isLast) resolve(size === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
         });
       });
       bodyPromise.catch(() => {});
     }
 
+    let query: URLSearchParams | undefined;
     const req: HttpRequest = {
       method,
       path: url,
-      query: new URLSearchParams(queryText),
+      get query() {
+        return (query ??= new URLSearchParams(queryText));
+      },
       headers,
       remoteAddress: remote,
       requestId,

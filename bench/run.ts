@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCompileBench } from './compile.js';
+import { runEngineBench, runMemoryBench } from './engine.js';
+import { runHttpBench } from './http.js';
+import { machine } from './machine.js';
+import type { Scenario } from './scenario.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --only=compile,engine,memory,http]`: every scenario in one run,
+ * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
+ * the README shows). Run on a quiet machine: the figures are only comparable within one run.
+ */
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const want = (group: string) => !only || only.includes(group);
+
+async function memoryInChild(): Promise<Scenario[]> {
+  // a fresh process with --expose-gc, so readings are not polluted by the other scenarios
+  const script = fileURLToPath(new URL('./memory-main.js', import.meta.url));
+  const out = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--expose-gc', script, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`memory bench exited ${code}`))));
+  });
+  return JSON.parse(out) as Scenario[];
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return '—';
+  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  return String(n);
+}
+
+function table(scenarios: readonly Scenario[]): string {
+  const lines = [
+    '| scenario | ours | unit | p50 ms | p99 ms | peers | ratio | goal | met | tool |',
+    '|---|---:|---|---:|---:|---|---:|---|---|---|',
+  ];
+  for (const s of scenarios) {
+    const peers = s.peers ? Object.entries(s.peers).map(([k, v]) => `${k}: ${fmt(v)}`).join('; ') : '';
+    const met = s.met === undefined ? '' : s.met ? 'yes' : '**no**';
+    lines.push(`| ${s.name} | ${fmt(s.value)} | ${s.unit} | ${fmt(s.p50_ms)} | ${fmt(s.p99_ms)} | ${peers} | ${fmt(s.ratio)} | ${s.goal ?? ''} | ${met} | ${s.tool ?? ''} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const scenarios: Scenario[] = [];
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  if (want('compile')) {
+    log('compile');
+    for (const s of await runCompileBench({ quick })) scenarios.push({ ...s, tool: 'in-process' });
+  }
+  if (want('engine')) {
+    log('engine');
+    scenarios.push(...(await runEngineBench({ quick })));
+  }
+  if (want('memory')) {
+    log('memory');
+    scenarios.push(...(await memoryInChild()));
+  }
+  if (want('http')) {
+    log('http');
+    scenarios.push(...(await runHttpBench({ quick })));
+  }
+  const result = { machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: Math.round((performance.now() - started) / 1000), scenarios };
+  const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}latest.json`, JSON.stringify(result, null, 2) + '\n');
+  const m = result.machine;
+  const md = [
+    `Measured ${m.date} on ${m.cores} cores (${m.cpu}), ${m.memoryGb} GiB, Node ${m.node}, ${m.os}; ${result.mode} run, ${result.durationSeconds} s.`,
+    '',
+    table(scenarios),
+    '',
+  ].join('\n');
+  writeFileSync(`${dir}latest.md`, md);
+  process.stdout.write(md);
+  const missed = scenarios.filter((s) => s.met === false).map((s) => s.name);
+  log(missed.length ? `goals missed: ${missed.join(', ')}` : 'all goals met');
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`[bench] failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
