@@ -1,0 +1,40 @@
+/**
+ * The public API of the package — and nothing else is public (as Chevrotain keeps one barrel):
+ * module authoring, the compiler entry point, the engine and its SPIs, the runtime factory and
+ * the server.
+ */
+
+// authoring modules
+export { defineModule, type ConstellationModule, type ModuleContext, type ModuleSpec, type Placement } from './runtime/modules/define.js';
+
+// the compiler
+export { compile, parseSource, type CompileResult, type CompileOptions } from './runtime/compiler/compile.js';
+export { CompileCache } from './runtime/compiler/cache.js';
+export { FunctionRegistry, type FunctionSignature } from './runtime/compiler/registry.js';
+export { parseDag, dagSchema } from './runtime/compiler/dag-schema.js';
+export type { Dag, DagNode } from './runtime/compiler/dag.js';
+export { toDot, toMermaid } from './runtime/compiler/render.js';
+export { standardRegistry } from './runtime/stdlib/index.js';
+export type { Diagnostic } from './runtime/language/diagnostics.js';
+
+// the engine and its service-provider interfaces
+export { Engine, InputError, type EngineOptions, type RunOptions, type ResumeRequest } from './runtime/engine/engine.js';
+export type { ExecutionResult, ExecutionStatus, ExecutionFailure, NodeResult } from './runtime/engine/result.js';
+export type { CacheBackend, CacheEntry, CacheStats, CircuitBreaker, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState } from './runtime/engine/spi.js';
+export type { SuspensionStore, ExecutionSnapshot, SuspensionSummary, SuspensionFilter, ResumeClaim } from './runtime/engine/suspension.js';
+export { MemorySuspensionStore } from './runtime/engine/suspension.js';
+export { BoundedScheduler, UnboundedScheduler, type Scheduler } from './runtime/engine/scheduler.js';
+export { LocalBreakerRegistry, type BreakerConfig } from './runtime/engine/circuit-breaker.js';
+export { MemoryCache } from './runtime/engine/result-cache.js';
+export { StepSessions, type StepSession, type StepState } from './runtime/engine/stepper.js';
+export type { PipelineStore, PipelineImage } from './runtime/stores/pipeline-store.js';
+export { MemoryPipelineStore } from './runtime/stores/pipeline-store.js';
+export { FilePipelineStore } from './runtime/stores/file-pipeline-store.js';
+export { FileSuspensionStore } from './runtime/stores/file-suspension-store.js';
+export { ConstellationError, CompileErrorCodes, RuntimeErrorCodes } from './runtime/errors.js';
+
+// engine + worker pool, and the server
+export { createRuntime, EXAMPLE_MODULES_FILE, type Runtime, type RuntimeOptions } from './actors/runtime-factory.js';
+export { WorkerPool, type WorkerPoolOptions } from './actors/pool.js';
+export { createServer, type ConstellationServer, type ServerOptions } from './server/app.js';
+export { loadConfig, type Config } from './server/config.js';
