@@ -166,6 +166,11 @@ export class CanaryRouter {
     return c && c.active ? c : undefined;
   }
 
+  /** Every canary record, running or finished. */
+  list(): Canary[] {
+    return [...this.canaries.values()];
+  }
+
   start(name: string, oldVersion: CanaryVersion, newVersion: CanaryVersion, config: CanaryConfig): Canary {
     const c = new Canary(name, oldVersion, newVersion, config);
     this.canaries.set(name, c);

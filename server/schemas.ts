@@ -103,3 +103,137 @@ export function describeZodError(error: z.ZodError): string {
     .map((i) => (i.path.length ? `field '${i.path.map(String).join('.')}': ${i.message}` : i.message))
     .join('; ');
 }
+
+// ---------------------------------------------------------------- pipeline, version, canary, module, namespace routes
+
+/** A structural hash: 64 lower-case hex characters. */
+const Hash = z.string().regex(/^[0-9a-f]{64}$/).describe('Structural hash (64 lower-case hex)');
+/** Type strings as http-api.md §1.8 renders them (`CInt`, `CList(CString)`, …). */
+const TypeStrings = z.record(z.string(), z.string()).describe('Name → type string (http-api.md §1.8)');
+
+export const DeleteResponse = z.object({ deleted: z.literal(true) });
+
+export const PipelineSummary = z.object({
+  structuralHash: Hash,
+  syntacticHash: z.string(),
+  aliases: z.array(z.string()).describe('Every alias currently pointing at this image, sorted'),
+  compiledAt: z.string().describe('ISO-8601'),
+  moduleCount: z.number().int().describe('Module nodes in the DAG, including standard-library calls'),
+  declaredOutputs: z.array(z.string()),
+});
+
+export const PipelinesResponse = z.object({ pipelines: z.array(PipelineSummary) });
+
+export const ModuleInfo = z.object({
+  name: z.string().describe('Registry name, e.g. Uppercase or stdlib.add'),
+  description: z.string(),
+  version: z.string().describe('<major>.<minor>'),
+  inputs: TypeStrings,
+  outputs: TypeStrings,
+});
+
+export const PipelineDetail = z.object({
+  structuralHash: Hash,
+  syntacticHash: z.string(),
+  aliases: z.array(z.string()),
+  compiledAt: z.string(),
+  modules: z.array(ModuleInfo).describe('One entry per module node'),
+  declaredOutputs: z.array(z.string()),
+  inputSchema: TypeStrings,
+  outputSchema: TypeStrings,
+});
+
+export const AliasResponse = z.object({ name: z.string(), structuralHash: Hash });
+
+const CanaryVersionRef = z.object({ version: z.number().int(), structuralHash: Hash });
+
+export const VersionMetrics = z.object({
+  requests: z.number().int(),
+  successes: z.number().int(),
+  failures: z.number().int(),
+  avgLatencyMs: z.number(),
+  p99LatencyMs: z.number(),
+});
+
+export const CanaryStateResponse = z.object({
+  pipelineName: z.string(),
+  oldVersion: CanaryVersionRef,
+  newVersion: CanaryVersionRef,
+  currentWeight: z.number(),
+  currentStep: z.number().int(),
+  status: z.enum(['observing', 'promoting', 'rolled_back', 'complete']),
+  startedAt: z.string(),
+  metrics: z.object({ oldVersion: VersionMetrics, newVersion: VersionMetrics }),
+});
+
+export const ReloadResponse = z.object({
+  success: z.literal(true),
+  previousHash: Hash.nullable(),
+  newHash: Hash,
+  name: z.string(),
+  changed: z.boolean(),
+  version: z.number().int(),
+  canary: CanaryStateResponse.nullable(),
+});
+
+export const VersionsResponse = z.object({
+  name: z.string(),
+  versions: z.array(z.object({ version: z.number().int(), structuralHash: Hash, createdAt: z.string(), active: z.boolean() })).describe('Newest first'),
+  activeVersion: z.number().int().describe('0 when none is active'),
+});
+
+export const RollbackResponse = z.object({
+  success: z.literal(true),
+  name: z.string(),
+  previousVersion: z.number().int(),
+  activeVersion: z.number().int(),
+  structuralHash: Hash,
+});
+
+export const ExecutionSummary = z.object({
+  executionId: z.string(),
+  structuralHash: Hash,
+  resumptionCount: z.number().int(),
+  missingInputs: TypeStrings,
+  createdAt: z.string().describe('ISO-8601, when the execution was first suspended'),
+  status: z.enum(['suspended', 'failed', 'cancelled', 'timed_out']).describe('Why the execution is stored (an addition to the reference)'),
+  lastResumedAt: z.string().nullable(),
+});
+
+export const ExecutionsResponse = z.object({ executions: z.array(ExecutionSummary) });
+
+export const ModulesResponse = z.object({ modules: z.array(ModuleInfo) });
+
+export const PublishedModule = ModuleInfo.extend({
+  tags: z.array(z.string()),
+  endpoint: z.string().describe('/modules/<name>/invoke'),
+});
+
+export const PublishedModulesResponse = z.object({ modules: z.array(PublishedModule) });
+
+export const InvokeResponse = z.object({
+  success: z.boolean(),
+  outputs: z.record(z.string(), z.unknown()),
+  error: z.string().nullable(),
+  module: z.string(),
+});
+
+export const NamespacesResponse = z.object({ namespaces: z.array(z.string()) });
+
+export const NamespaceFunctionsResponse = z.object({
+  namespace: z.string(),
+  functions: z.array(
+    z.object({
+      name: z.string(),
+      qualifiedName: z.string(),
+      params: z.array(z.string()).describe('"<name>: <Type>" in language spelling'),
+      returns: z.string(),
+    }),
+  ),
+});
+
+export const HealthResponse = z.object({ status: z.string() });
+
+export const MetricsResponse = z.record(z.string(), z.unknown()).describe('Cache, scheduler and server counters (http-api.md §11)');
+
+export const OpenApiDocument = z.record(z.string(), z.unknown()).describe('This document');

@@ -1,0 +1,98 @@
+import type { SuspensionSummary } from '../../runtime/engine/suspension.js';
+import type { ServerContext } from '../context.js';
+import { json, type HttpReply, type HttpRequest } from '../http/types.js';
+import { DeleteResponse, ExecutionSummary, ExecutionsResponse } from '../schemas.js';
+import { errorDoc, type RouteSpec } from './openapi.js';
+import { errorReply, notFound } from './reply.js';
+
+/**
+ * Suspended executions (http-api.md §8.2, 8.3, 8.5): `GET /executions`, `GET /executions/{id}`,
+ * `DELETE /executions/{id}` (resume is in execution.ts). The suspension store is always
+ * configured (a file store under the data directory, or the cluster's), so the "no suspension
+ * store configured" answers never occur.
+ *
+ * Decisions:
+ * - Summaries add `status` (suspended, or failed/cancelled/timed_out for a stored run that can
+ *   be resumed) and `lastResumedAt` to the reference fields; `createdAt` is when the execution
+ *   was first stored (it is kept across resumes, as the execution id is, DECISIONS.md #11).
+ * - The list is sorted by `createdAt`, oldest first.
+ * - An id that is not a UUID is 404 without touching the store.
+ * - DELETE while a resume of that execution is running → 409 `ResumeInProgress` (the resume
+ *   would otherwise save the execution again right after the delete).
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function summary(s: SuspensionSummary) {
+  return {
+    executionId: s.executionId,
+    structuralHash: s.structuralHash,
+    resumptionCount: s.resumptionCount,
+    missingInputs: s.missingInputs,
+    createdAt: s.createdAt,
+    status: s.status,
+    lastResumedAt: s.lastResumedAt,
+  };
+}
+
+export function executionRoutes(ctx: ServerContext): RouteSpec[] {
+  const missing = (id: string) => notFound(`Execution '${id}' not found`);
+
+  const list = async (): Promise<HttpReply> => {
+    const items = await ctx.suspensions.list();
+    items.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.executionId < b.executionId ? -1 : 1));
+    return json(200, { executions: items.map(summary) });
+  };
+
+  const get = async (req: HttpRequest): Promise<HttpReply> => {
+    const id = req.params['id']!;
+    if (!UUID.test(id)) return missing(id);
+    const snapshot = await ctx.suspensions.load(id);
+    if (!snapshot) return missing(id);
+    return json(200, summary(snapshot));
+  };
+
+  const remove = async (req: HttpRequest): Promise<HttpReply> => {
+    const id = req.params['id']!;
+    if (!UUID.test(id)) return missing(id);
+    const claim = await ctx.suspensions.claim(id);
+    if (!claim) return errorReply(409, 'ResumeInProgress', `A resume operation is already in progress for execution '${id}'`, req.requestId);
+    try {
+      return (await ctx.suspensions.delete(id)) ? json(200, { deleted: true }) : missing(id);
+    } finally {
+      await claim.release();
+    }
+  };
+
+  const idParam = { id: 'Execution id (UUID)' };
+  return [
+    {
+      method: 'GET',
+      path: '/executions',
+      handler: list,
+      doc: { summary: 'Suspended (resumable) executions', tag: 'executions', responses: { 200: { description: 'Stored executions, oldest first', schema: ExecutionsResponse } } },
+    },
+    {
+      method: 'GET',
+      path: '/executions/:id',
+      handler: get,
+      doc: {
+        summary: 'One suspended execution',
+        tag: 'executions',
+        params: idParam,
+        responses: { 200: { description: 'The execution', schema: ExecutionSummary }, 404: errorDoc('NotFound') },
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/executions/:id',
+      handler: remove,
+      doc: {
+        summary: 'Discard a suspended execution',
+        tag: 'executions',
+        params: idParam,
+        responses: { 200: { description: 'Deleted', schema: DeleteResponse }, 404: errorDoc('NotFound'), 409: errorDoc('ResumeInProgress') },
+      },
+    },
+  ];
+}

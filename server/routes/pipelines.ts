@@ -1,0 +1,174 @@
+import type { ModuleNode } from '../../runtime/compiler/dag.js';
+import { isHash, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
+import { ctypeString } from '../../runtime/types/ctype.js';
+import type { ServerContext } from '../context.js';
+import { json, type HttpReply, type HttpRequest } from '../http/types.js';
+import { AliasRequest, AliasResponse, DeleteResponse, PipelineDetail, PipelinesResponse } from '../schemas.js';
+import { resolveRef } from './execution.js';
+import { moduleNodeInfo } from './modules.js';
+import { errorDoc, type RouteSpec } from './openapi.js';
+import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
+
+/**
+ * Pipeline store routes (http-api.md §4.4–4.7): `GET /pipelines`, `GET /pipelines/{ref}`,
+ * `DELETE /pipelines/{ref}`, `PUT /pipelines/{name}/alias`.
+ *
+ * Decisions:
+ * - Refs resolve as everywhere (DECISIONS.md #13, `resolveRef`). A ref that fails validation
+ *   (`sha256:` + non-hex, 64 non-hex characters naming no alias, over 256 characters) is 400
+ *   `InvalidRequest` "Invalid ref: …" rather than the reference's 404.
+ * - DELETE by alias (DECISIONS.md #17): when that alias is the only one pointing at its image,
+ *   the alias and the image are both deleted (200 `{"deleted":true}`); when other aliases also
+ *   point at it → 409 `AliasConflict` naming them all. DELETE by hash with any alias → 409.
+ *   Versions, canaries and suspended executions are left alone (§4.6); a later rollback to a
+ *   deleted image answers 404 "no longer exists". An image a running canary routes traffic to
+ *   (its old or new version) cannot be deleted: 409 `CanaryConflict`.
+ * - PUT alias accepts the hash bare or as `sha256:<hash>`, in any case. It records no version
+ *   (§4.7) but keeps DECISIONS.md #20 ("the active version is the one the alias points to"):
+ *   when the target is one of the name's recorded versions, that version (the newest with this
+ *   hash) becomes the active one. It is refused with 409 `CanaryConflict` while a canary of the
+ *   name is running, since the canary would move the alias again when it completes.
+ * - Lists are sorted (pipelines by compile time, then hash) so answers are deterministic.
+ */
+
+function moduleCount(image: PipelineImage): number {
+  let n = 0;
+  for (const node of image.dag.nodes) if (node.kind === 'module') n++;
+  return n;
+}
+
+function badRef(message: string): HttpReply {
+  return errorReply(400, 'InvalidRequest', `Invalid ref: ${message}`);
+}
+
+export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
+  const list = (): HttpReply => {
+    const pipelines = ctx.store
+      .listImages()
+      .sort((a, b) => (a.compiledAt < b.compiledAt ? -1 : a.compiledAt > b.compiledAt ? 1 : a.structuralHash < b.structuralHash ? -1 : 1))
+      .map((image) => ({
+        structuralHash: image.structuralHash,
+        syntacticHash: image.syntacticHash,
+        aliases: ctx.store.aliasesOf(image.structuralHash),
+        compiledAt: image.compiledAt,
+        moduleCount: moduleCount(image),
+        declaredOutputs: image.dag.outputs.map((o) => o.name),
+      }));
+    return json(200, { pipelines });
+  };
+
+  const detail = (req: HttpRequest): HttpReply => {
+    const ref = req.params['ref']!;
+    const resolved = resolveRef(ctx, ref);
+    if (!resolved.ok) return resolved.status === 400 ? badRef(resolved.message) : notFound(resolved.message);
+    const image = ctx.store.getImage(resolved.hash);
+    if (!image) return notFound(`Pipeline '${ref}' not found`);
+    const dag = image.dag;
+    return json(200, {
+      structuralHash: image.structuralHash,
+      syntacticHash: image.syntacticHash,
+      aliases: ctx.store.aliasesOf(image.structuralHash),
+      compiledAt: image.compiledAt,
+      modules: dag.nodes.filter((n): n is ModuleNode => n.kind === 'module').map((n) => moduleNodeInfo(ctx, dag, n)),
+      declaredOutputs: dag.outputs.map((o) => o.name),
+      inputSchema: Object.fromEntries(dag.inputs.map((i) => [i.name, ctypeString(i.type)])),
+      outputSchema: Object.fromEntries(dag.outputs.map((o) => [o.name, ctypeString(o.type)])),
+    });
+  };
+
+  const remove = async (req: HttpRequest): Promise<HttpReply> => {
+    const ref = req.params['ref']!;
+    const resolved = resolveRef(ctx, ref);
+    if (!resolved.ok) return resolved.status === 400 ? badRef(resolved.message) : notFound(resolved.message);
+    const hash = resolved.hash;
+    const canary = ctx.canaries.list().find((c) => c.active && (c.oldVersion.structuralHash === hash || c.newVersion.structuralHash === hash));
+    if (canary) {
+      return errorReply(409, 'CanaryConflict', `Cannot delete pipeline: the canary deployment of '${canary.pipelineName}' routes traffic to it`);
+    }
+    const aliases = ctx.store.aliasesOf(hash);
+    const others = resolved.byName === null ? aliases : aliases.filter((a) => a !== resolved.byName);
+    if (others.length > 0) {
+      return errorReply(409, 'AliasConflict', `Cannot delete pipeline: aliases [${aliases.join(', ')}] point to it`);
+    }
+    if (resolved.byName !== null) await ctx.store.deleteAlias(resolved.byName);
+    const deleted = await ctx.store.deleteImage(hash);
+    // the alias was the only reference: it is gone even if the image vanished meanwhile
+    if (!deleted && resolved.byName === null) return notFound(`Pipeline '${ref}' not found`);
+    return json(200, { deleted: true });
+  };
+
+  const alias = async (req: HttpRequest): Promise<HttpReply> => {
+    const name = req.params['name']!;
+    const problem = invalidName(name);
+    if (problem) return errorReply(400, 'InvalidRequest', problem);
+    const parsed = await jsonBody(req, AliasRequest);
+    if (!parsed.ok) return parsed.reply;
+    const given = parsed.value.structuralHash;
+    const hash = (given.startsWith('sha256:') ? given.slice(7) : given).toLowerCase();
+    if (!isHash(hash) || !ctx.store.getImage(hash)) return notFound(`Pipeline with hash '${given}' not found`);
+    if (ctx.canaries.active(name)) {
+      return errorReply(409, 'CanaryConflict', `Canary deployment active for pipeline '${name}': promote or roll it back before moving the alias`);
+    }
+    await ctx.store.setAlias(name, hash);
+    const active = ctx.versions.active(name);
+    if (!active || active.structuralHash !== hash) {
+      const match = [...ctx.versions.list(name)].reverse().find((v) => v.structuralHash === hash);
+      if (match) await ctx.versions.activate(name, match.version);
+    }
+    return json(200, { name, structuralHash: hash });
+  };
+
+  const refParam = { ref: 'Alias name, sha256:<hash>, or a bare 64-hex structural hash (alias first)' };
+  return [
+    {
+      method: 'GET',
+      path: '/pipelines',
+      handler: list,
+      doc: { summary: 'List stored pipeline images', tag: 'pipelines', responses: { 200: { description: 'Stored images', schema: PipelinesResponse } } },
+    },
+    {
+      method: 'GET',
+      path: '/pipelines/:ref',
+      handler: detail,
+      doc: {
+        summary: 'Pipeline image detail',
+        tag: 'pipelines',
+        params: refParam,
+        responses: { 200: { description: 'The image', schema: PipelineDetail }, 400: errorDoc('InvalidRequest: the ref is malformed'), 404: errorDoc('NotFound') },
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/pipelines/:ref',
+      handler: remove,
+      doc: {
+        summary: 'Delete an image (by hash), or an alias together with its image when it is the only alias',
+        tag: 'pipelines',
+        params: refParam,
+        responses: {
+          200: { description: 'Deleted', schema: DeleteResponse },
+          400: errorDoc('InvalidRequest: the ref is malformed'),
+          404: errorDoc('NotFound'),
+          409: errorDoc('AliasConflict: (other) aliases point at the image; CanaryConflict: a running canary routes to it'),
+        },
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/pipelines/:name/alias',
+      handler: alias,
+      doc: {
+        summary: 'Create or move an alias',
+        tag: 'pipelines',
+        params: { name: 'Alias name' },
+        body: { schema: AliasRequest, required: true },
+        responses: {
+          200: { description: 'The alias now points at the hash', schema: AliasResponse },
+          400: errorDoc('InvalidRequest: malformed body or name'),
+          404: errorDoc('NotFound: no image with that hash'),
+          409: errorDoc('CanaryConflict: a canary of this name is running'),
+        },
+      },
+    },
+  ];
+}

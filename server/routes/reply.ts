@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import { json, type HttpReply, type HttpRequest } from '../http/types.js';
+import { readBody } from './body.js';
+
+/**
+ * Small helpers shared by the pipeline, version, canary, execution, module and namespace routes:
+ * the `ErrorResponse` envelope (http-api.md §1.7) and JSON body parsing that answers 400
+ * `InvalidRequest` (DECISIONS.md #16, http-api.md §16.3).
+ */
+
+/** `{"error", "message", "requestId"}`; `requestId` is null except where §1.6 says otherwise. */
+export function errorReply(status: number, error: string, message: string, requestId: string | null = null): HttpReply {
+  return json(status, { error, message, requestId });
+}
+
+export function notFound(message: string, requestId: string | null = null): HttpReply {
+  return errorReply(404, 'NotFound', message, requestId);
+}
+
+/** Parses and validates a JSON body; malformed JSON or a schema failure → 400 `InvalidRequest`. */
+export async function jsonBody<T extends z.ZodType>(req: HttpRequest, schema: T): Promise<{ ok: true; value: z.output<T> } | { ok: false; reply: HttpReply }> {
+  const parsed = await readBody(req, schema);
+  if (parsed.ok) return parsed;
+  return { ok: false, reply: errorReply(400, 'InvalidRequest', `Invalid request: ${parsed.message}`) };
+}
+
+/**
+ * Checks a pipeline name taken from the path (alias PUT, reload). Decision: at most 256
+ * characters (the ref limit of §4.3, so every alias stays addressable) and no `sha256:` prefix
+ * (such an alias could never be resolved: that prefix always means a hash).
+ */
+export function invalidName(name: string): string | undefined {
+  if (name.trim().length === 0) return 'Pipeline name cannot be blank';
+  if (name.length > 256) return `Pipeline name too long: ${name.length} characters (max 256)`;
+  if (name.startsWith('sha256:')) return `Pipeline name cannot start with 'sha256:' (that prefix addresses a hash)`;
+  return undefined;
+}

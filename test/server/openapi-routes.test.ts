@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+/** `GET /openapi.json`: an OpenAPI 3.1 document covering every route of the server. */
+
+/** http-api.md §2 rows 1–29 (minus the opt-in /health/detail) plus the server's additions. */
+const EXPECTED: readonly (readonly [string, string])[] = [
+  ['post', '/compile'],
+  ['post', '/run'],
+  ['post', '/execute'],
+  ['get', '/pipelines'],
+  ['get', '/pipelines/{ref}'],
+  ['delete', '/pipelines/{ref}'],
+  ['put', '/pipelines/{name}/alias'],
+  ['post', '/pipelines/{name}/reload'],
+  ['get', '/pipelines/{name}/versions'],
+  ['post', '/pipelines/{name}/rollback'],
+  ['post', '/pipelines/{name}/rollback/{version}'],
+  ['get', '/pipelines/{name}/canary'],
+  ['post', '/pipelines/{name}/canary/promote'],
+  ['post', '/pipelines/{name}/canary/rollback'],
+  ['delete', '/pipelines/{name}/canary'],
+  ['get', '/executions'],
+  ['get', '/executions/{id}'],
+  ['post', '/executions/{id}/resume'],
+  ['delete', '/executions/{id}'],
+  ['get', '/modules'],
+  ['get', '/modules/published'],
+  ['post', '/modules/{name}/invoke'],
+  ['get', '/namespaces'],
+  ['get', '/namespaces/{namespace}'],
+  ['get', '/health'],
+  ['get', '/health/live'],
+  ['get', '/health/ready'],
+  ['get', '/metrics'],
+  ['get', '/metrics/prometheus'],
+  ['get', '/openapi.json'],
+];
+
+const WITH_BODY = new Set(['post /compile', 'post /run', 'post /execute', 'post /executions/{id}/resume', 'put /pipelines/{name}/alias', 'post /pipelines/{name}/reload', 'post /modules/{name}/invoke']);
+
+type Operation = {
+  operationId: string;
+  summary: string;
+  parameters?: { name: string; in: string; required: boolean; schema: object }[];
+  requestBody?: { required: boolean; content: Record<string, { schema: object }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: object }> }>;
+};
+
+let s: TestServer;
+let doc: { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, object>; securitySchemes: object } };
+before(async () => {
+  s = await startServer();
+  const r = await s.get('/openapi.json');
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+  doc = r.body;
+});
+after(async () => {
+  await s.close();
+});
+
+function operations(): [string, string, Operation][] {
+  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => [method, path, op] as [string, string, Operation]));
+}
+
+function collectRefs(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => collectRefs(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else collectRefs(v, out);
+    }
+  }
+  return out;
+}
+
+describe('GET /openapi.json', () => {
+  test('is an OpenAPI 3.1 document with info, paths and components', () => {
+    assert.match(doc.openapi, /^3\.1\.\d+$/);
+    assert.equal(typeof doc.info.title, 'string');
+    assert.equal(typeof doc.info.version, 'string');
+    assert.equal(typeof doc.paths, 'object');
+    assert.ok(Object.keys(doc.components.schemas).length > 10);
+    assert.ok(doc.components.securitySchemes);
+  });
+
+  test('every route is present, and nothing else', () => {
+    const documented = operations().map(([m, p]) => `${m} ${p}`).sort();
+    assert.deepEqual(documented, EXPECTED.map(([m, p]) => `${m} ${p}`).sort());
+  });
+
+  test('every operation: unique operationId, summary, path parameters, responses with descriptions', () => {
+    const ids = new Set<string>();
+    for (const [method, path, op] of operations()) {
+      const where = `${method} ${path}`;
+      assert.ok(op.operationId && !ids.has(op.operationId), `${where}: unique operationId`);
+      ids.add(op.operationId);
+      assert.ok(op.summary, `${where}: summary`);
+      const params = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      assert.deepEqual((op.parameters ?? []).map((p) => p.name), params, `${where}: path parameters`);
+      for (const p of op.parameters ?? []) {
+        assert.equal(p.in, 'path');
+        assert.equal(p.required, true);
+      }
+      const statuses = Object.keys(op.responses);
+      assert.ok(statuses.some((c) => c.startsWith('2')), `${where}: a success response`);
+      for (const [code, r] of Object.entries(op.responses)) {
+        assert.match(code, /^[1-5]\d\d$/);
+        assert.ok(r.description, `${where} ${code}: description`);
+      }
+      assert.equal(Boolean(op.requestBody), WITH_BODY.has(where), `${where}: request body documented iff the route reads one`);
+      if (op.requestBody) assert.ok(op.requestBody.content['application/json']?.schema, `${where}: JSON body schema`);
+    }
+  });
+
+  test('documented error responses', () => {
+    const r = (m: string, p: string) => Object.keys(doc.paths[p]![m]!.responses);
+    assert.ok(r('get', '/pipelines/{ref}').includes('404'));
+    assert.ok(r('delete', '/pipelines/{ref}').includes('409'));
+    assert.ok(r('post', '/pipelines/{name}/reload').includes('409'));
+    assert.ok(r('post', '/pipelines/{name}/reload').includes('400'));
+    assert.ok(r('post', '/pipelines/{name}/rollback/{version}').includes('400'));
+    assert.ok(r('post', '/modules/{name}/invoke').includes('500'));
+    assert.ok(r('get', '/namespaces/{namespace}').includes('404'));
+    assert.ok(r('post', '/execute').includes('413'));
+    assert.deepEqual(doc.paths['/pipelines/{ref}']!['get']!.responses['404']!.content!['application/json']!.schema, { $ref: '#/components/schemas/ErrorResponse' });
+  });
+
+  test('every $ref resolves to a component schema; request schemas come from the zod schemas', () => {
+    for (const ref of collectRefs(doc)) {
+      assert.match(ref, /^#\/components\/schemas\//);
+      assert.ok(doc.components.schemas[ref.slice('#/components/schemas/'.length)], ref);
+    }
+    const compile = doc.components.schemas['CompileRequest'] as { type: string; properties: Record<string, object>; required: string[] };
+    assert.equal(compile.type, 'object');
+    assert.deepEqual(compile.required, ['source']);
+    assert.ok(compile.properties['name']);
+    const canary = doc.components.schemas['CanaryStateResponse'] as { properties: { status: { enum: string[] } } };
+    assert.deepEqual(canary.properties.status.enum, ['observing', 'promoting', 'rolled_back', 'complete']);
+  });
+
+  test('every documented route is routed (no "No route" 404, no 405)', async () => {
+    for (const [method, path] of operations()) {
+      const concrete = path.replace(/\{[^}]+\}/g, 'placeholder');
+      const r = await s.request(method.toUpperCase(), concrete);
+      assert.notEqual(r.status, 405, `${method} ${path}`);
+      if (r.status === 404) assert.doesNotMatch(String(r.body.message), /^No route for/, `${method} ${path}`);
+    }
+  });
+});
