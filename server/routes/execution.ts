@@ -104,6 +104,10 @@ export function compileRoute(ctx: ServerContext) {
     if (!result.ok) {
       return json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: errorMessages(result), diagnostics: diagnosticsJson(result) });
     }
+    if (name && ctx.canaries.active(name)) {
+      // moving the alias under a running canary would be overwritten when the canary completes
+      return json(409, { error: 'CanaryConflict', message: `Canary deployment active for pipeline '${name}'; promote, roll back or abort it first`, requestId: req.requestId });
+    }
     const image = await storeImage(ctx, result, parsed.source);
     if (name) {
       const previous = ctx.store.resolveAlias(name);
@@ -197,7 +201,8 @@ export function executeRoute(ctx: ServerContext) {
         : json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` });
     }
     let hash = resolved.hash;
-    const canary = resolved.byName ? ctx.canaries.active(resolved.byName) : undefined;
+    // canary routing applies to name refs only, not to hash-shaped refs (http-api.md §4.3)
+    const canary = resolved.byName && resolved.byName.length !== 64 ? ctx.canaries.active(resolved.byName) : undefined;
     if (canary) hash = canary.choose();
     const image = ctx.store.getImage(hash);
     if (!image) return json(404, { error: 'NotFound', message: `Pipeline '${ref}' not found`, requestId: req.requestId });
