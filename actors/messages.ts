@@ -52,6 +52,8 @@ export const CANCEL_CHANNEL = 'constellation:cancel';
 export interface WorkerBootData {
   /** Int32Array view over a SharedArrayBuffer: slot → threadId of the worker running that batch. */
   readonly threadTable: SharedArrayBuffer;
+  /** Int32Array view: `taskId & (slots - 1)` → 1 once the call is cancelled (checked before it starts). */
+  readonly cancelTable: SharedArrayBuffer;
   readonly maxResultBytes: number;
   /** Module files to import at start-up, so the first call does not pay for it. */
   readonly preload: readonly string[];

@@ -61,6 +61,7 @@ export class WorkerPool implements ModuleInvoker {
   private nextBatchId = 1;
   private nextSlot = 0;
   private readonly threadTable: Int32Array;
+  private readonly cancelTable: Int32Array;
   private readonly cancelChannel = new BroadcastChannel(CANCEL_CHANNEL);
   /** cancellation seq → threads that answered it */
   private readonly answers = new Map<number, Set<number>>();
@@ -76,7 +77,9 @@ export class WorkerPool implements ModuleInvoker {
     this.graceMs = options.terminateGraceMs ?? 250;
     const shared = new SharedArrayBuffer(THREAD_TABLE_SLOTS * 4);
     this.threadTable = new Int32Array(shared);
-    const boot: WorkerBootData = { threadTable: shared, maxResultBytes: options.maxResultBytes ?? 32 * 1024 * 1024, preload: options.preload ?? [] };
+    const cancelShared = new SharedArrayBuffer(THREAD_TABLE_SLOTS * 4);
+    this.cancelTable = new Int32Array(cancelShared);
+    const boot: WorkerBootData = { threadTable: shared, cancelTable: cancelShared, maxResultBytes: options.maxResultBytes ?? 32 * 1024 * 1024, preload: options.preload ?? [] };
     this.piscina = new Piscina({
       filename: fileURLToPath(new URL('./worker.js', import.meta.url)),
       minThreads: this.threads,
@@ -133,16 +136,23 @@ export class WorkerPool implements ModuleInvoker {
     for (const b of batches) this.send(b);
   }
 
-  private send(members: Pending[]): void {
+  /** `isolated`: the batch runs on a worker of its own (see batchFailed). */
+  private send(members: Pending[], isolated = false): void {
     const slot = this.nextSlot;
     this.nextSlot = (this.nextSlot + 1) % THREAD_TABLE_SLOTS;
     Atomics.store(this.threadTable, slot, 0);
-    for (const p of members) p.slot = slot;
+    for (const p of members) {
+      p.slot = slot;
+      Atomics.store(this.cancelTable, p.task.id & (THREAD_TABLE_SLOTS - 1), 0);
+    }
     const batch: BatchRequest = { batchId: this.nextBatchId++, slot, tasks: members.map((p) => p.task) };
     this.stats.batches++;
     this.stats.tasks += members.length;
     const payload = encodeWire(batch);
-    this.piscina.run(payload, { transferList: [payload.buffer as ArrayBuffer] }).then(
+    // Piscina places an abortable task only on an idle worker and puts nothing beside it; the
+    // signal never fires (cancellation still goes over the BroadcastChannel).
+    const options = isolated ? { transferList: [payload.buffer as ArrayBuffer], signal: new AbortController().signal } : { transferList: [payload.buffer as ArrayBuffer] };
+    this.piscina.run(payload, options).then(
       (bytes: Uint8Array) => this.deliver(decodeWire(bytes) as TaskResult[]),
       (error: unknown) => this.batchFailed(members, error),
     );
@@ -180,10 +190,11 @@ export class WorkerPool implements ModuleInvoker {
         continue;
       }
       if (!p.redispatched && !this.closed) {
-        // maybe a bystander of another call's crash: run it again, alone
+        // maybe a bystander of another call's crash: run it again, alone on a worker — alone in a
+        // batch is not enough, two re-dispatched batches could share a worker and crash together
         p.redispatched = true;
         this.stats.redispatched++;
-        this.send([p]);
+        this.send([p], true);
         continue;
       }
       this.pending.delete(p.task.id);
@@ -197,16 +208,20 @@ export class WorkerPool implements ModuleInvoker {
     this.pending.delete(p.task.id);
     p.reject(reason instanceof Error ? reason : new ConstellationError('Cancelled', 'cancelled'));
     if (p.slot < 0) return; // not sent yet: flush drops it
+    // A batch that has not started yet skips the call (the worker checks this flag first): a
+    // broadcast can reach a worker before it runs the batch, or before its channel even exists,
+    // and would then be lost.
+    Atomics.store(this.cancelTable, p.task.id & (THREAD_TABLE_SLOTS - 1), 1);
+    const tid = Atomics.load(this.threadTable, p.slot);
+    if (tid === 0) return; // not started: nothing runs, nothing to terminate
     const seq = ++this.cancelSeq;
     this.answers.set(seq, new Set());
     const message: CancelMessage = { kind: 'cancel', seq, ids: [p.task.id] };
     this.cancelChannel.postMessage(message);
-    const slot = p.slot;
     const timer = setTimeout(() => {
       const answered = this.answers.get(seq)!;
       this.answers.delete(seq);
-      const tid = Atomics.load(this.threadTable, slot);
-      if (tid === 0 || answered.has(tid)) return; // not started yet, or responsive
+      if (answered.has(tid)) return; // responsive
       // no answer: the worker's event loop is blocked (a busy loop) — replace it
       const worker = this.piscina.threads.find((t) => t.threadId === tid);
       if (worker) {

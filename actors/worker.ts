@@ -19,6 +19,7 @@ import { CANCEL_CHANNEL, type BatchRequest, type CancelMessage, type TaskRequest
 
 const boot = (workerData ?? {}) as Partial<WorkerBootData>;
 const threadTable = boot.threadTable ? new Int32Array(boot.threadTable) : undefined;
+const cancelTable = boot.cancelTable ? new Int32Array(boot.cancelTable) : undefined;
 const maxResultBytes = boot.maxResultBytes ?? 32 * 1024 * 1024;
 
 const loaded = new Map<string, Promise<Map<string, { prepared: PreparedModule; state: unknown }>>>();
@@ -71,12 +72,18 @@ function loadFile(file: string) {
 
 async function runTask(task: TaskRequest): Promise<TaskResult> {
   const started = performance.now();
+  // cancelled before its batch started here (the broadcast may have come too early): skip it
+  if (cancelTable && Atomics.load(cancelTable, task.id & (cancelTable.length - 1)) === 1) {
+    return { id: task.id, ok: false, code: 'Cancelled', message: 'the call was cancelled', ms: 0 };
+  }
   const controller = new AbortController();
   controllers.set(task.id, controller);
   try {
     const modules = await loadFile(task.file);
     const entry = modules.get(task.moduleId);
     if (!entry) throw new ConstellationError('ModuleNotFound', `Module '${task.moduleId}' is not exported by ${task.file}`);
+    // cancelled while the module file was loading
+    if (controller.signal.aborted) throw controller.signal.reason;
     const value = await callModule(entry.prepared, task.args, {
       signal: controller.signal,
       attempt: task.attempt,
