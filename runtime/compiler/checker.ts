@@ -77,6 +77,7 @@ class Checker {
   private readonly wildcardImports = new Set<string>();
   private readonly namespaceAliases = new Map<string, string>();
   private lambdaDepth = 0;
+  private suggestionBudget = 200;
   private nextSlot = 0;
   private syntheticCounter = 0;
 
@@ -382,6 +383,10 @@ class Checker {
   }
 
   private undefinedVariable(name: string, span: Span): Typed {
+    // Similar names cost O(variables) each; past a budget (nobody reads the 200th error) skip
+    // them, or 10 000 undefined names against 10 000 bindings take seconds.
+    if (this.suggestionBudget <= 0) return this.error('E001', `Undefined variable: ${name}`, span);
+    this.suggestionBudget--;
     const similar = closestNames(name, this.scope.names());
     const suggestions = similar.length > 0 ? similar.map((s) => `Did you mean '${s}'?`) : [`Declare the variable: in ${name}: String`];
     if (/^[A-Za-z_][A-Za-z0-9_]*-[A-Za-z0-9_]/.test(name)) {
