@@ -381,6 +381,11 @@ describe('E020 parse error', () => {
   test('-1.5 and other negative literals are accepted (DECISIONS.md #3)', () => {
     compiles('x = -1.5\ny = -3\nz = 2 - -3\nout x\nout y\nout z');
   });
+  test('a-b and x-1 are single identifiers, not subtractions', () => {
+    const r = compiles('a-b = 1\nx-1 = a-b\nout x-1');
+    assert.deepEqual(r.dag!.outputs.map((o) => o.name), ['x-1']);
+    compiles('in a: Int\nin b: Int\nc = a - b\nd = a -b\nout c\nout d');
+  });
   test('integers outside the exact range', () => {
     parse('x = 9007199254740993\nout x', /^Parse error: integer literal 9007199254740993 is outside the exact integer range/, [1, 5, 1, 21]);
   });
