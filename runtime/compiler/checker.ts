@@ -1,6 +1,6 @@
 import type { CompileErrorCode } from '../errors.js';
 import type { Annotation, CallOption, Declaration, Expr, MatchCase, Name, QualifiedName, TypeExpr } from '../language/ast.js';
-import type { DiagnosticSink } from '../language/diagnostics.js';
+import { DiagnosticSink } from '../language/diagnostics.js';
 import type { Span } from '../language/source.js';
 import { closestNames } from '../language/suggest.js';
 import {
@@ -818,8 +818,18 @@ class Checker {
 
     const args = expr.args.map((a, i) => this.checkAgainst(a, sig.params[i]!.type));
     const fallbackOption = lastOption(expr.options, 'fallback');
-    const options = normaliseOptions(expr.options, this.sink, expr.span);
+    // Option errors wait for the fallback check: a fallback mismatch (E017) is the first option
+    // error of a call and hides the others, which are reported only one per call (module-options.md §2).
+    const optionSink = new DiagnosticSink();
+    const options = normaliseOptions(expr.options, optionSink, expr.span);
+    const reportOptions = (errors: boolean): void => {
+      for (const d of optionSink.items) {
+        if (d.severity === 'warning') this.sink.warning(d.code, d.message, d.span);
+        else if (errors) this.sink.error(d.code as CompileErrorCode, d.message, d.span);
+      }
+    };
     if (args.some((a) => a.type.k === 'Error')) {
+      reportOptions(true);
       if (fallbackOption?.value.kind === 'expr') this.infer(fallbackOption.value.value);
       return ERROR;
     }
@@ -836,15 +846,20 @@ class Checker {
       options: moduleOptions,
       span: expr.span,
     });
-    if (!fallbackOption || fallbackOption.value.kind !== 'expr') return { type: sig.returns, ir: { op: 'ref', node } };
+    if (!fallbackOption || fallbackOption.value.kind !== 'expr') {
+      reportOptions(true);
+      return { type: sig.returns, ir: { op: 'ref', node } };
+    }
 
     // fallback: evaluated only when the call ultimately failed (gate 'failed'), then a recover
     // node yields the call's value or the fallback's.
     const fallbackExpr = fallbackOption.value.value;
     const gate: Gate | undefined = this.hasEffects(fallbackExpr) && this.builder.isEmitting ? { node, test: 'failed' } : this.builder.currentGate;
     const fallback = this.builder.withGate(gate, () => this.infer(fallbackExpr));
+    const mismatch = fallback.type.k !== 'Error' && !isSubtype(fallback.type, sig.returns);
+    reportOptions(!mismatch);
     if (fallback.type.k === 'Error') return ERROR;
-    if (!isSubtype(fallback.type, sig.returns)) {
+    if (mismatch) {
       return this.error('E017', `Fallback type mismatch: module returns ${printType(sig.returns)} but fallback is ${printType(fallback.type)}`, fallbackExpr.span);
     }
     const recover = this.builder.addTransform(`${sig.name}.recover`, { op: 'recover', primary: node, fallback: this.coerce(fallback, sig.returns) }, sig.returns, expr.span, node);

@@ -304,6 +304,10 @@ describe('E017 fallback type mismatch', () => {
   test('a fallback that is not a subtype of the return type', () => {
     expectError('in t: String\nx = Uppercase(t) with fallback: 1\nout x', 'E017', 'Fallback type mismatch: module returns String but fallback is Int', [2, 33, 2, 34]);
   });
+  test('a fallback mismatch is the first option error of the call: the others are not reported', () => {
+    expectError('in t: String\nx = Uppercase(t) with fallback: 1, timeout: 0s\nout x', 'E017', 'Fallback type mismatch: module returns String but fallback is Int', [2, 33, 2, 34]);
+    expectError('in t: String\nx = Uppercase(t) with fallback: "a", timeout: 0s\nout x', 'E016', "Invalid value for 'timeout': 0s (must be > 0)", [2, 38, 2, 49]);
+  });
   test('type errors inside the fallback are reported as themselves', () => {
     expectError('in t: String\nx = Uppercase(t) with fallback: nope\nout x', 'E001', 'Undefined variable: nope', [2, 33, 2, 37]);
   });
