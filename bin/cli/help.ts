@@ -1,0 +1,76 @@
+/**
+ * Help texts: the overview (`constellation --help`) and one text per command
+ * (`constellation <command> --help`, also printed with a usage error).
+ */
+
+const OVERVIEW = `Usage: constellation [options] <command> [arguments]
+
+Commands:
+  serve                              Start the server (as npm start does)
+  compile <file>                     Compile a .cst file and print its diagnostics
+  run <file>                         Compile and run a pipeline
+  viz <file>                         Print the pipeline's DAG (dot, mermaid or json)
+  server health                      GET /health
+  server metrics                     GET /metrics
+  server pipelines [show <ref>]      List stored pipelines, or show one
+  server executions list             List suspended executions (-n/--limit N)
+  server executions show <id>        Show one suspended execution
+  server executions delete <id>      Discard a suspended execution
+  help [command]                     This text, or a command's
+
+Options:
+  -s, --server <url>   Server base URL (else CONSTELLATION_SERVER_URL, ~/.constellation/config.json,
+                       http://localhost:8080); for compile and run it selects server mode
+  -t, --token <key>    API key, sent as Bearer (else CONSTELLATION_TOKEN)
+  -j, --json           Print one JSON object
+  -q, --quiet          Less output
+  -v, --verbose        Show HTTP requests on stderr
+  -V, --version        Print the version
+  -h, --help           Print help
+
+Exit codes: 0 success (also a suspended run), 1 compile error, 2 runtime error / unexpected
+reply / server unhealthy, 3 connection error, 4 auth error (401/403), 5 not found, 6 conflict,
+10 usage error.
+`;
+
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  serve: `Usage: constellation serve [--port N] [--data-dir DIR] [--json]
+
+Starts the server as npm start does, configured by the CONSTELLATION_* variables.
+  --port N          Overrides CONSTELLATION_PORT (0 = any free port)
+  --data-dir DIR    Overrides CONSTELLATION_DATA_DIR
+  --json            JSON log lines (CONSTELLATION_LOG_FORMAT=json)
+`,
+  compile: `Usage: constellation compile <file> [--modules a.js,b.js] [--server <url> | --remote]
+
+Compiles locally against the standard library, the example modules and the module files of
+--modules and CONSTELLATION_MODULES, and prints diagnostics as file:line:column. With --server
+(or --remote: the configured server) the source goes to POST /compile under the file's stem.
+Exit 1 when there are compile errors.
+`,
+  run: `Usage: constellation run <file> [-i key=value]... [--inputs file.json] [--modules a.js,b.js]
+                        [--server <url> | --remote]
+
+Compiles and runs the pipeline in this process (or with POST /run on a server).
+  -i, --input key=value       An input; the value is JSON if it parses, else true/false/null,
+                              else a number, else text. Repeatable; wins over --inputs.
+  -f, --inputs, --input-file  A JSON object of inputs (at most 10 MiB)
+Exit 0 when the run completed or suspended (the missing inputs are listed), 2 when it failed,
+1 on compile errors.
+`,
+  viz: `Usage: constellation viz <file> [-F dot|mermaid|json] [--modules a.js,b.js]
+
+Compiles locally and prints the DAG: Graphviz DOT (default), Mermaid, or a JSON graph.
+`,
+  server: `Usage: constellation server <health | metrics | pipelines [show <ref>] | executions list|show <id>|delete <id>>
+
+Talks to a running server (--server, CONSTELLATION_SERVER_URL, default http://localhost:8080).
+  -n, --limit N     Show at most N entries (pipelines, executions list)
+`,
+  help: `Usage: constellation help [command]
+`,
+};
+
+export function helpText(command?: string): string {
+  return (command !== undefined ? COMMAND_HELP[command] : undefined) ?? OVERVIEW;
+}

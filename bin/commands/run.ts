@@ -1,0 +1,84 @@
+import { InputError } from '../../runtime/engine/engine.js';
+import type { ExecutionResult } from '../../runtime/engine/result.js';
+import { expectArgs } from '../cli/args.js';
+import { compileFailure, serverCompileFailure, toCli } from '../cli/compile-report.js';
+import { connectionOf, wantsServer, type CommandContext } from '../cli/context.js';
+import { CliError, EXIT, type ExitCode } from '../cli/exit.js';
+import { readInputsFile, readSource, type SourceFile } from '../cli/files.js';
+import { expectShape, failUnlessOk, request } from '../cli/http.js';
+import { mergeInputs } from '../cli/inputs.js';
+import { compileLocally, moduleFiles, startRuntime } from '../cli/local.js';
+import { RunReply } from '../cli/schemas.js';
+import { printRunOutcome, type RunOutcome } from './run-report.js';
+
+/**
+ * `constellation run <file>`: inputs from `--inputs file.json` and `--input k=v` (the latter
+ * win); runs in-process with a fresh runtime (closed afterwards) or, with `--server <url>` /
+ * `--remote`, through `POST /run`. Exit 0 for completed and suspended runs, 2 for failed ones,
+ * 1 for compile errors (not 2 as the reference client does).
+ */
+
+export async function runCommand(ctx: CommandContext): Promise<ExitCode> {
+  const [file] = expectArgs(ctx.args.args, ['file'], 'run');
+  const fileInputs = ctx.args.inputsFile !== undefined ? await readInputsFile(ctx.args.inputsFile) : {};
+  const inputs = mergeInputs(fileInputs, ctx.args.input);
+  const src = await readSource(file!);
+  const outcome = wantsServer(ctx) ? await runRemote(ctx, src, inputs) : await runLocal(ctx, src, inputs);
+  return printRunOutcome(ctx.out, outcome, wantsServer(ctx));
+}
+
+async function runLocal(ctx: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
+  const files = moduleFiles(ctx.args.modules, ctx.env);
+  const compiled = await compileLocally(src.text, files);
+  if (!compiled.ok) throw compileFailure(ctx.out, src, compiled.diagnostics.map(toCli));
+  const runtime = await startRuntime(files, ctx.env, (m) => ctx.out.error(ctx.out.paint('yellow', `warning: ${m}`, true)));
+  try {
+    const result = await runtime.engine.run(compiled.dag!, inputs);
+    return localOutcome(result);
+  } catch (e) {
+    if (e instanceof InputError) throw new CliError(EXIT.RUNTIME_ERROR, `Input error: ${e.message}`);
+    throw new CliError(EXIT.RUNTIME_ERROR, `Execution failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function localOutcome(result: ExecutionResult): RunOutcome {
+  const error = result.errors.length > 0 ? result.errors.map((e) => `${e.nodeName}: ${e.message}`).join('; ') : result.status === 'completed' || result.status === 'suspended' ? null : `execution ${result.status.replace('_', ' ')}`;
+  return {
+    status: result.status,
+    outputs: result.outputs,
+    missingInputs: result.missingInputs,
+    pendingOutputs: result.pendingOutputs,
+    executionId: result.executionId,
+    error,
+    durationMs: result.durationMs,
+    json: { success: result.status === 'completed' || result.status === 'suspended', ...result, error },
+  };
+}
+
+async function runRemote(ctx: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
+  const res = await request(connectionOf(ctx), ctx.out, 'POST', '/run', { body: { source: src.text, inputs } });
+  if (res.status !== 400) failUnlessOk(res);
+  const reply = expectShape(res, RunReply, 'run');
+  if (res.status === 400) {
+    const messages = reply.compilationErrors ?? [];
+    if (messages.length > 0 || (reply.diagnostics ?? []).length > 0) throw serverCompileFailure(ctx.out, src, reply.diagnostics, messages);
+    throw new CliError(EXIT.RUNTIME_ERROR, reply.error ?? 'the server rejected the run (HTTP 400)', { status: 400 });
+  }
+  if (!reply.status) throw new CliError(EXIT.RUNTIME_ERROR, `unexpected run reply from the server: no status${reply.error ? ` (${reply.error})` : ''}`);
+  return remoteOutcome(reply);
+}
+
+function remoteOutcome(reply: RunReply): RunOutcome {
+  return {
+    status: reply.status!,
+    outputs: reply.outputs ?? {},
+    missingInputs: reply.missingInputs ?? {},
+    pendingOutputs: reply.pendingOutputs ?? [],
+    executionId: reply.executionId ?? null,
+    error: reply.error ?? null,
+    durationMs: null,
+    json: reply,
+  };
+}

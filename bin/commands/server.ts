@@ -1,0 +1,139 @@
+import { expectArgs } from '../cli/args.js';
+import { connectionOf, type CommandContext } from '../cli/context.js';
+import { CliError, EXIT, usageError, type ExitCode } from '../cli/exit.js';
+import { expectShape, failUnlessOk, getJson, request } from '../cli/http.js';
+import { compactJson } from '../cli/output.js';
+import { DeletedReply, ExecutionsReply, ExecutionSummary, HealthReply, MetricsReply, PipelineDetail, PipelinesReply } from '../cli/schemas.js';
+
+/**
+ * `constellation server …`: HTTP calls to a running server (operations.md §12.3):
+ * `health`, `metrics`, `pipelines [show <ref>]`, `executions list|show <id>|delete <id>`.
+ * Path segments are percent-encoded; replies are validated before they are printed.
+ */
+
+type Sub = (ctx: CommandContext, rest: readonly string[]) => Promise<ExitCode>;
+
+const enc = encodeURIComponent;
+
+export async function serverCommand(ctx: CommandContext): Promise<ExitCode> {
+  const [group, ...rest] = ctx.args.args;
+  const table: Record<string, Sub> = { health, metrics, pipelines, executions };
+  const sub = group !== undefined ? table[group] : undefined;
+  if (!sub) throw usageError(group === undefined ? "'server' needs a subcommand: health, metrics, pipelines, executions" : `unknown 'server' subcommand '${group}'`);
+  if (ctx.args.limit !== undefined && !['pipelines', 'executions'].includes(group!)) throw usageError(`option --limit is not valid for 'server ${group}'`);
+  return sub(ctx, rest);
+}
+
+/** `-n/--limit`: a positive integer (client-side truncation). */
+function limitOf(ctx: CommandContext): number {
+  if (ctx.args.limit === undefined) return Infinity;
+  const n = Number(ctx.args.limit);
+  if (!Number.isInteger(n) || n <= 0) throw usageError(`--limit must be a positive integer, got '${ctx.args.limit}'`);
+  return n;
+}
+
+async function health(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+  expectArgs(rest, [], 'server health');
+  const { out } = ctx;
+  const res = await request(connectionOf(ctx), out, 'GET', '/health');
+  if (res.status !== 503) failUnlessOk(res);
+  const reply = expectShape(res, HealthReply, 'health');
+  if (res.status === 503) throw new CliError(EXIT.RUNTIME_ERROR, `server unhealthy: ${reply.status}`, { status: 503, health: reply });
+  out.line(out.ok(`server healthy (${reply.status})`));
+  out.result({ success: true, health: reply });
+  return EXIT.SUCCESS;
+}
+
+async function metrics(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+  expectArgs(rest, [], 'server metrics');
+  const { out } = ctx;
+  const m = await getJson(connectionOf(ctx), out, '/metrics', MetricsReply, 'metrics');
+  out.line(`uptime           ${m.server.uptime_seconds} s`);
+  out.line(`requests         ${m.server.requests_total}`);
+  if (m.cache) out.line(`compile cache    ${m.cache.entries} entries, ${m.cache.hits} hits, ${m.cache.misses} misses (hit rate ${(m.cache.hitRate * 100).toFixed(1)} %)`);
+  if (m.scheduler) out.line(`scheduler        ${m.scheduler.enabled ? `${m.scheduler.activeCount ?? 0} active, ${m.scheduler.queuedCount ?? 0} queued` : 'unbounded'}`);
+  out.result({ success: true, metrics: m });
+  return EXIT.SUCCESS;
+}
+
+async function pipelines(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+  const [verb = 'list', ...args] = rest;
+  if (verb === 'show') return pipelineShow(ctx, expectArgs(args, ['ref'], 'server pipelines show')[0]!);
+  if (verb !== 'list') throw usageError(`unknown 'server pipelines' subcommand '${verb}' (expected list or show <ref>)`);
+  expectArgs(args, [], 'server pipelines');
+  const { out } = ctx;
+  const reply = await getJson(connectionOf(ctx), out, '/pipelines', PipelinesReply, 'pipelines');
+  const list = reply.pipelines.slice(0, limitOf(ctx));
+  if (list.length === 0) out.info('no pipelines stored');
+  for (const p of list) {
+    const names = p.aliases.length > 0 ? p.aliases.join(', ') : '(no alias)';
+    out.line(`${p.structuralHash.slice(0, 12)}  ${names}  outputs: ${p.declaredOutputs.join(', ') || '-'}  modules: ${p.moduleCount ?? '?'}  ${p.compiledAt ?? ''}`.trimEnd());
+  }
+  out.result({ success: true, pipelines: list });
+  return EXIT.SUCCESS;
+}
+
+async function pipelineShow(ctx: CommandContext, ref: string): Promise<ExitCode> {
+  const { out } = ctx;
+  const p = await getJson(connectionOf(ctx), out, `/pipelines/${enc(ref)}`, PipelineDetail, 'pipeline');
+  out.line(`structural hash  ${p.structuralHash}`);
+  if (p.syntacticHash) out.line(`syntactic hash   ${p.syntacticHash}`);
+  out.line(`aliases          ${p.aliases.join(', ') || '(none)'}`);
+  if (p.compiledAt) out.line(`compiled at      ${p.compiledAt}`);
+  out.line(`modules          ${p.modules.map((m) => m.name).join(', ') || '(none)'}`);
+  for (const [name, type] of Object.entries(p.inputSchema)) out.line(`input            ${name}: ${type}`);
+  for (const [name, type] of Object.entries(p.outputSchema)) out.line(`output           ${name}: ${type}`);
+  out.result({ success: true, pipeline: p });
+  return EXIT.SUCCESS;
+}
+
+async function executions(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+  const [verb, ...args] = rest;
+  if (verb === 'list') {
+    expectArgs(args, [], 'server executions list');
+    return executionList(ctx);
+  }
+  if (verb === 'show') return executionShow(ctx, expectArgs(args, ['id'], 'server executions show')[0]!);
+  if (verb === 'delete') return executionDelete(ctx, expectArgs(args, ['id'], 'server executions delete')[0]!);
+  throw usageError(verb === undefined ? "'server executions' needs list, show <id> or delete <id>" : `unknown 'server executions' subcommand '${verb}'`);
+}
+
+function describeExecution(e: ExecutionSummary): string {
+  const missing = Object.entries(e.missingInputs ?? {}).map(([n, t]) => `${n}: ${t}`).join(', ');
+  return `${e.executionId}  resumptions: ${e.resumptionCount ?? 0}  missing: ${missing || '-'}  ${e.createdAt ?? ''}`.trimEnd();
+}
+
+async function executionList(ctx: CommandContext): Promise<ExitCode> {
+  const { out } = ctx;
+  const limit = limitOf(ctx);
+  const reply = await getJson(connectionOf(ctx), out, '/executions', ExecutionsReply, 'executions');
+  const list = reply.executions.slice(0, limit);
+  if (list.length === 0) out.info('no suspended executions');
+  for (const e of list) out.line(describeExecution(e));
+  out.result({ success: true, executions: list, total: reply.executions.length });
+  return EXIT.SUCCESS;
+}
+
+async function executionShow(ctx: CommandContext, id: string): Promise<ExitCode> {
+  const { out } = ctx;
+  const e = await getJson(connectionOf(ctx), out, `/executions/${enc(id)}`, ExecutionSummary, 'execution');
+  out.line(`execution        ${e.executionId}`);
+  if (e.structuralHash) out.line(`pipeline         sha256:${e.structuralHash}`);
+  out.line(`resumptions      ${e.resumptionCount ?? 0}`);
+  for (const [name, type] of Object.entries(e.missingInputs ?? {})) out.line(`missing input    ${name}: ${type}`);
+  if (e.createdAt) out.line(`created at       ${e.createdAt}`);
+  for (const [k, v] of Object.entries(e)) if (!['executionId', 'structuralHash', 'resumptionCount', 'missingInputs', 'createdAt'].includes(k)) out.info(`${k.padEnd(16)} ${compactJson(v)}`);
+  out.result({ success: true, execution: e });
+  return EXIT.SUCCESS;
+}
+
+async function executionDelete(ctx: CommandContext, id: string): Promise<ExitCode> {
+  const { out } = ctx;
+  const res = await request(connectionOf(ctx), out, 'DELETE', `/executions/${enc(id)}`);
+  failUnlessOk(res);
+  const reply = expectShape(res, DeletedReply, 'delete');
+  if (!reply.deleted) throw new CliError(EXIT.RUNTIME_ERROR, `the server did not delete execution ${id}`);
+  out.line(out.ok(`deleted execution ${id}`));
+  out.result({ success: true, message: `deleted execution ${id}`, executionId: id });
+  return EXIT.SUCCESS;
+}
