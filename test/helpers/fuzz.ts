@@ -269,7 +269,11 @@ function typedExpr(rng: Rng, env: Env, t: Ty, depth: number): string {
       case 'Int | String': return 'if (true) 1 else "s"';
     }
   }
-  const e = (ty: Ty): string => typedExpr(rng, env, ty, depth - 1);
+  // operands are parenthesised (precedence chaos is the untyped generator's job)
+  const e = (ty: Ty): string => {
+    const sub = typedExpr(rng, env, ty, depth - 1);
+    return sub.includes(' ') ? `(${sub})` : sub;
+  };
   const opts = (): string => (chance(rng, 0.25) ? ` with ${pick(rng, ['retry: 2', 'timeout: 5s', 'retry: 1, delay: 1ms', 'cache: 1min', 'lazy', 'priority: low', 'on_error: skip'])}` : '');
   const cond = (): string => e('Boolean');
   switch (t) {
