@@ -146,16 +146,18 @@ describe('bad input', () => {
     assert.equal(c.dag!.nodes.filter((n) => n.kind === 'module').length, 10_000);
   });
 
-  test('10 000 independent errors are all reported, in linear time', () => {
+  test('10 000 independent errors: the first 999 are reported, then a count of the rest, in linear time', () => {
     const lines = Array.from({ length: 10_000 }, (_, i) => `x${i} = nope${i}`);
     const t0 = performance.now();
     const r = run(`${lines.join('\n')}\nout x0`);
     // did-you-mean over every binding for every error was quadratic: 14 s here
     assert.ok(performance.now() - t0 < 3_000, `took ${(performance.now() - t0).toFixed(0)} ms`);
     const e001 = r.diagnostics.filter((d) => d.code === 'E001');
-    assert.equal(e001.length, 10_000);
+    assert.equal(e001.length, 999);
+    assert.equal(e001[998]!.message, 'Undefined variable: nope998');
     assert.ok(e001[0]!.suggestions && e001[0]!.suggestions.length > 0, 'the first errors keep their suggestions');
-    assert.equal(e001[9_999]!.suggestions, undefined, 'suggestions stop after a budget');
+    assert.equal(r.diagnostics.length, 1000);
+    assert.match(r.diagnostics[999]!.message, /^Too many problems: 9001 more not shown$/);
   });
 
   test('a single very long line of declarations', () => {
