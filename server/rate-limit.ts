@@ -5,8 +5,9 @@ import { json } from './http/types.js';
 
 /**
  * Rate limiting (operations.md §5, DECISIONS.md #18): a correct token bucket — capacity =
- * burst, continuous refill at rpm/60 per second, one token per request — per API key when a
- * bearer token is present, else per client address. Health and metrics are exempt. A rejected
+ * burst, continuous refill at rpm/60 per second, one token per request — per client address
+ * and, when a bearer token is present, also per token (both must grant; the address first, so
+ * made-up tokens cannot escape the address budget). Health and metrics are exempt. A rejected
  * request gets 429 with `Retry-After` (seconds until a token is available). Idle buckets are
  * evicted so the table cannot grow without bound.
  */
@@ -59,10 +60,10 @@ export function rateLimitMiddleware(config: { rpm: number; burst: number; keyRpm
   return {
     before(req) {
       if (PUBLIC_PATHS.has(req.path) || req.method === 'OPTIONS') return undefined;
-      const token = bearerToken(req);
-      const wait = token
-        ? byKey.take(`key:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`)
-        : byAddress.take(`ip:${req.remoteAddress || 'unknown'}`);
+      // operations.md §5.2: the address bucket always, the key bucket only if the address passed
+      let wait = byAddress.take(`ip:${req.remoteAddress || 'unknown'}`);
+      const token = wait === 0 ? bearerToken(req) : undefined;
+      if (token) wait = byKey.take(`key:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`);
       if (wait === 0) return undefined;
       return json(429, { error: 'RateLimitExceeded', message: 'Too many requests, please try again later', requestId: req.requestId }, { 'retry-after': String(wait) });
     },

@@ -150,7 +150,11 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
         res.writeHeader('x-request-id', requestId);
         for (const k in extra) res.writeHeader(k, extra[k]!);
         if (reply.headers) for (const k in reply.headers) res.writeHeader(k, reply.headers[k]!);
-        res.end(payload, close);
+        // a HEAD answer carries the GET answer's headers but never its body (a body would be
+        // read as the start of the next response on a kept-alive connection); no arguments:
+        // with a reported length uWS drops the connection when requests are pipelined
+        if (method === 'HEAD') res.endWithoutBody();
+        else res.end(payload, close);
       });
       options.onResponse?.(req, reply.status, performance.now() - started, route);
     };
@@ -172,7 +176,8 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
       }
     }
 
-    const match = router.match(method, url);
+    // HEAD is served by the GET route (RFC 9110 §9.3.2), without the body
+    const match = router.match(method === 'HEAD' ? 'GET' : method, url);
     if (match === undefined) {
       send({ status: 404, body: { error: 'NotFound', message: `No route for ${method} ${url}`, requestId } }, 'unmatched');
       return;

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FAULTS_JS, request, sleep, startServer, type Reply, type TestServer } from '../helpers/http.js';
+
+/**
+ * A module that never yields runs on the worker pool, not on the HTTP thread: while it spins
+ * (both workers busy), liveness answers fast and a stdlib-only run completes; the module
+ * timeout (CONSTELLATION_MODULE_TIMEOUT=1s) then fails the busy call with ModuleTimeout, the
+ * stuck worker is replaced, and the server keeps serving pool work.
+ */
+
+const BUSY = 'in t: String\nr = BusyLoop(t)\nout r\n';
+const STDLIB = 'in a: Int\nin b: Int\nc = a * b + 1\nout c\n';
+const ECHO = 'in text: String\nr = Echo(text)\nout r\n';
+
+describe('the HTTP front is not stalled by a spinning module', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startServer({ CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_MODULE_TIMEOUT: '1s', CONSTELLATION_WORKERS: '2' });
+  });
+  after(async () => {
+    await srv.close();
+  });
+
+  test('liveness and a stdlib run answer while BusyLoop spins; the busy call ends as ModuleTimeout', async () => {
+    // warm the pool so the measurement is not of worker start-up
+    const warm = await request(srv.port, '/run', { method: 'POST', body: { source: ECHO, inputs: { text: 'warm' } } });
+    assert.equal(warm.status, 200, warm.text);
+
+    const t0 = performance.now();
+    const busy: Promise<Reply>[] = [0, 1].map((i) => request(srv.port, '/run', { method: 'POST', body: { source: BUSY, inputs: { t: `spin-${i}` } } }));
+    let busyDone = false;
+    void Promise.allSettled(busy).then(() => (busyDone = true));
+    await sleep(150);
+
+    // a stdlib-only run while the pool is busy
+    const runStart = performance.now();
+    let runMs = -1;
+    let runBeforeBusy = false;
+    const quick = request(srv.port, '/run', { method: 'POST', body: { source: STDLIB, inputs: { a: 6, b: 7 } } }).then((r) => {
+      runMs = performance.now() - runStart;
+      runBeforeBusy = !busyDone;
+      return r;
+    });
+    const latencies: number[] = [];
+    while (performance.now() - t0 < 700) {
+      const s = performance.now();
+      const live = await request(srv.port, '/health/live');
+      if (busyDone) break;
+      latencies.push(performance.now() - s);
+      assert.equal(live.status, 200);
+      assert.deepEqual(live.json, { status: 'alive' });
+      await sleep(40);
+    }
+    const q = await quick;
+    assert.equal(q.status, 200, q.text);
+    assert.deepEqual(q.json.outputs, { c: 43 });
+    assert.ok(runBeforeBusy, 'the stdlib run finished while the busy calls were still spinning');
+    assert.ok(latencies.length >= 3, `only ${latencies.length} probes while the busy calls spun`);
+    assert.ok(Math.max(...latencies) < 500, `liveness latencies ${latencies.map((l) => l.toFixed(1)).join(', ')} ms`);
+    assert.ok(runMs < 500, `stdlib run took ${runMs.toFixed(1)} ms while the pool was busy`);
+
+    const replies = await Promise.all(busy);
+    const elapsed = performance.now() - t0;
+    for (const r of replies) {
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.success, false);
+      assert.equal(r.json.status, 'failed');
+      assert.equal(r.json.errors.length, 1, r.text);
+      assert.equal(r.json.errors[0].code, 'ModuleTimeout', r.text);
+      assert.equal(r.json.errors[0].module, 'BusyLoop');
+    }
+    assert.ok(elapsed >= 900 && elapsed < 10_000, `busy calls answered after ${elapsed.toFixed(0)} ms (timeout 1 s)`);
+  });
+
+  test('afterwards the server keeps serving, including pool work on replaced workers', async () => {
+    const health = await request(srv.port, '/health');
+    assert.equal(health.status, 200);
+    const echoes = await Promise.all([1, 2, 3, 4].map((i) => request(srv.port, '/run', { method: 'POST', body: { source: ECHO, inputs: { text: `after-${i}` } } })));
+    echoes.forEach((r, i) => {
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.success, true, r.text);
+      assert.deepEqual(r.json.outputs, { r: `after-${i + 1}` });
+    });
+  });
+});
