@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../server/config.js';
-import { API_KEYS_ENV, baseEnv, fillPattern, KEYS, LogCapture, request, routeTable, startServer, tempDir, type Reply, type RouteEntry, type TestServer } from '../helpers/http.js';
+import { API_KEYS_ENV, baseEnv, fillPattern, KEYS, LogCapture, request, routeTable, startServer, type Reply, type RouteEntry, type TestServer } from '../helpers/http.js';
 
 /**
  * Every route × every kind of caller (operations.md §3, DECISIONS.md #19): 401 without a valid
@@ -215,8 +215,7 @@ describe('auth matrix', () => {
   });
 
   test('auth is off when no entry is valid (every entry skipped)', () => {
-    const dir = tempDir();
-    const config = loadConfig(baseEnv(dir, { CONSTELLATION_API_KEYS: `${INVALID_SHORT_KEY}:Admin,no-colon-entry-0123456789abcdef, :ReadOnly` }));
+    const config = loadConfig(baseEnv('unused-data-dir', { CONSTELLATION_API_KEYS: `${INVALID_SHORT_KEY}:Admin,no-colon-entry-0123456789abcdef, :ReadOnly` }));
     assert.equal(config.apiKeys.length, 0);
     assert.equal(config.warnings.length, 3);
     for (const w of config.warnings) {

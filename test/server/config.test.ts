@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ConfigError, loadConfig, parseDuration } from '../../server/config.js';
 import { API_KEYS_ENV, baseEnv, request, runMain, spawnServer, tempDir } from '../helpers/http.js';
@@ -54,7 +55,7 @@ describe('main.js refuses bad configuration', () => {
   test('a start-up failure after parsing (port in use) exits non-zero with a message', async () => {
     const first = await spawnServer(baseEnv(dataDir, { CONSTELLATION_LOG_LEVEL: 'info' }));
     try {
-      const r = await runMain({ ...baseEnv(tempDir(), { CONSTELLATION_LOG_LEVEL: 'silent' }), CONSTELLATION_PORT: String(first.port) });
+      const r = await runMain({ ...baseEnv(join(dataDir, 'second'), { CONSTELLATION_LOG_LEVEL: 'silent' }), CONSTELLATION_PORT: String(first.port) });
       assert.notEqual(r.code, 0, r.stderr);
       assert.match(r.stderr, /cannot start/);
     } finally {

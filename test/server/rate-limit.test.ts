@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../server/config.js';
 import { TokenBuckets } from '../../server/rate-limit.js';
-import { API_KEYS_ENV, baseEnv, KEYS, request, sleep, startServer, tempDir, type Reply, type TestServer } from '../helpers/http.js';
+import { API_KEYS_ENV, baseEnv, KEYS, request, sleep, startServer, type Reply, type TestServer } from '../helpers/http.js';
 
 /**
  * Rate limiting (operations.md §5, DECISIONS.md #18): on when RPM or BURST is set; a token
@@ -165,7 +165,7 @@ describe('rate limiting: off', () => {
   });
 
   test('activation follows the variables (DECISIONS.md #18)', () => {
-    const dir = tempDir();
+    const dir = 'unused-data-dir'; // loadConfig does not touch it
     assert.equal(loadConfig(baseEnv(dir)).rateLimit, null);
     assert.deepEqual(loadConfig(baseEnv(dir, { CONSTELLATION_RATE_LIMIT_BURST: '5' })).rateLimit, { rpm: 100, burst: 5, keyRpm: 200, keyBurst: 40 });
     assert.deepEqual(loadConfig(baseEnv(dir, { CONSTELLATION_RATE_LIMIT_RPM: '30' })).rateLimit, { rpm: 30, burst: 20, keyRpm: 200, keyBurst: 40 });
