@@ -81,7 +81,8 @@ export class WorkerPool implements ModuleInvoker {
     this.cancelTable = new Int32Array(cancelShared);
     const boot: WorkerBootData = { threadTable: shared, cancelTable: cancelShared, maxResultBytes: options.maxResultBytes ?? 32 * 1024 * 1024, preload: options.preload ?? [] };
     this.piscina = new Piscina({
-      filename: fileURLToPath(new URL('./worker.js', import.meta.url)),
+      // a CommonJS entry that imports worker.js: see worker-entry.cts
+      filename: fileURLToPath(new URL('./worker-entry.cjs', import.meta.url)),
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: Number.POSITIVE_INFINITY,

@@ -189,6 +189,11 @@ export class Execution {
     this.startModule(id);
   }
 
+  /** A lazy call that nothing has demanded yet: not running, and it may never run. */
+  awaitingDemand(id: number): boolean {
+    return this.parked[id] === 1 && this.state[id] === PENDING;
+  }
+
   /** Step-through: starts admitted nodes that were waiting for admission. */
   admitParked(): void {
     for (let i = 0; i < this.plan.size; i++) {

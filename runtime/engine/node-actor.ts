@@ -85,16 +85,23 @@ async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, 
       breaker?.release?.();
       return { ok: true, value: hit.value, attempts: 0, cacheHit: true, durationMs: performance.now() - started };
     }
-    let shared = ctx.inflight.get(key);
-    if (!shared) {
-      shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
-        if (o.ok) await backend.set(key, o.value, opts.cacheMs!);
-        return o;
-      });
-      ctx.inflight.set(key, shared);
-      void shared.finally(() => ctx.inflight.delete(key));
+    for (;;) {
+      let shared = ctx.inflight.get(key);
+      const joined = shared !== undefined;
+      if (!shared) {
+        shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
+          if (o.ok) await backend.set(key, o.value, opts.cacheMs!);
+          return o;
+        });
+        ctx.inflight.set(key, shared);
+        void shared.finally(() => ctx.inflight.delete(key));
+      }
+      outcome = await shared;
+      // the computation joined ran under another execution's signal, which was cancelled: that
+      // is no outcome for this execution, so compute again (or join whoever does)
+      if (joined && !outcome.ok && outcome.error.code === 'Cancelled' && !run.signal.aborted) continue;
+      break;
     }
-    outcome = await shared;
   } else {
     outcome = await attempts(ctx, run, node, entry, args, started);
   }

@@ -92,10 +92,19 @@ export class StepSession {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  /**
+   * Has everything admitted up to batch `index` settled? An undemanded lazy call does not count:
+   * what demands it may sit in a later batch (it starts when demanded, and then counts again).
+   */
   private batchSettled(index: number): boolean {
     const exec = this.execution;
     if (exec.isEnded) return true;
-    return (this.batches[index] ?? []).every((id) => exec.state[id] !== PENDING && exec.state[id] !== RUNNING);
+    for (let b = 1; b <= index && b < this.batches.length; b++) {
+      for (const id of this.batches[b]!) {
+        if ((exec.state[id] === PENDING || exec.state[id] === RUNNING) && !exec.awaitingDemand(id)) return false;
+      }
+    }
+    return true;
   }
 
   private async waitFor(predicate: () => boolean): Promise<void> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import type { RuntimeOptions } from '../../actors/runtime-factory.js';
 import { compileOk, describeResult, ENGINE_MODULES_FILE, eventually, FAULTS_FILE, IMPORT_THROWS_FILE, node, sleep, withRuntime, type TestRuntime } from './support.js';
@@ -153,5 +154,15 @@ describe('faulty modules on the worker pool', () => {
       assert.deepEqual(codes, { a: 'ModuleFailed', b: 'WorkerCrashed', c: 'InvalidModuleOutput', d: 'ModuleTimeout' });
       await stillServes(rt);
     });
+  });
+
+  test('workers start from a CommonJS entry that imports the ES module worker (no require of ESM)', async () => {
+    // Node 20 aborts the process when a worker is terminated while require() instantiates an ES
+    // module; Piscina require()s its worker file, so that file must be CommonJS
+    const entry = createRequire(import.meta.url)('../../actors/worker-entry.cjs') as unknown;
+    assert.ok(entry instanceof Promise, 'the entry exports a promise of the handler');
+    const handler = (await entry) as unknown;
+    assert.equal(typeof handler, 'function');
+    assert.equal((handler as { name: string }).name, 'runBatch');
   });
 });

@@ -111,6 +111,21 @@ describe('option cache', () => {
     });
   });
 
+  test('an execution that joined a shared computation is not cancelled with its owner', async () => {
+    await withRuntime({}, async ({ engine }) => {
+      const dag = compileOk(engine, 'in t: String\nr = Nap(200, t) with cache: 1min\nout r\n');
+      // the first execution owns the computation and times out; the second joined it
+      const [owner, joiner] = await Promise.all([engine.run(dag, { t: 'k' }, { timeoutMs: 50 }), engine.run(dag, { t: 'k' }, { includeNodes: true })]);
+      assert.equal(owner.status, 'timed_out');
+      assert.equal(joiner.status, 'completed', describeResult(joiner));
+      assert.deepEqual(joiner.outputs, { r: 'k' });
+      assert.equal(node(joiner, 'r').state, 'completed');
+      assert.equal(stateOf<NapState>(engine, 'Nap').count, 2, 'the joiner computed again after the owner was cancelled');
+      const later = await engine.run(dag, { t: 'k' }, { includeNodes: true });
+      assert.equal(node(later, 'r').cacheHit, true);
+    });
+  });
+
   test('a named cache_backend keeps its own entries', async () => {
     await withRuntime({}, async ({ engine }) => {
       const dag = compileOk(engine, 'in t: String\nr = Tally(t) with cache: 1min, cache_backend: "side"\nout r\n');

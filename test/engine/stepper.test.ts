@@ -86,6 +86,29 @@ describe('step-through sessions', () => {
     });
   });
 
+  test('a lazy call demanded only by a later batch does not stall stepping', async () => {
+    await withRuntime({}, async ({ engine }) => {
+      // `lz` sits in batch 1, but whether anything needs it is decided by `ok`, in batch 2
+      const dag = compileOk(engine, 'in t: String\nlz = Tally("lazy") with lazy\nc1 = TallyInt(1)\nok = c1 > 0 and contains(t, "x")\nchecked = TallyBool(ok)\npick = if (checked) lz else "no"\nout pick\n');
+      const session = new StepSessions().start(engine, dag, { t: 'x' });
+      await session.initial();
+      const guard = <T>(p: Promise<T>) => Promise.race([p, sleep(5000).then(() => assert.fail('the step never returned'))]);
+      const one = await guard(session.next());
+      assert.equal(one.currentBatch, 1);
+      assert.equal(stateOf<Tally>(engine, 'Tally').count, 0, 'not demanded yet');
+      let steps = 1;
+      while (!session.isComplete && steps < 10) {
+        await guard(session.next());
+        steps++;
+      }
+      const result = await session.result;
+      assert.equal(result.status, 'completed', describeResult(result));
+      assert.deepEqual(result.outputs, { pick: 'lazy' });
+      assert.equal(stateOf<Tally>(engine, 'Tally').count, 1);
+      assert.deepEqual(result.outputs, (await engine.run(dag, { t: 'x' })).outputs);
+    });
+  });
+
   test('stop cancels the session: later batches never run', async () => {
     await withRuntime({}, async ({ engine }) => {
       const sessions = new StepSessions();
