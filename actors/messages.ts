@@ -28,9 +28,13 @@ export interface BatchRequest {
   readonly tasks: readonly TaskRequest[];
 }
 
+/**
+ * `ms`: wall time of the call; `cpu`: the synchronous part of it (until the module's first
+ * await), which is what blocks a worker and decides whether the module's calls are batched.
+ */
 export type TaskResult =
-  | { readonly id: number; readonly ok: true; readonly value: Value; readonly ms: number }
-  | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string; readonly ms: number };
+  | { readonly id: number; readonly ok: true; readonly value: Value; readonly ms: number; readonly cpu: number }
+  | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string; readonly ms: number; readonly cpu: number };
 
 /** Worker → coordinator events (Piscina re-emits worker `parentPort` messages on the pool). */
 export type WorkerEvent =

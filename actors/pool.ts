@@ -16,7 +16,10 @@ import { CANCEL_CHANNEL, type BatchRequest, type CancelMessage, type TaskRequest
  *    module call caps throughput (uWS + one task per request: 21k req/s against 64–72k on the
  *    front). Calls that become ready during one event-loop turn — across all concurrent
  *    executions — are flushed together in `setImmediate`, split into at most one batch per
- *    worker. Results stream back per turn, so batching never delays a fast call behind a slow one.
+ *    worker. Results stream back per turn, so batching never delays a fast call behind a slow
+ *    one. Calls of modules whose synchronous work exceeds HEAVY_MS on average go alone: for
+ *    them a hop is noise, and a batch of synchronous work would hold its results until the last
+ *    one ends and could not be spread over idle workers. (Async waiting does not count.)
  * 2. `atomics: 'disabled'`. Piscina's default parks idle workers in Atomics.wait, which freezes
  *    async I/O started by module code between tasks; disabled keeps worker event loops running.
  * 3. No Piscina AbortSignals: Piscina runs at most one abortable task per worker, which would
@@ -52,6 +55,9 @@ interface Pending {
 
 const THREAD_TABLE_SLOTS = 1 << 16;
 
+/** Average synchronous time per call above which a module's calls are dispatched one per Piscina task. */
+const HEAVY_MS = 1;
+
 export class WorkerPool implements ModuleInvoker {
   readonly piscina: Piscina;
   private readonly pending = new Map<number, Pending>();
@@ -67,6 +73,8 @@ export class WorkerPool implements ModuleInvoker {
   private readonly answers = new Map<number, Set<number>>();
   private cancelSeq = 0;
   private readonly threads: number;
+  /** Exponentially weighted average synchronous time per module call (ms), as the workers measure it. */
+  private readonly cost = new Map<string, number>();
   private readonly graceMs: number;
   private closed = false;
   /** Counters for /metrics and tests. */
@@ -128,7 +136,12 @@ export class WorkerPool implements ModuleInvoker {
   /** Sends what became ready this turn: at most one batch per worker thread, round-robin. */
   private flush(): void {
     this.flushScheduled = false;
-    const ready = this.queue.filter((p) => !p.cancelled);
+    const ready: Pending[] = [];
+    for (const p of this.queue) {
+      if (p.cancelled) continue;
+      if ((this.cost.get(p.task.moduleId) ?? 0) > HEAVY_MS) this.send([p]);
+      else ready.push(p);
+    }
     this.queue = [];
     if (ready.length === 0) return;
     const chunks = Math.min(this.threads, ready.length);
@@ -175,6 +188,8 @@ export class WorkerPool implements ModuleInvoker {
       const p = this.pending.get(r.id);
       if (!p) continue;
       this.pending.delete(r.id);
+      const previous = this.cost.get(p.task.moduleId);
+      this.cost.set(p.task.moduleId, previous === undefined ? r.cpu : previous * 0.8 + r.cpu * 0.2);
       if (r.ok) p.resolve(r.value);
       else p.reject(new ConstellationError(r.code, r.message));
     }

@@ -74,28 +74,32 @@ async function runTask(task: TaskRequest): Promise<TaskResult> {
   const started = performance.now();
   // cancelled before its batch started here (the broadcast may have come too early): skip it
   if (cancelTable && Atomics.load(cancelTable, task.id & (cancelTable.length - 1)) === 1) {
-    return { id: task.id, ok: false, code: 'Cancelled', message: 'the call was cancelled', ms: 0 };
+    return { id: task.id, ok: false, code: 'Cancelled', message: 'the call was cancelled', ms: 0, cpu: 0 };
   }
   const controller = new AbortController();
   controllers.set(task.id, controller);
+  let cpu = 0;
   try {
     const modules = await loadFile(task.file);
     const entry = modules.get(task.moduleId);
     if (!entry) throw new ConstellationError('ModuleNotFound', `Module '${task.moduleId}' is not exported by ${task.file}`);
     // cancelled while the module file was loading
     if (controller.signal.aborted) throw controller.signal.reason;
-    const value = await callModule(entry.prepared, task.args, {
+    const t0 = performance.now();
+    const pending = callModule(entry.prepared, task.args, {
       signal: controller.signal,
       attempt: task.attempt,
       executionId: task.executionId,
       state: entry.state,
       sleep: (ms) => sleep(ms, controller.signal),
     });
-    return { id: task.id, ok: true, value, ms: performance.now() - started };
+    cpu = performance.now() - t0;
+    const value = await pending;
+    return { id: task.id, ok: true, value, ms: performance.now() - started, cpu };
   } catch (e) {
     const code = e instanceof ConstellationError ? e.code : 'ModuleFailed';
     const message = e instanceof Error ? e.message || e.name : String(e);
-    return { id: task.id, ok: false, code, message, ms: performance.now() - started };
+    return { id: task.id, ok: false, code, message, ms: performance.now() - started, cpu };
   } finally {
     controllers.delete(task.id);
   }
@@ -108,7 +112,7 @@ function encodeResults(results: TaskResult[]): Uint8Array {
   const checked = results.map((r): TaskResult => {
     if (!r.ok) return r;
     const size = encodeWire(r.value).byteLength;
-    return size > maxResultBytes ? { id: r.id, ok: false, code: 'ResultTooLarge', message: `The module returned ${size} bytes, more than the limit of ${maxResultBytes}`, ms: r.ms } : r;
+    return size > maxResultBytes ? { id: r.id, ok: false, code: 'ResultTooLarge', message: `The module returned ${size} bytes, more than the limit of ${maxResultBytes}`, ms: r.ms, cpu: r.cpu } : r;
   });
   return encodeWire(checked);
 }

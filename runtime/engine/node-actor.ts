@@ -13,8 +13,8 @@ import type { CircuitBreakerRegistry, ExecutionListener, MetricsProvider, Module
 /**
  * The node actor: runs one module node with its `with` options on the normal execution path
  * (the reference compiles these options but never applies them). Order (DECISIONS.md #9,
- * outermost first): priority (scheduler slot) → throttle token → concurrency permit → circuit
- * breaker → cache lookup → attempts (each under its own timeout; retries with delay/backoff) →
+ * outermost first): priority (scheduler slot) → throttle token → concurrency permit → cache
+ * lookup → circuit breaker → attempts (each under its own timeout; retries with delay/backoff) →
  * on final failure: the fallback (a recover node downstream) if there is one, else `on_error`.
  * Only successes are cached; concurrent misses for one key share one computation.
  */
@@ -72,29 +72,29 @@ export async function runNode(ctx: EngineContext, run: NodeRun, node: ModuleNode
 
 async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
   const opts = node.options ?? {};
+  // A cache hit calls no module, so it is served before the breaker is consulted: an open
+  // circuit rejects calls, not remembered results.
+  const cache = opts.cacheMs ? { backend: ctx.caches.get(opts.cacheBackend), key: cacheKey(entry.id, entry.version, run.callSite, entry.signature.params, args) } : undefined;
+  if (cache) {
+    const hit = await cache.backend.get(cache.key);
+    if (hit) return { ok: true, value: hit.value, attempts: 0, cacheHit: true, durationMs: performance.now() - started };
+  }
   const breaker = entry.placement === 'inline' ? undefined : ctx.breakers.forModule(entry.id);
   if (breaker && !breaker.tryAcquire()) {
     return finalFailure(ctx, node, { code: 'CircuitOpen', message: `circuit breaker open for module '${entry.id}'` }, false, 0, started);
   }
   let outcome: NodeOutcome;
-  if (opts.cacheMs) {
-    const backend = ctx.caches.get(opts.cacheBackend);
-    const key = cacheKey(entry.id, entry.version, run.callSite, entry.signature.params, args);
-    const hit = await backend.get(key);
-    if (hit) {
-      breaker?.release?.();
-      return { ok: true, value: hit.value, attempts: 0, cacheHit: true, durationMs: performance.now() - started };
-    }
+  if (cache) {
     for (;;) {
-      let shared = ctx.inflight.get(key);
+      let shared = ctx.inflight.get(cache.key);
       const joined = shared !== undefined;
       if (!shared) {
         shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
-          if (o.ok) await backend.set(key, o.value, opts.cacheMs!);
+          if (o.ok) await cache.backend.set(cache.key, o.value, opts.cacheMs!);
           return o;
         });
-        ctx.inflight.set(key, shared);
-        void shared.finally(() => ctx.inflight.delete(key));
+        ctx.inflight.set(cache.key, shared);
+        void shared.finally(() => ctx.inflight.delete(cache.key));
       }
       outcome = await shared;
       // the computation joined ran under another execution's signal, which was cancelled: that
