@@ -45,7 +45,7 @@ async function startProcess(args: string[], env: Record<string, string>, readyPa
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
@@ -65,6 +65,7 @@ export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]
   const dataDir = mkdtempSync(join(tmpdir(), 'constellation-bench-data-'));
   const load = async (port: number, path: string, body?: unknown, method = 'POST'): Promise<LoadResult> => {
     const url = `http://127.0.0.1:${port}${path}`;
+    process.stderr.write(`[bench] wrk ${method} ${path} ${body === undefined ? '' : JSON.stringify(body).slice(0, 60)}\n`);
     const text = body === undefined ? undefined : JSON.stringify(body);
     await wrk(url, { method, ...(text !== undefined ? { body: text } : {}), seconds: warm });
     const runs: LoadResult[] = [];
@@ -90,7 +91,7 @@ export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]
     const ours = await startProcess(
       [dist('../server/main.js')],
       {
-        CONSTELLATION_PORT: '0', CONSTELLATION_HOST: '127.0.0.1', CONSTELLATION_DATA_DIR: dataDir, CONSTELLATION_LOG_LEVEL: 'warn',
+        CONSTELLATION_PORT: '0', CONSTELLATION_HOST: '127.0.0.1', CONSTELLATION_DATA_DIR: dataDir, CONSTELLATION_LOG_LEVEL: 'info',
         CONSTELLATION_LOG_FORMAT: 'json', CONSTELLATION_MODULES: dist('./modules/bench-modules.js'), CONSTELLATION_EXAMPLE_MODULES: 'false',
       },
       /"port":(\d+)/,

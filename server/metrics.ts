@@ -1,39 +1,48 @@
-import { Counter, Histogram, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { ExecutionListener, NodeErrorInfo } from '../runtime/engine/spi.js';
+import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 /**
  * Server metrics: request counts and latencies per route, execution latencies per pipeline,
  * module latencies per module, plus the JSON document of http-api.md §11.1. Prometheus text via
- * prom-client. Labels stay low-cardinality: route patterns (not paths), pipeline aliases or
- * `ephemeral`/`by-hash` (never hashes or execution ids), module names.
+ * prom-client's registry. Labels stay low-cardinality: route patterns (not paths), pipeline
+ * aliases or `ephemeral`/`by-hash` (never hashes or execution ids), module names.
  */
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Label combinations cached beyond this are not kept (a client could invent many pipeline names). */
+const MAX_CACHED_SERIES = 10_000;
 
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly startedAt = Date.now();
   requestsTotal = 0;
-  private readonly requests = new Counter({ name: 'constellation_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
-  private readonly requestSeconds = new Histogram({ name: 'constellation_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly executionSeconds = new Histogram({ name: 'constellation_execution_duration_seconds', help: 'Execution latency by pipeline and status', labelNames: ['pipeline', 'status'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly moduleSeconds = new Histogram({ name: 'constellation_module_duration_seconds', help: 'Module call latency by module and outcome', labelNames: ['module', 'outcome'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly moduleFailures = new Counter({ name: 'constellation_module_failures_total', help: 'Module call failures by module and error code', labelNames: ['module', 'code'], registers: [this.registry] });
-  private readonly circuitChanges = new Counter({ name: 'constellation_circuit_transitions_total', help: 'Circuit breaker state changes', labelNames: ['module', 'to'], registers: [this.registry] });
+  private readonly requests = new FastCounter('constellation_http_requests_total', 'HTTP requests by route and status', ['method', 'route', 'status']);
+  private readonly requestSeconds = new FastHistogram('constellation_http_request_duration_seconds', 'HTTP request latency by route', ['route'], LATENCY_BUCKETS);
+  private readonly executionSeconds = new FastHistogram('constellation_execution_duration_seconds', 'Execution latency by pipeline and status', ['pipeline', 'status'], LATENCY_BUCKETS);
+  private readonly moduleSeconds = new FastHistogram('constellation_module_duration_seconds', 'Module call latency by module', ['module'], LATENCY_BUCKETS);
+  private readonly moduleFailures = new FastCounter('constellation_module_failures_total', 'Module call failures by module and error code', ['module', 'code']);
+  private readonly circuitChanges = new FastCounter('constellation_circuit_transitions_total', 'Circuit breaker state changes', ['module', 'to']);
   readonly inflight = new Gauge({ name: 'constellation_executions_inflight', help: 'Executions running now', registers: [this.registry] });
 
-  // labelled children cached by label values: prom-client hashes the label object on every
-  // unlabelled-child call, which showed up at ~2 % of the request path
   private readonly requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
   private readonly executionChildren = new Map<string, { observe(v: number): void }>();
+  private readonly moduleChildren = new Map<string, { observe(v: number): void }>();
+
+  constructor() {
+    for (const m of [this.requests, this.requestSeconds, this.executionSeconds, this.moduleSeconds, this.moduleFailures, this.circuitChanges]) {
+      this.registry.registerMetric(m as never);
+    }
+  }
 
   onRequest(method: string, route: string, status: number, durationMs: number): void {
     this.requestsTotal++;
     const key = `${method} ${route} ${status}`;
     let child = this.requestChildren.get(key);
     if (!child) {
-      child = { count: this.requests.labels(method, route, String(status)), latency: this.requestSeconds.labels(route) };
-      this.requestChildren.set(key, child);
+      child = { count: this.requests.child(method, route, String(status)), latency: this.requestSeconds.child(route) };
+      if (this.requestChildren.size < MAX_CACHED_SERIES) this.requestChildren.set(key, child);
     }
     child.count.inc();
     child.latency.observe(durationMs / 1000);
@@ -43,9 +52,8 @@ export class ServerMetrics {
     const key = `${pipeline} ${status}`;
     let child = this.executionChildren.get(key);
     if (!child) {
-      child = this.executionSeconds.labels(pipeline, status);
-      // bounded: pipeline names are aliases, but a client could invent many; stop caching past 10k
-      if (this.executionChildren.size < 10_000) this.executionChildren.set(key, child);
+      child = this.executionSeconds.child(pipeline, status);
+      if (this.executionChildren.size < MAX_CACHED_SERIES) this.executionChildren.set(key, child);
     }
     child.observe(durationMs / 1000);
   }
@@ -53,9 +61,16 @@ export class ServerMetrics {
   /** Listener feeding per-module histograms from the engine. */
   listener(): ExecutionListener {
     return {
-      onModuleComplete: (_e, _n, module, durationMs) => this.moduleSeconds.observe({ module, outcome: 'success' }, durationMs / 1000),
-      onModuleFailed: (_e, _n, module, error: NodeErrorInfo) => this.moduleFailures.inc({ module, code: error.code }),
-      onCircuitStateChanged: (module, _from, to) => this.circuitChanges.inc({ module, to }),
+      onModuleComplete: (_e, _n, module, durationMs) => {
+        let child = this.moduleChildren.get(module);
+        if (!child) {
+          child = this.moduleSeconds.child(module);
+          this.moduleChildren.set(module, child);
+        }
+        child.observe(durationMs / 1000);
+      },
+      onModuleFailed: (_e, _n, module, error: NodeErrorInfo) => this.moduleFailures.child(module, error.code).inc(),
+      onCircuitStateChanged: (module, _from, to) => this.circuitChanges.child(module, to).inc(),
     };
   }
 

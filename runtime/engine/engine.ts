@@ -168,19 +168,26 @@ export class Engine {
     if (!this.dags.has(plan.structuralHash)) this.remember(dag, plan.structuralHash);
     const executionId = options.executionId ?? randomUUID();
     const exec = new Execution(plan, this.ctx, executionId, options.hooks);
-    this.running.set(executionId, exec);
     const listener = this.options.listener;
     listener?.onExecutionStart?.(executionId, plan.structuralHash);
     options.onStart?.(exec);
-    const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
-    const timer = timeoutMs ? setTimeout(() => exec.cancel('timed_out'), timeoutMs) : undefined;
+    // registered while it runs, so it can be cancelled by id (even from a module that starts inside start())
+    this.running.set(executionId, exec);
+    exec.start(inputs, seeded);
     let end;
-    try {
-      exec.start(inputs, seeded);
-      end = await exec.done;
-    } finally {
-      if (timer) clearTimeout(timer);
+    if (exec.isEnded) {
+      // an all-inline execution ends inside start(): no timer, no promise to wait for
       this.running.delete(executionId);
+      end = exec.endState!;
+    } else {
+      const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
+      const timer = timeoutMs ? setTimeout(() => exec.cancel('timed_out'), timeoutMs) : undefined;
+      try {
+        end = await exec.done;
+      } finally {
+        if (timer) clearTimeout(timer);
+        this.running.delete(executionId);
+      }
     }
     const result = buildResult(exec, end, resumptionCount, options);
     if (end === 'cancelled') listener?.onExecutionCancelled?.(executionId, plan.structuralHash);

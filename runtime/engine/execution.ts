@@ -2,7 +2,7 @@ import type { ModuleNode } from '../compiler/dag.js';
 import { ConstellationError } from '../errors.js';
 import type { Value } from '../values/value.js';
 import { FAILED_VALUE } from './evaluate.js';
-import { errorInfo, runNode, type EngineContext, type NodeOutcome } from './node-actor.js';
+import { errorInfo, runNode, runPlain, type EngineContext, type NodeOutcome, type NodeRun } from './node-actor.js';
 import { KIND_INPUT, KIND_MODULE, KIND_TRANSFORM, type ExecutionPlan } from './plan.js';
 import type { NodeErrorInfo, NodeState } from './spi.js';
 
@@ -56,6 +56,22 @@ export interface ExecutionHooks {
 
 const EMPTY_ENV: Value[] = [];
 
+/** What a node actor needs of its execution; the signal is only created if someone asks. */
+class NodeRunRef implements NodeRun {
+  constructor(private readonly exec: Execution, private readonly nodeId: number) {}
+  get executionId(): string {
+    return this.exec.executionId;
+  }
+  get callSite(): string {
+    return this.exec.plan.structuralHash + ':' + this.nodeId;
+  }
+  get signal(): AbortSignal {
+    return this.exec.signal;
+  }
+}
+const NONE_U8 = new Uint8Array(0);
+const NONE_I32 = new Int32Array(0);
+
 export class Execution {
   readonly values: Value[];
   readonly state: Uint8Array;
@@ -72,13 +88,13 @@ export class Execution {
   private running = 0;
   private draining = false;
   private ended: ExecutionEnd | undefined;
-  private readonly controller = new AbortController();
-  private resolveDone!: (end: ExecutionEnd) => void;
-  readonly done: Promise<ExecutionEnd>;
+  // Created on first use: an all-inline execution (no module awaits) never needs either, and
+  // both are comparatively costly on the request path.
+  private controller: AbortController | undefined;
+  private doneWaiters: ((end: ExecutionEnd) => void)[] | undefined;
   readonly startedAt = Date.now();
   private readonly t0 = performance.now();
   durationMs = 0;
-  private readonly callSitePrefix: string;
   private readonly listener;
 
   constructor(
@@ -91,23 +107,33 @@ export class Execution {
     this.values = new Array<Value>(n);
     this.state = new Uint8Array(n);
     this.wait = plan.waitCount.slice();
-    this.gateOpen = new Uint8Array(n);
-    this.poisoned = new Uint8Array(n);
-    this.demanded = plan.alwaysDemanded.slice();
-    this.parked = new Uint8Array(n);
-    this.lazyLeft = plan.lazyConsumers.slice();
+    // gate and lazy bookkeeping only for plans that have gates or lazy calls (or step-through)
+    this.gateOpen = plan.hasGates ? new Uint8Array(n) : NONE_U8;
+    this.poisoned = plan.hasGates ? new Uint8Array(n) : NONE_U8;
+    const parking = plan.hasLazy || hooks.admission !== undefined;
+    this.demanded = parking ? plan.alwaysDemanded.slice() : NONE_U8;
+    this.parked = parking ? new Uint8Array(n) : NONE_U8;
+    this.lazyLeft = plan.hasLazy ? plan.lazyConsumers.slice() : NONE_I32;
     this.unsettled = n;
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.callSitePrefix = plan.structuralHash + ':';
     this.listener = ctx.listener;
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** Resolves when the execution has ended (at once if it already has). */
+  get done(): Promise<ExecutionEnd> {
+    if (this.ended) return Promise.resolve(this.ended);
+    return new Promise((resolve) => (this.doneWaiters ??= []).push(resolve));
   }
 
   get isEnded(): boolean {
     return this.ended !== undefined;
+  }
+
+  get endState(): ExecutionEnd | undefined {
+    return this.ended;
   }
 
   /**
@@ -135,7 +161,7 @@ export class Execution {
   /** Cancels every unsettled node; modules in flight see their AbortSignal fire. */
   cancel(end: 'cancelled' | 'timed_out' = 'cancelled'): void {
     if (this.ended) return;
-    this.controller.abort(new ConstellationError(end === 'timed_out' ? 'ExecutionTimeout' : 'Cancelled', end === 'timed_out' ? 'the execution exceeded its time limit' : 'the execution was cancelled'));
+    (this.controller ??= new AbortController()).abort(new ConstellationError(end === 'timed_out' ? 'ExecutionTimeout' : 'Cancelled', end === 'timed_out' ? 'the execution exceeded its time limit' : 'the execution was cancelled'));
     for (let i = 0; i < this.plan.size; i++) {
       if (this.state[i] === PENDING || this.state[i] === RUNNING) {
         this.state[i] = CANCELLED;
@@ -244,11 +270,25 @@ export class Execution {
       this.settleDone(id, value);
       return;
     }
+    const run = new NodeRunRef(this, id);
     this.state[id] = RUNNING;
-    this.running++;
     listener?.onNodeStateChanged?.(this.executionId, id, 'running');
     listener?.onModuleStart?.(this.executionId, id, node.module);
-    runNode(this.ctx, { executionId: this.executionId, callSite: this.callSitePrefix + id, signal: this.controller.signal }, node, entry, args).then(
+    let pending: Promise<NodeOutcome>;
+    if (node.options === undefined && !this.ctx.scheduler.bounded) {
+      // no options: a synchronous front module settles right here, in this turn
+      const out = runPlain(this.ctx, run, entry, args);
+      if (!(out instanceof Promise)) {
+        // (unless the module's own code cancelled the execution meanwhile)
+        if (this.state[id] === RUNNING) this.applyOutcome(id, node, out);
+        return;
+      }
+      pending = out;
+    } else {
+      pending = runNode(this.ctx, run, node, entry, args);
+    }
+    this.running++;
+    pending.then(
       (outcome) => this.moduleSettled(id, node, outcome),
       (e) => this.moduleSettled(id, node, { ok: false, error: errorInfo(e, 'ModuleFailed'), timedOut: false, attempts: 0, durationMs: 0 }),
     );
@@ -261,6 +301,11 @@ export class Execution {
       if (this.unsettled === 0 && this.running === 0) this.finish(this.ended ?? 'finished');
       return;
     }
+    this.applyOutcome(id, node, outcome);
+    this.drain();
+  }
+
+  private applyOutcome(id: number, node: ModuleNode, outcome: NodeOutcome): void {
     const listener = this.listener;
     if (outcome.ok) {
       this.records.set(id, { attempts: outcome.attempts, cacheHit: outcome.cacheHit, durationMs: outcome.durationMs });
@@ -271,7 +316,6 @@ export class Execution {
       listener?.onModuleFailed?.(this.executionId, id, node.module, outcome.error);
       this.settle(id, outcome.error.code === 'Cancelled' ? CANCELLED : outcome.timedOut ? TIMED_OUT : FAILED, record);
     }
-    this.drain();
   }
 
   // ---------------------------------------------------------------- settling
@@ -385,6 +429,6 @@ export class Execution {
     if (this.ended) return;
     this.ended = end;
     this.durationMs = performance.now() - this.t0;
-    this.resolveDone(end);
+    if (this.doneWaiters) for (const w of this.doneWaiters) w(end);
   }
 }

@@ -2,7 +2,8 @@ import type { ModuleNode } from '../compiler/dag.js';
 import { ConstellationError } from '../errors.js';
 import type { Value } from '../values/value.js';
 import { zeroValue } from '../values/zero.js';
-import { callModule, sleep } from '../modules/call.js';
+import { invokeModule, sleep } from '../modules/call.js';
+import type { ModuleContext } from '../modules/define.js';
 import type { CacheRegistry } from './result-cache.js';
 import { cacheKey } from './result-cache.js';
 import { abortableDelay, type ModuleLimits } from './limits.js';
@@ -164,30 +165,51 @@ async function attempts(ctx: EngineContext, run: NodeRun, node: ModuleNode, entr
   };
 }
 
-/** One attempt under its timeout; the module sees an AbortSignal that fires on timeout or cancel. */
-function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Promise<Value> {
-  if (entry.placement === 'inline') {
-    try {
-      return Promise.resolve(entry.pure!(args));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+/**
+ * The context a `front` module call sees. Its AbortController is created on first use (when the
+ * module reads `signal` or sleeps, or the call turns out to be asynchronous), so a synchronous
+ * module costs no controller, no listener and no timer.
+ */
+class FrontCall implements ModuleContext {
+  private controller: AbortController | undefined;
+  private onOuterAbort: (() => void) | undefined;
+  constructor(private readonly run: NodeRun, private readonly entry: ModuleEntry, readonly attempt: number) {}
+
+  get executionId(): string {
+    return this.run.executionId;
   }
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(new ConstellationError('Cancelled', 'the execution was cancelled'));
-  if (run.signal.aborted) onOuterAbort();
-  else run.signal.addEventListener('abort', onOuterAbort, { once: true });
+
+  get state(): unknown {
+    return this.entry.state;
+  }
+
+  get signal(): AbortSignal {
+    return this.abortController().signal;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return sleep(ms, this.signal);
+  }
+
+  abortController(): AbortController {
+    if (!this.controller) {
+      const controller = new AbortController();
+      this.controller = controller;
+      this.onOuterAbort = () => controller.abort(new ConstellationError('Cancelled', 'the execution was cancelled'));
+      if (this.run.signal.aborted) this.onOuterAbort();
+      else this.run.signal.addEventListener('abort', this.onOuterAbort, { once: true });
+    }
+    return this.controller;
+  }
+
+  release(): void {
+    if (this.onOuterAbort) this.run.signal.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
+/** Races a module's promise against the attempt's timeout and its cancellation. */
+function guard(body: Promise<Value>, controller: AbortController, timeoutMs: number | undefined, release: () => void): Promise<Value> {
   let timer: NodeJS.Timeout | undefined;
-  const body: Promise<Value> =
-    entry.placement === 'worker' && ctx.invoker
-      ? ctx.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, controller.signal)
-      : callModule(entry.prepared!, args, {
-          signal: controller.signal,
-          attempt,
-          executionId: run.executionId,
-          state: entry.state,
-          sleep: (ms: number) => sleep(ms, controller.signal),
-        });
   const guarded = new Promise<Value>((resolve, reject) => {
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => {
@@ -196,13 +218,83 @@ function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: 
         reject(err);
       }, timeoutMs);
     }
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    if (controller.signal.aborted) reject(controller.signal.reason);
+    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     body.then(resolve, reject);
   });
   return guarded.finally(() => {
     if (timer) clearTimeout(timer);
-    run.signal.removeEventListener('abort', onOuterAbort);
+    release();
   });
+}
+
+/** One attempt under its timeout; the module sees an AbortSignal that fires on timeout or cancel. */
+function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Promise<Value> {
+  try {
+    const out = frontOrInlineAttempt(ctx, run, entry, args, attempt, timeoutMs);
+    return out instanceof Promise ? out : Promise.resolve(out);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** An attempt that may complete synchronously (inline functions, synchronous front modules). */
+function frontOrInlineAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Value | Promise<Value> {
+  if (entry.placement === 'inline') return entry.pure!(args);
+  if (entry.placement === 'worker' && ctx.invoker) {
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(new ConstellationError('Cancelled', 'the execution was cancelled'));
+    if (run.signal.aborted) onOuterAbort();
+    else run.signal.addEventListener('abort', onOuterAbort, { once: true });
+    const body = ctx.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, controller.signal);
+    return guard(body, controller, timeoutMs, () => run.signal.removeEventListener('abort', onOuterAbort));
+  }
+  const call = new FrontCall(run, entry, attempt);
+  let out: Value | Promise<Value>;
+  try {
+    out = invokeModule(entry.prepared!, args, call);
+  } catch (e) {
+    call.release();
+    throw e;
+  }
+  if (!(out instanceof Promise)) {
+    call.release();
+    return out;
+  }
+  return guard(out, call.abortController(), timeoutMs, () => call.release());
+}
+
+/**
+ * A module call without options, on the coordinator: run it right away and, when the module
+ * is synchronous, return the outcome synchronously (no promise, no timer). The breaker still
+ * sees every outcome. This is the path of light `front` modules (the composition benchmark).
+ */
+export function runPlain(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[]): NodeOutcome | Promise<NodeOutcome> {
+  const started = performance.now();
+  const breaker = ctx.breakers.forModule(entry.id);
+  if (!breaker.tryAcquire()) {
+    return { ok: false, error: { code: 'CircuitOpen', message: `circuit breaker open for module '${entry.id}'` }, timedOut: false, attempts: 0, durationMs: 0 };
+  }
+  const failure = (e: unknown): NodeOutcome => {
+    const error = errorInfo(e, 'ModuleFailed');
+    if (error.code === 'Cancelled') breaker.release?.();
+    else breaker.onFailure();
+    return { ok: false, error, timedOut: error.code === 'ModuleTimeout', attempts: 1, durationMs: performance.now() - started };
+  };
+  let out: Value | Promise<Value>;
+  try {
+    out = frontOrInlineAttempt(ctx, run, entry, args, 1, ctx.defaultModuleTimeoutMs);
+  } catch (e) {
+    return failure(e);
+  }
+  if (out instanceof Promise) {
+    return out.then((value) => {
+      breaker.onSuccess();
+      return { ok: true, value, attempts: 1, cacheHit: false, durationMs: performance.now() - started };
+    }, failure);
+  }
+  breaker.onSuccess();
+  return { ok: true, value: out, attempts: 1, cacheHit: false, durationMs: performance.now() - started };
 }
 
 export function errorInfo(e: unknown, fallbackCode: string): NodeErrorInfo {

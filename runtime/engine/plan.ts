@@ -40,6 +40,9 @@ export interface ExecutionPlan {
   readonly lazyDeps: readonly (readonly number[] | undefined)[];
   /** Number of consumers of each lazy node (it becomes untaken when all settle without demand). */
   readonly lazyConsumers: Int32Array;
+  /** Any gated node / any lazy call (the executor skips that bookkeeping otherwise). */
+  readonly hasGates: boolean;
+  readonly hasLazy: boolean;
   readonly inputIndex: ReadonlyMap<string, number>;
   readonly moduleNodes: readonly ModuleNode[];
   /** The first node id of each variable name, for `resolvedNodes` and `computedNodes`. */
@@ -148,6 +151,7 @@ function buildPlan(dag: Dag, hash: string): ExecutionPlan {
 
   return {
     dag, structuralHash: hash, size: n, kind, waitCount, depStart, dependents, gateStart, gated, gates, evaluators, envSize,
+    hasGates: gates.some((g) => g !== undefined), hasLazy: lazy.some((l) => l === 1),
     recovers, recoveredBy, lazy, alwaysDemanded, lazyDeps, lazyConsumers, inputIndex, moduleNodes, variableIndex,
   };
 }

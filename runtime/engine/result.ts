@@ -45,8 +45,9 @@ export interface ExecutionResult {
   readonly missingInputs: Record<string, string>;
   readonly pendingOutputs: readonly string[];
   readonly errors: readonly ExecutionFailure[];
-  readonly startedAt: string;
-  readonly completedAt: string;
+  /** Epoch milliseconds (ISO strings are left to the edge: formatting dates is not free). */
+  readonly startedAtMs: number;
+  readonly completedAtMs: number;
   readonly durationMs: number;
   /** Per-node states, timings, attempts (when requested). */
   readonly nodes?: readonly NodeResult[];
@@ -114,8 +115,8 @@ export function buildResult(exec: Execution, end: ExecutionEnd, resumptionCount:
     missingInputs,
     pendingOutputs,
     errors,
-    startedAt: new Date(exec.startedAt).toISOString(),
-    completedAt: new Date(completedAt).toISOString(),
+    startedAtMs: exec.startedAt,
+    completedAtMs: completedAt,
     durationMs: exec.durationMs,
   };
   if (options.includeNodes) {

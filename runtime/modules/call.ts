@@ -21,6 +21,15 @@ export function prepare(module: ConstellationModule): PreparedModule {
 }
 
 export async function callModule(p: PreparedModule, args: readonly Value[], ctx: ModuleContext): Promise<Value> {
+  return invokeModule(p, args, ctx);
+}
+
+/**
+ * Like callModule, but synchronous when the module body is: a module whose `run` returns a
+ * plain value yields the call's value directly, so the coordinator can settle it in the same
+ * turn without a promise. Throws (synchronously) on invalid input or output.
+ */
+export function invokeModule(p: PreparedModule, args: readonly Value[], ctx: ModuleContext): Value | Promise<Value> {
   const m = p.module;
   const raw: Record<string, unknown> = {};
   for (let i = 0; i < m.params.length; i++) {
@@ -31,7 +40,12 @@ export async function callModule(p: PreparedModule, args: readonly Value[], ctx:
   if (!input.success) {
     throw new ConstellationError('InvalidModuleInput', `${m.id}: input does not match its schema: ${summarise(input.error)}`);
   }
-  const result = await m.run(input.data as never, ctx);
+  const result = m.run(input.data as never, ctx);
+  return result instanceof Promise ? result.then((r) => outputValue(p, r)) : outputValue(p, result);
+}
+
+function outputValue(p: PreparedModule, result: unknown): Value {
+  const m = p.module;
   const output = m.output.safeParse(result);
   if (!output.success) {
     throw new ConstellationError('InvalidModuleOutput', `${m.id}: output does not match its schema: ${summarise(output.error)}`);

