@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ConstellationError } from '../runtime/errors.js';
-import type { InvokeRequest, ModuleInvoker } from '../runtime/engine/spi.js';
+import type { CancelToken, InvokeRequest, ModuleInvoker } from '../runtime/engine/spi.js';
 import { decodeWire, encodeWire } from '../runtime/values/codec.js';
 import type { Value } from '../runtime/values/value.js';
 import { CANCEL_CHANNEL, type BatchRequest, type CancelMessage, type TaskRequest, type TaskResult, type WorkerBootData, type WorkerEvent } from './messages.js';
@@ -109,18 +109,18 @@ export class WorkerPool implements ModuleInvoker {
     return this.threads;
   }
 
-  invoke(request: InvokeRequest, signal: AbortSignal): Promise<Value> {
+  invoke(request: InvokeRequest, token: CancelToken): Promise<Value> {
     if (this.closed) return Promise.reject(new ConstellationError('ShuttingDown', 'The worker pool is closed'));
     return new Promise<Value>((resolve, reject) => {
       const task: TaskRequest = { id: this.nextTaskId++, moduleId: request.moduleId, file: request.file, args: request.args, attempt: request.attempt, executionId: request.executionId };
       const p: Pending = { task, resolve, reject, slot: -1, redispatched: false, cancelled: false };
       this.pending.set(task.id, p);
-      if (signal.aborted) {
+      if (token.cancelled) {
         this.pending.delete(task.id);
-        reject(signal.reason instanceof Error ? signal.reason : new ConstellationError('Cancelled', 'cancelled'));
+        reject(token.reason instanceof Error ? token.reason : new ConstellationError('Cancelled', 'cancelled'));
         return;
       }
-      signal.addEventListener('abort', () => this.cancel(p, signal.reason), { once: true });
+      token.onCancel((reason) => this.cancel(p, reason));
       this.enqueue(p);
     });
   }

@@ -5,7 +5,14 @@ import { z } from 'zod';
  * OpenAPI document). Unknown fields are ignored, as the reference does.
  */
 
-const inputs = z.record(z.string(), z.unknown()).describe('Input values by declared input name, as plain JSON');
+/**
+ * Input values by declared input name. Checked here to be a plain JSON object; each value is
+ * then decoded against its declared type by the engine, which reports every problem with its
+ * field path. (A z.record would walk every key a second time on the request path.)
+ */
+const inputs = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object mapping input names to values' })
+  .meta({ description: 'Input values by declared input name, as plain JSON', type: 'object', additionalProperties: {} });
 
 export const CompileRequest = z.object({
   source: z.string().describe('constellation-lang program text'),

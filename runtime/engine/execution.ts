@@ -2,7 +2,7 @@ import type { ModuleNode } from '../compiler/dag.js';
 import { ConstellationError } from '../errors.js';
 import type { Value } from '../values/value.js';
 import { FAILED_VALUE } from './evaluate.js';
-import { errorInfo, runNode, runPlain, type EngineContext, type NodeOutcome, type NodeRun } from './node-actor.js';
+import { errorInfo, runNode, runPlain, type CallToken, type EngineContext, type NodeOutcome, type NodeRun } from './node-actor.js';
 import { KIND_INPUT, KIND_MODULE, KIND_TRANSFORM, type ExecutionPlan } from './plan.js';
 import type { NodeErrorInfo, NodeState } from './spi.js';
 
@@ -59,6 +59,12 @@ const EMPTY_ENV: Value[] = [];
 /** What a node actor needs of its execution; the signal is only created if someone asks. */
 class NodeRunRef implements NodeRun {
   constructor(private readonly exec: Execution, private readonly nodeId: number) {}
+  track(token: CallToken): void {
+    this.exec.trackCall(token);
+  }
+  untrack(token: CallToken): void {
+    this.exec.untrackCall(token);
+  }
   get executionId(): string {
     return this.exec.executionId;
   }
@@ -122,6 +128,18 @@ export class Execution {
     return (this.controller ??= new AbortController()).signal;
   }
 
+  /** Module calls in flight, cancelled with the execution. */
+  private calls: Set<CallToken> | undefined;
+
+  trackCall(token: CallToken): void {
+    if (this.ended === 'cancelled' || this.ended === 'timed_out') token.cancel(this.controller?.signal.reason);
+    else (this.calls ??= new Set()).add(token);
+  }
+
+  untrackCall(token: CallToken): void {
+    this.calls?.delete(token);
+  }
+
   /** Resolves when the execution has ended (at once if it already has). */
   get done(): Promise<ExecutionEnd> {
     if (this.ended) return Promise.resolve(this.ended);
@@ -161,7 +179,9 @@ export class Execution {
   /** Cancels every unsettled node; modules in flight see their AbortSignal fire. */
   cancel(end: 'cancelled' | 'timed_out' = 'cancelled'): void {
     if (this.ended) return;
-    (this.controller ??= new AbortController()).abort(new ConstellationError(end === 'timed_out' ? 'ExecutionTimeout' : 'Cancelled', end === 'timed_out' ? 'the execution exceeded its time limit' : 'the execution was cancelled'));
+    const reason = new ConstellationError(end === 'timed_out' ? 'ExecutionTimeout' : 'Cancelled', end === 'timed_out' ? 'the execution exceeded its time limit' : 'the execution was cancelled');
+    (this.controller ??= new AbortController()).abort(reason);
+    if (this.calls) for (const call of this.calls) call.cancel(new ConstellationError('Cancelled', 'the execution was cancelled'));
     for (let i = 0; i < this.plan.size; i++) {
       if (this.state[i] === PENDING || this.state[i] === RUNNING) {
         this.state[i] = CANCELLED;

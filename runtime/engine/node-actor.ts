@@ -9,7 +9,7 @@ import { cacheKey } from './result-cache.js';
 import { abortableDelay, type ModuleLimits } from './limits.js';
 import type { ModuleEntry, ModuleRegistry } from './module-registry.js';
 import type { Scheduler } from './scheduler.js';
-import type { CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeErrorInfo } from './spi.js';
+import type { CancelToken, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeErrorInfo } from './spi.js';
 
 /**
  * The node actor: runs one module node with its `with` options on the normal execution path
@@ -42,7 +42,11 @@ export type NodeOutcome =
 export interface NodeRun {
   readonly executionId: string;
   readonly callSite: string;
+  /** The execution's signal (for waits of the options path: scheduler, throttle, delays). */
   readonly signal: AbortSignal;
+  /** Registers a call to be cancelled with the execution (until untracked). */
+  track(token: CallToken): void;
+  untrack(token: CallToken): void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -166,14 +170,45 @@ async function attempts(ctx: EngineContext, run: NodeRun, node: ModuleNode, entr
 }
 
 /**
- * The context a `front` module call sees. Its AbortController is created on first use (when the
- * module reads `signal` or sleeps, or the call turns out to be asynchronous), so a synchronous
- * module costs no controller, no listener and no timer.
+ * Cancellation of one call (an attempt): a flag, the callbacks waiting for it, and an
+ * AbortController only if someone asks for a signal (module code reading `ctx.signal`).
  */
-class FrontCall implements ModuleContext {
+export class CallToken implements CancelToken {
+  cancelled = false;
+  reason: unknown = undefined;
+  private waiting: ((reason: unknown) => void) | ((reason: unknown) => void)[] | undefined;
   private controller: AbortController | undefined;
-  private onOuterAbort: (() => void) | undefined;
-  constructor(private readonly run: NodeRun, private readonly entry: ModuleEntry, readonly attempt: number) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  onCancel(fn: (reason: unknown) => void): void {
+    if (this.cancelled) fn(this.reason);
+    else if (this.waiting === undefined) this.waiting = fn;
+    else if (Array.isArray(this.waiting)) this.waiting.push(fn);
+    else this.waiting = [this.waiting, fn];
+  }
+
+  cancel(reason: unknown): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const w = this.waiting;
+    this.waiting = undefined;
+    if (typeof w === 'function') w(reason);
+    else if (w) for (const fn of w) fn(reason);
+  }
+}
+
+/** The context a `front` module call sees (its signal is the call token's). */
+class FrontCall implements ModuleContext {
+  constructor(private readonly run: NodeRun, private readonly entry: ModuleEntry, readonly attempt: number, readonly token: CallToken) {}
 
   get executionId(): string {
     return this.run.executionId;
@@ -184,47 +219,40 @@ class FrontCall implements ModuleContext {
   }
 
   get signal(): AbortSignal {
-    return this.abortController().signal;
+    return this.token.signal;
   }
 
   sleep(ms: number): Promise<void> {
-    return sleep(ms, this.signal);
-  }
-
-  abortController(): AbortController {
-    if (!this.controller) {
-      const controller = new AbortController();
-      this.controller = controller;
-      this.onOuterAbort = () => controller.abort(new ConstellationError('Cancelled', 'the execution was cancelled'));
-      if (this.run.signal.aborted) this.onOuterAbort();
-      else this.run.signal.addEventListener('abort', this.onOuterAbort, { once: true });
-    }
-    return this.controller;
-  }
-
-  release(): void {
-    if (this.onOuterAbort) this.run.signal.removeEventListener('abort', this.onOuterAbort);
+    return sleep(ms, this.token.signal);
   }
 }
 
-/** Races a module's promise against the attempt's timeout and its cancellation. */
-function guard(body: Promise<Value>, controller: AbortController, timeoutMs: number | undefined, release: () => void): Promise<Value> {
-  let timer: NodeJS.Timeout | undefined;
-  const guarded = new Promise<Value>((resolve, reject) => {
+/** Races a module's promise against the attempt's timeout and the call's cancellation. */
+function guard(body: Promise<Value>, token: CallToken, timeoutMs: number | undefined, done: () => void): Promise<Value> {
+  return new Promise<Value>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = () => {
+      if (settled) return false;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      done();
+      return true;
+    };
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        const err = new ConstellationError('ModuleTimeout', `Operation timed out after ${timeoutMs}ms`);
-        controller.abort(err);
-        reject(err);
-      }, timeoutMs);
+      timer = setTimeout(() => token.cancel(new ConstellationError('ModuleTimeout', `Operation timed out after ${timeoutMs}ms`)), timeoutMs);
     }
-    if (controller.signal.aborted) reject(controller.signal.reason);
-    else controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    body.then(resolve, reject);
-  });
-  return guarded.finally(() => {
-    if (timer) clearTimeout(timer);
-    release();
+    token.onCancel((reason) => {
+      if (finish()) reject(reason);
+    });
+    body.then(
+      (v) => {
+        if (finish()) resolve(v);
+      },
+      (e) => {
+        if (finish()) reject(e);
+      },
+    );
   });
 }
 
@@ -241,27 +269,18 @@ function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: 
 /** An attempt that may complete synchronously (inline functions, synchronous front modules). */
 function frontOrInlineAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Value | Promise<Value> {
   if (entry.placement === 'inline') return entry.pure!(args);
+  const token = new CallToken();
   if (entry.placement === 'worker' && ctx.invoker) {
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort(new ConstellationError('Cancelled', 'the execution was cancelled'));
-    if (run.signal.aborted) onOuterAbort();
-    else run.signal.addEventListener('abort', onOuterAbort, { once: true });
-    const body = ctx.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, controller.signal);
-    return guard(body, controller, timeoutMs, () => run.signal.removeEventListener('abort', onOuterAbort));
+    run.track(token);
+    const body = ctx.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, token);
+    return guard(body, token, timeoutMs, () => run.untrack(token));
   }
-  const call = new FrontCall(run, entry, attempt);
-  let out: Value | Promise<Value>;
-  try {
-    out = invokeModule(entry.prepared!, args, call);
-  } catch (e) {
-    call.release();
-    throw e;
-  }
-  if (!(out instanceof Promise)) {
-    call.release();
-    return out;
-  }
-  return guard(out, call.abortController(), timeoutMs, () => call.release());
+  const call = new FrontCall(run, entry, attempt, token);
+  const out = invokeModule(entry.prepared!, args, call);
+  if (!(out instanceof Promise)) return out;
+  // asynchronous: from now on the call can time out and be cancelled
+  run.track(token);
+  return guard(out, token, timeoutMs, () => run.untrack(token));
 }
 
 /**

