@@ -59,7 +59,7 @@ async function post(port: number, path: string, body: unknown): Promise<unknown>
 }
 
 export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]> {
-  const seconds = opts.quick ? 3 : 8;
+  const seconds = opts.quick ? 3 : 6;
   const reps = opts.quick ? 1 : 3;
   const warm = opts.quick ? 1 : 2;
   const dataDir = mkdtempSync(join(tmpdir(), 'constellation-bench-data-'));
