@@ -27,6 +27,12 @@ import { CANCEL_CHANNEL, type BatchRequest, type CancelMessage, type TaskRequest
  *    does not acknowledge within `terminateGraceMs` is stuck (a busy loop) and is terminated —
  *    Piscina replaces it. Calls that were running on a terminated or crashed worker through no
  *    fault of their own are re-dispatched once, each alone, so only the culprit fails.
+ *
+ * Measured (bench/, 2 cores): one call to a worker module in-process 0.056 ms p50 (0.0025 ms
+ * on the coordinator); the 3-module composition over HTTP 18.8k req/s with the modules on the
+ * pool against 47k with them on the coordinator (Moleculer: 18k); the 4 × 2 ms CPU fan-out
+ * 1.91 × the throughput of the same DAG on one thread; 8 × 10 ms of async I/O on the pool at
+ * 64 concurrent executions 13.0 ms p50 (10.3 ms on the coordinator).
  */
 
 export interface WorkerPoolOptions {

@@ -76,7 +76,7 @@ export async function runEngineBench(opts: { quick: boolean }): Promise<Scenario
     for (const [name, suffix, where] of [['fanout-io', '', 'on the coordinator'], ['fanout-io-worker', 'W', 'on the worker pool']] as const) {
       const dag = compileOrThrow(runtime, PIPELINES.fanoutIo(suffix));
       await closedLoop(runtime, dag, { ms: 10 }, 64, 500);
-      const r = await closedLoop(runtime, dag, { ms: 10 }, 64, opts.quick ? 2000 : 6000);
+      const r = await closedLoop(runtime, dag, { ms: 10 }, 64, opts.quick ? 1000 : 6000);
       const s = summarise(r.samples);
       scenarios.push({
         name, unit: 'ms', value: round(s.p50, 3), p50_ms: round(s.p50, 3), p99_ms: round(s.p99, 3),
@@ -88,7 +88,7 @@ export async function runEngineBench(opts: { quick: boolean }): Promise<Scenario
     {
       const pooled = compileOrThrow(runtime, PIPELINES.fanoutCpu(''));
       const single = compileOrThrow(runtime, PIPELINES.fanoutCpu('Front'));
-      const window = opts.quick ? 2000 : 6000;
+      const window = opts.quick ? 1000 : 6000;
       await closedLoop(runtime, pooled, { ms: 2 }, 16, 300);
       const p = await closedLoop(runtime, pooled, { ms: 2 }, 16, window);
       await closedLoop(runtime, single, { ms: 2 }, 16, 300);

@@ -49,6 +49,7 @@ export interface ConstellationServer {
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ConstellationServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   for (const w of config.warnings) logger.warn(w);
+  if (config.natsUrl) logger.warn('CONSTELLATION_NATS_URL is set, but cluster mode is not part of this version: running as a single instance');
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const warn = (m: string) => logger.warn(m);

@@ -13,7 +13,8 @@ import type { NodeErrorInfo, NodeState } from './spi.js';
  * Hot-loop shape (why it looks like this): per-node state lives in typed arrays indexed by node
  * id and ready nodes go through one FIFO drained in a loop; inline expressions and pure stdlib
  * calls run synchronously in that loop (no promise, no thread hop). A node therefore costs a
- * few array writes plus its closure; a 100-node stdlib chain runs in microseconds.
+ * few array writes plus its closure: a 100-node stdlib chain runs in 13 µs p50 (bench/ chain-100;
+ * the reference measures 14.67 ms).
  *
  * Failure propagation is eager: when a node fails (or is blocked by a missing input), every
  * dependent that can no longer get a value is settled at once, so no execution waits on a value

@@ -100,3 +100,44 @@ export interface InvokeRequest {
   readonly attempt: number;
   readonly executionId: string;
 }
+
+/** Spans around executions and module calls; the body runs inside the span. */
+export interface TracerProvider {
+  span<T>(name: string, attributes: Readonly<Record<string, string | number | boolean>>, body: () => T): T;
+}
+
+/** A finished or running execution kept for history (the dashboard's list). */
+export interface StoredExecution {
+  readonly executionId: string;
+  readonly dagName: string;
+  readonly scriptPath?: string;
+  readonly startTime: number;
+  readonly endTime?: number;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly outputs?: Readonly<Record<string, unknown>>;
+  readonly status: 'Running' | 'Completed' | 'Failed';
+  readonly nodeResults: Readonly<Record<string, { readonly nodeId: string; readonly status: string; readonly value?: unknown; readonly durationMs?: number; readonly error?: string }>>;
+  readonly source: 'Dashboard' | 'VSCodeExtension' | 'API';
+}
+
+export interface ExecutionStorageStats {
+  readonly totalExecutions: number;
+  readonly running: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly oldestExecutionTime: number | null;
+  readonly newestExecutionTime: number | null;
+  readonly maxCapacity: number;
+}
+
+/** Execution history (runtime.md §11): bounded, newest first, values truncated when large. */
+export interface ExecutionStorage {
+  store(execution: StoredExecution): Promise<string>;
+  get(executionId: string): Promise<StoredExecution | undefined>;
+  list(limit: number, offset: number): Promise<StoredExecution[]>;
+  listByScript(scriptPath: string, limit: number): Promise<StoredExecution[]>;
+  update(executionId: string, change: (current: StoredExecution) => StoredExecution): Promise<StoredExecution | undefined>;
+  delete(executionId: string): Promise<boolean>;
+  clear(): Promise<void>;
+  stats(): Promise<ExecutionStorageStats>;
+}
