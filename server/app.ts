@@ -134,7 +134,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       dataDir,
       pipelineLoader: config.pipelineDir ?? 'off',
     },
-    `Constellation listening on http://${config.host}:${port} (LSP at ws://${config.host}:${port}/lsp)`,
+    `Constellation listening on http://${config.host}:${port}`,
   );
 
   let shuttingDown: Promise<void> | undefined;

@@ -878,7 +878,8 @@ class Checker {
     const items = this.infer(itemsExpr);
     if (items.type.k === 'Error') return ERROR;
     if (!bindVars(itemsParam.type, items.type, bindings) || !isSubtype(items.type, substitute(itemsParam.type, withNothing(bindings, sig)))) {
-      return this.mismatch(substitute(itemsParam.type, bindings), items.type, itemsExpr.span);
+      // the parameter is generic (Seq<T>): say what is wanted without a type variable
+      return this.error('E010', `Type mismatch: expected a List or Seq, got ${printType(items.type)}`, itemsExpr.span, [`${sig.name}(items, (x) => …) takes a list as its first argument`]);
     }
     if (!bindings.has('T')) bindings.set('T', T.Nothing);
     const expected = substitute(fnParam.type, bindings);
@@ -886,7 +887,8 @@ class Checker {
     if (lambdaExpr.kind !== 'lambda') {
       const t = this.infer(lambdaExpr);
       if (t.type.k === 'Error') return ERROR;
-      return this.mismatch(expected, t.type, lambdaExpr.span);
+      const params = expected.params.map(printType).join(', ');
+      return this.error('E010', `Type mismatch: expected a lambda taking (${params}), got ${printType(t.type)}`, lambdaExpr.span, [`Write a lambda, e.g. ${sig.name}(items, (x) => …)`]);
     }
     if (lambdaExpr.params.length !== expected.params.length) {
       return this.error('E015', `Lambda has ${lambdaExpr.params.length} parameter(s) but expected ${expected.params.length}`, lambdaExpr.span);
