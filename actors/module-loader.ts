@@ -12,6 +12,17 @@ export interface LoadedModule {
   readonly file: string;
 }
 
+/** Every module exported by a module file's namespace (directly or in arrays). */
+export function modulesOf(namespace: Record<string, unknown>): ConstellationModule[] {
+  const found: ConstellationModule[] = [];
+  const collect = (v: unknown): void => {
+    if (isModule(v)) found.push(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+  };
+  Object.values(namespace).forEach(collect);
+  return found;
+}
+
 export async function loadModuleFiles(files: readonly string[]): Promise<LoadedModule[]> {
   const out: LoadedModule[] = [];
   const seen = new Set<string>();
@@ -23,15 +34,11 @@ export async function loadModuleFiles(files: readonly string[]): Promise<LoadedM
     } catch (e) {
       throw new Error(`cannot load module file ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const collect = (v: unknown): void => {
-      if (isModule(v)) {
-        if (!seen.has(v.id)) {
-          seen.add(v.id);
-          out.push({ module: v, file });
-        }
-      } else if (Array.isArray(v)) v.forEach(collect);
-    };
-    Object.values(ns).forEach(collect);
+    for (const module of modulesOf(ns)) {
+      if (seen.has(module.id)) continue;
+      seen.add(module.id);
+      out.push({ module, file });
+    }
   }
   return out;
 }

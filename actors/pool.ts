@@ -61,6 +61,8 @@ interface Pending {
 
 const THREAD_TABLE_SLOTS = 1 << 16;
 
+const UNSENT = -2;
+
 /** Average synchronous time per call above which a module's calls are dispatched one per Piscina task. */
 const HEAVY_MS = 1;
 
@@ -71,7 +73,8 @@ export class WorkerPool implements ModuleInvoker {
   private flushScheduled = false;
   private nextTaskId = 1;
   private nextBatchId = 1;
-  private nextSlot = 0;
+  /** Unused slots of the thread table. */
+  private readonly freeSlots: number[] = Array.from({ length: THREAD_TABLE_SLOTS }, (_, i) => THREAD_TABLE_SLOTS - 1 - i);
   private readonly threadTable: Int32Array;
   private readonly cancelTable: Int32Array;
   private readonly cancelChannel = new BroadcastChannel(CANCEL_CHANNEL);
@@ -119,7 +122,7 @@ export class WorkerPool implements ModuleInvoker {
     if (this.closed) return Promise.reject(new ConstellationError('ShuttingDown', 'The worker pool is closed'));
     return new Promise<Value>((resolve, reject) => {
       const task: TaskRequest = { id: this.nextTaskId++, moduleId: request.moduleId, file: request.file, args: request.args, attempt: request.attempt, executionId: request.executionId };
-      const p: Pending = { task, resolve, reject, slot: -1, redispatched: false, cancelled: false };
+      const p: Pending = { task, resolve, reject, slot: UNSENT, redispatched: false, cancelled: false };
       this.pending.set(task.id, p);
       if (token.cancelled) {
         this.pending.delete(task.id);
@@ -142,6 +145,7 @@ export class WorkerPool implements ModuleInvoker {
   /** Sends what became ready this turn: at most one batch per worker thread, round-robin. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.closed) return;
     const ready: Pending[] = [];
     for (const p of this.queue) {
       if (p.cancelled) continue;
@@ -158,13 +162,11 @@ export class WorkerPool implements ModuleInvoker {
 
   /** `isolated`: the batch runs on a worker of its own (see batchFailed). */
   private send(members: Pending[], isolated = false): void {
-    const slot = this.nextSlot;
-    this.nextSlot = (this.nextSlot + 1) % THREAD_TABLE_SLOTS;
-    Atomics.store(this.threadTable, slot, 0);
-    for (const p of members) {
-      p.slot = slot;
-      Atomics.store(this.cancelTable, p.task.id & (THREAD_TABLE_SLOTS - 1), 0);
-    }
+    // A slot stays with its batch until the batch ends, so a long call's slot is never reused
+    // (and its thread never mistaken). Out of slots (65 536 batches in flight): -1, not killable.
+    const slot = this.freeSlots.pop() ?? -1;
+    if (slot >= 0) Atomics.store(this.threadTable, slot, 0);
+    for (const p of members) p.slot = slot;
     const batch: BatchRequest = { batchId: this.nextBatchId++, slot, tasks: members.map((p) => p.task) };
     this.stats.batches++;
     this.stats.tasks += members.length;
@@ -172,16 +174,34 @@ export class WorkerPool implements ModuleInvoker {
     // Piscina places an abortable task only on an idle worker and puts nothing beside it; the
     // signal never fires (cancellation still goes over the BroadcastChannel).
     const options = isolated ? { transferList: [payload.buffer as ArrayBuffer], signal: new AbortController().signal } : { transferList: [payload.buffer as ArrayBuffer] };
+    const release = () => {
+      if (slot >= 0) this.freeSlots.push(slot);
+    };
     this.piscina.run(payload, options).then(
-      (bytes: Uint8Array) => this.deliver(decodeWire(bytes) as TaskResult[]),
-      (error: unknown) => this.batchFailed(members, error),
+      (bytes: Uint8Array) => {
+        release();
+        try {
+          this.deliver(decodeWire(bytes) as TaskResult[]);
+        } catch (e) {
+          this.batchFailed(members, e);
+        }
+      },
+      (error: unknown) => {
+        release();
+        this.batchFailed(members, error);
+      },
     );
   }
 
   private onWorkerEvent(event: WorkerEvent): void {
     if (!event || typeof event !== 'object') return;
     if (event.kind === 'constellation:results') {
-      const results = decodeWire(event.payload) as TaskResult[];
+      let results: TaskResult[];
+      try {
+        results = decodeWire(event.payload) as TaskResult[];
+      } catch {
+        return; // the batch's final reply (or its failure) still settles these calls
+      }
       this.stats.streamedResults += results.length;
       this.deliver(results);
     } else if (event.kind === 'constellation:cancelled') {
@@ -229,11 +249,12 @@ export class WorkerPool implements ModuleInvoker {
     p.cancelled = true;
     this.pending.delete(p.task.id);
     p.reject(reason instanceof Error ? reason : new ConstellationError('Cancelled', 'cancelled'));
-    if (p.slot < 0) return; // not sent yet: flush drops it
-    // A batch that has not started yet skips the call (the worker checks this flag first): a
+    if (p.slot === UNSENT) return; // not sent yet: flush drops it
+    // A batch that has not started yet skips the call (the worker checks this cell first): a
     // broadcast can reach a worker before it runs the batch, or before its channel even exists,
-    // and would then be lost.
-    Atomics.store(this.cancelTable, p.task.id & (THREAD_TABLE_SLOTS - 1), 1);
+    // and would then be lost. The cell holds the task id, so a later task sharing it is unaffected.
+    Atomics.store(this.cancelTable, p.task.id & (THREAD_TABLE_SLOTS - 1), p.task.id & 0x7fffffff);
+    if (p.slot < 0) return;
     const tid = Atomics.load(this.threadTable, p.slot);
     if (tid === 0) return; // not started: nothing runs, nothing to terminate
     const seq = ++this.cancelSeq;

@@ -2,9 +2,9 @@ import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_
 import { pathToFileURL } from 'node:url';
 import { ConstellationError } from '../runtime/errors.js';
 import { callModule, prepare, sleep, type PreparedModule } from '../runtime/modules/call.js';
-import { isModule, type ConstellationModule } from '../runtime/modules/define.js';
 import { decodeWire, encodeWire } from '../runtime/values/codec.js';
 import { Piscina } from 'piscina';
+import { modulesOf } from './module-loader.js';
 import { CANCEL_CHANNEL, type BatchRequest, type CancelMessage, type TaskRequest, type TaskResult, type WorkerBootData, type WorkerEvent } from './messages.js';
 
 /**
@@ -49,19 +49,13 @@ function post(event: WorkerEvent, transfer?: ArrayBuffer[]): void {
 
 for (const file of boot.preload ?? []) void loadFile(file).catch(() => {});
 
-function collectModules(exported: unknown, into: Map<string, ConstellationModule>): void {
-  if (isModule(exported)) into.set(exported.id, exported);
-  else if (Array.isArray(exported)) for (const e of exported) collectModules(e, into);
-}
 
 function loadFile(file: string) {
   let p = loaded.get(file);
   if (!p) {
     p = import(pathToFileURL(file).href).then((ns: Record<string, unknown>) => {
-      const found = new Map<string, ConstellationModule>();
-      for (const value of Object.values(ns)) collectModules(value, found);
       const out = new Map<string, { prepared: PreparedModule; state: unknown }>();
-      for (const [id, m] of found) out.set(id, { prepared: prepare(m), state: m.createState?.() });
+      for (const m of modulesOf(ns)) if (!out.has(m.id)) out.set(m.id, { prepared: prepare(m), state: m.createState?.() });
       return out;
     });
     loaded.set(file, p);
@@ -73,7 +67,7 @@ function loadFile(file: string) {
 async function runTask(task: TaskRequest): Promise<TaskResult> {
   const started = performance.now();
   // cancelled before its batch started here (the broadcast may have come too early): skip it
-  if (cancelTable && Atomics.load(cancelTable, task.id & (cancelTable.length - 1)) === 1) {
+  if (cancelTable && Atomics.load(cancelTable, task.id & (cancelTable.length - 1)) === (task.id & 0x7fffffff)) {
     return { id: task.id, ok: false, code: 'Cancelled', message: 'the call was cancelled', ms: 0, cpu: 0 };
   }
   const controller = new AbortController();
@@ -119,7 +113,7 @@ function encodeResults(results: TaskResult[]): Uint8Array {
 
 export default async function runBatch(payload: Uint8Array): Promise<Uint8Array> {
   const batch = decodeWire(payload) as BatchRequest;
-  if (threadTable) Atomics.store(threadTable, batch.slot, threadId);
+  if (threadTable && batch.slot >= 0) Atomics.store(threadTable, batch.slot, threadId);
   let batchDone = false;
   let outbox: TaskResult[] = [];
   let flushScheduled = false;
@@ -130,7 +124,7 @@ export default async function runBatch(payload: Uint8Array): Promise<Uint8Array>
     outbox = [];
     post({ kind: 'constellation:results', payload: bytes }, [bytes.buffer as ArrayBuffer]);
   };
-  const settled = await Promise.all(
+  await Promise.all(
     batch.tasks.map((task) =>
       runTask(task).then((r) => {
         if (batchDone) return r;
@@ -144,7 +138,6 @@ export default async function runBatch(payload: Uint8Array): Promise<Uint8Array>
     ),
   );
   batchDone = true;
-  void settled;
   const bytes = encodeResults(outbox);
   outbox = [];
   // transfer, not copy, the encoded results back

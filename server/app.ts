@@ -14,6 +14,7 @@ import type { ServerContext } from './context.js';
 import { corsMiddleware } from './cors.js';
 import { Router } from './http/router.js';
 import { attachHttp, type Middleware } from './http/uws-adapter.js';
+import { KeyedLock } from './keyed-lock.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
@@ -71,6 +72,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
     warn: (message, fields) => logger.warn(fields ?? {}, message),
   });
+  metrics.inflightSource = () => runtime.engine.inflightCount;
   const lifecycle = new Lifecycle();
   const ctx: ServerContext = {
     config,
@@ -83,6 +85,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     metrics,
     logger,
     pipelineFiles: new Map(),
+    names: new KeyedLock(),
   };
 
   if (config.pipelineDir) {
@@ -118,6 +121,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       if (socket) resolveListen(socket);
       else reject(new Error(`cannot listen on ${config.host}:${config.port} (is the port in use?)`));
     });
+  }).catch(async (e: unknown) => {
+    await runtime.close(); // the worker threads would otherwise outlive the failed start
+    throw e;
   });
   const port = uWS.us_socket_local_port(listenSocket);
   lifecycle.markRunning();

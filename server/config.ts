@@ -44,6 +44,11 @@ const duration = z.string().transform((s, ctx) => {
     ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms, 2m or a number of seconds, got '${s}'` });
     return z.NEVER;
   }
+  if (ms > 2_147_483_647) {
+    // timers cannot wait longer (Node would fire them at once)
+    ctx.addIssue({ code: 'custom', message: `'${s}' is longer than the longest timer, 2147483647ms (about 24 days)` });
+    return z.NEVER;
+  }
   return ms;
 });
 
@@ -251,6 +256,3 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     warnings,
   };
 }
-
-/** The variables, for the README table and `--help`. */
-export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

@@ -3,6 +3,7 @@ import type { SuspensionStore } from '../runtime/engine/suspension.js';
 import type { PipelineStore } from '../runtime/stores/pipeline-store.js';
 import type { CanaryRouter } from './canary.js';
 import type { Config } from './config.js';
+import type { KeyedLock } from './keyed-lock.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
@@ -21,4 +22,6 @@ export interface ServerContext {
   readonly logger: Logger;
   /** Alias → .cst file it was loaded from (reload without a body re-reads it). */
   readonly pipelineFiles: Map<string, string>;
+  /** Serialises the alias/version/canary updates of one pipeline name. */
+  readonly names: KeyedLock;
 }

@@ -40,7 +40,7 @@ export class Lifecycle {
 
   /**
    * Drains: waits for in-flight requests up to `timeoutMs`; `onTimeout` cancels what is left.
-   * Idempotent: a second call waits for the same drain.
+   * Call it once (the server's shutdown guards that).
    */
   async drain(timeoutMs: number, onTimeout: () => void): Promise<void> {
     if (this.current === 'Stopped') return;

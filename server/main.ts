@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { createServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -38,5 +39,5 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntry) void main();

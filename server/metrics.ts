@@ -11,7 +11,7 @@ import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-/** Label combinations cached beyond this are not kept (a client could invent many pipeline names). */
+/** Label combinations whose handles are cached; past it each call resolves its series again (still bounded by the names clients use). */
 const MAX_CACHED_SERIES = 10_000;
 
 export class ServerMetrics {
@@ -24,7 +24,14 @@ export class ServerMetrics {
   private readonly moduleSeconds = new FastHistogram('constellation_module_duration_seconds', 'Module call latency by module', ['module'], LATENCY_BUCKETS);
   private readonly moduleFailures = new FastCounter('constellation_module_failures_total', 'Module call failures by module and error code', ['module', 'code']);
   private readonly circuitChanges = new FastCounter('constellation_circuit_transitions_total', 'Circuit breaker state changes', ['module', 'to']);
-  readonly inflight = new Gauge({ name: 'constellation_executions_inflight', help: 'Executions running now', registers: [this.registry] });
+  /** Set by the server: reads the engine's in-flight count at scrape time. */
+  inflightSource: () => number = () => 0;
+  private readonly inflight: Gauge = new Gauge({
+    name: 'constellation_executions_inflight',
+    help: 'Executions running now',
+    registers: [this.registry],
+    collect: (): void => this.inflight.set(this.inflightSource()),
+  });
 
   private readonly requestChildren = new Map<string, { count: { inc(): void }; latency: { observe(v: number): void } }>();
   private readonly executionChildren = new Map<string, { observe(v: number): void }>();

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ServerContext } from './context.js';
-import { storeImage } from './routes/execution.js';
+import { errorMessages, nameImage, storeImage } from './routes/execution.js';
 
 /**
  * The start-up pipeline loader (http-api.md §4.8): compiles every `.cst` file of a directory
@@ -47,7 +47,7 @@ export async function loadPipelineDirectory(ctx: ServerContext, dir: string): Pr
     }
     const result = engine.compile(source);
     if (!result.ok) {
-      failures.push(`${file}: ${result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message} (line ${d.range.start.line})`).join('; ')}`);
+      failures.push(`${file}: ${errorMessages(result).join('; ')}`);
       continue;
     }
     const skipped = store.lookupSyntactic(result.hashes.syntactic, engine.functions.hash()) === result.hashes.structural;
@@ -64,10 +64,8 @@ export async function loadPipelineDirectory(ctx: ServerContext, dir: string): Pr
     if (c.skipped) skippedCount++;
     else loaded++;
     if (c.alias !== null) {
-      const previous = store.resolveAlias(c.alias);
-      await store.setAlias(c.alias, image.structuralHash);
+      await nameImage(ctx, c.alias, image.structuralHash, c.source);
       ctx.pipelineFiles.set(c.alias, c.file);
-      if (previous !== image.structuralHash || ctx.versions.list(c.alias).length === 0) await ctx.versions.record(c.alias, image.structuralHash, c.source);
     }
   }
   logger.info({ loaded, failed: failures.length, skipped: skippedCount, dir }, 'pipeline loader finished');

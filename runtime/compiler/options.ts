@@ -30,6 +30,8 @@ export interface ModuleCallOptions {
 
 export const PRIORITY_LEVELS: Readonly<Record<string, number>> = { critical: 100, high: 80, normal: 50, low: 20, background: 0 };
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 const UNIT_WORDS: Record<string, string> = { ms: 'Milliseconds', s: 'Seconds', min: 'Minutes', h: 'Hours', d: 'Days' };
 
 function durationText(d: Duration): string {
@@ -54,6 +56,10 @@ export function normaliseOptions(options: readonly CallOption[], sink: Diagnosti
     let problem: string | undefined;
     if (v.kind === 'uint' && (name === 'concurrency' || name === 'batch') && v.value <= 0) problem = `Invalid value for '${name}': ${v.value} (must be > 0)`;
     if (v.kind === 'duration' && v.value.ms <= 0) problem = `Invalid value for '${name}': ${durationText(v.value)} (must be > 0)`;
+    // timers cannot wait longer than 2^31 - 1 ms (Node fires them at once instead)
+    if (v.kind === 'duration' && (name === 'timeout' || name === 'delay') && v.value.ms > MAX_TIMER_MS) {
+      problem = `Invalid value for '${name}': ${durationText(v.value)} (must be at most ${MAX_TIMER_MS}ms, about 24 days)`;
+    }
     if (v.kind === 'rate') {
       if (v.count <= 0) problem = `Invalid value for 'throttle': ${v.count}/${v.per.amount}${UNIT_WORDS[v.per.unit]} (count must be > 0)`;
       else if (v.per.ms <= 0) problem = `Invalid value for 'throttle': ${v.count}/${durationText(v.per)} (period must be > 0)`;

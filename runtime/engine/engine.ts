@@ -6,6 +6,7 @@ import { FunctionRegistry } from '../compiler/registry.js';
 import { ConstellationError } from '../errors.js';
 import type { ConstellationModule } from '../modules/define.js';
 import { STDLIB_SIGNATURES } from '../stdlib/signatures.js';
+import { printType } from '../types/type.js';
 import { decodeJson, encodeJson, type DecodeError } from '../values/json.js';
 import type { Value } from '../values/value.js';
 import { LocalBreakerRegistry } from './circuit-breaker.js';
@@ -17,6 +18,7 @@ import { planFor, type ExecutionPlan } from './plan.js';
 import { buildResult, type ExecutionResult, type ResultOptions } from './result.js';
 import { CacheRegistry } from './result-cache.js';
 import { UnboundedScheduler, type Scheduler } from './scheduler.js';
+import { safeListener } from './safe-listener.js';
 import type { CacheBackend, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState } from './spi.js';
 import { SNAPSHOT_FORMAT_VERSION, type ExecutionSnapshot, type SuspensionStore } from './suspension.js';
 
@@ -79,13 +81,16 @@ export class Engine {
   private readonly ctx: EngineContext;
   private readonly dags = new Map<string, Dag>();
   private readonly running = new Map<string, Execution>();
+  private readonly listener: ExecutionListener | undefined;
 
   constructor(private readonly options: EngineOptions = {}) {
     this.functions = new FunctionRegistry(STDLIB_SIGNATURES);
     this.modules = new ModuleRegistry();
     this.caches = new CacheRegistry(options.cache);
     this.scheduler = options.scheduler ?? new UnboundedScheduler();
-    this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => options.listener?.onCircuitStateChanged?.(name, from, to));
+    const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
+    this.listener = safeListener(options.listener, warn);
+    this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => this.listener?.onCircuitStateChanged?.(name, from, to));
     this.compileCache = new CompileCache(options.compileCacheSize ?? 1000);
     this.ctx = {
       modules: this.modules,
@@ -94,10 +99,10 @@ export class Engine {
       breakers: this.breakers,
       caches: this.caches,
       limits: new ModuleLimits(),
-      listener: options.listener,
+      listener: this.listener,
       metrics: options.metrics,
       defaultModuleTimeoutMs: options.defaultModuleTimeoutMs === null ? undefined : (options.defaultModuleTimeoutMs ?? 30_000),
-      warn: options.warn ?? ((m) => process.stderr.write(m + '\n')),
+      warn,
       inflight: new Map<string, Promise<NodeOutcome>>(),
     };
     for (const { module, file } of options.modules ?? []) this.register(module, file);
@@ -128,10 +133,6 @@ export class Engine {
     }
   }
 
-  planOf(dag: Dag): ExecutionPlan {
-    return planFor(dag);
-  }
-
   /** Decodes plain-JSON inputs against the DAG's declared inputs (lenient: unknown names are ignored). */
   decodeInputs(dag: Dag, json: Readonly<Record<string, unknown>>): Map<number, Value> {
     const values = new Map<number, Value>();
@@ -141,7 +142,7 @@ export class Engine {
       if (raw === undefined || (raw === null && input.type.k !== 'Optional')) {
         // an omitted Optional input is absent (DECISIONS.md #10); a required one is missing
         if (input.type.k === 'Optional') values.set(input.node, null);
-        else if (raw === null) problems.push({ path: input.name, message: `expected ${describeType(input.type)}, got null` });
+        else if (raw === null) problems.push({ path: input.name, message: `expected ${printType(input.type)}, got null` });
         continue;
       }
       const v = decodeJson(raw, input.type, input.name, problems);
@@ -165,39 +166,44 @@ export class Engine {
     previous: ExecutionSnapshot | null,
   ): Promise<ExecutionResult> {
     const plan = planFor(dag);
-    if (!this.dags.has(plan.structuralHash)) this.remember(dag, plan.structuralHash);
+    if (!this.dags.has(plan.structuralHash)) this.dags.set(plan.structuralHash, dag);
     const executionId = options.executionId ?? randomUUID();
     const exec = new Execution(plan, this.ctx, executionId, options.hooks);
-    const listener = this.options.listener;
+    const listener = this.listener;
     listener?.onExecutionStart?.(executionId, plan.structuralHash);
-    options.onStart?.(exec);
     // registered while it runs, so it can be cancelled by id (even from a module that starts inside start())
     this.running.set(executionId, exec);
-    exec.start(inputs, seeded);
     let end;
-    if (exec.isEnded) {
-      // an all-inline execution ends inside start(): no timer, no promise to wait for
-      this.running.delete(executionId);
-      end = exec.endState!;
-    } else {
-      const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
-      const timer = timeoutMs ? setTimeout(() => exec.cancel('timed_out'), timeoutMs) : undefined;
-      try {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      options.onStart?.(exec);
+      exec.start(inputs, seeded);
+      if (exec.isEnded) {
+        // an all-inline execution ends inside start(): no timer, no promise to wait for
+        end = exec.endState!;
+      } else {
+        const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
+        if (timeoutMs) timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
         end = await exec.done;
-      } finally {
-        if (timer) clearTimeout(timer);
-        this.running.delete(executionId);
       }
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.running.delete(executionId);
     }
     const result = buildResult(exec, end, resumptionCount, options);
     if (end === 'cancelled') listener?.onExecutionCancelled?.(executionId, plan.structuralHash);
     else listener?.onExecutionComplete?.(executionId, plan.structuralHash, result.status === 'completed', result.durationMs);
     const store = this.options.suspensionStore;
     if (store && options.persist !== false) {
-      if (result.status === 'completed') {
-        if (previous) await store.delete(executionId);
-      } else {
-        await store.save(this.snapshotOf(exec, result, previous));
+      // the run has happened: a store that fails is logged, it does not turn the result into an error
+      try {
+        if (result.status === 'completed') {
+          if (previous) await store.delete(executionId);
+        } else {
+          await store.save(this.snapshotOf(exec, result, previous));
+        }
+      } catch (e) {
+        this.ctx.warn(`suspension store: cannot persist execution ${executionId}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     return result;
@@ -324,8 +330,4 @@ export class Engine {
     this.scheduler.shutdown();
     await this.options.invoker?.close?.();
   }
-}
-
-function describeType(t: { k: string }): string {
-  return t.k;
 }

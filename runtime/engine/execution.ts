@@ -309,10 +309,12 @@ export class Execution {
       pending = runNode(this.ctx, run, node, entry, args);
     }
     this.running++;
-    pending.then(
-      (outcome) => this.moduleSettled(id, node, outcome),
-      (e) => this.moduleSettled(id, node, { ok: false, error: errorInfo(e, 'ModuleFailed'), timedOut: false, attempts: 0, durationMs: 0 }),
-    );
+    pending
+      .then(
+        (outcome) => this.moduleSettled(id, node, outcome),
+        (e) => this.moduleSettled(id, node, { ok: false, error: errorInfo(e, 'ModuleFailed'), timedOut: false, attempts: 0, durationMs: 0 }),
+      )
+      .catch((e: unknown) => this.ctx.warn(`internal error while settling node ${id}: ${e instanceof Error ? e.stack : String(e)}`));
   }
 
   private moduleSettled(id: number, node: ModuleNode, outcome: NodeOutcome): void {

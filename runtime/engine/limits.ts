@@ -40,6 +40,7 @@ export class Semaphore {
   constructor(private readonly limit: number) {}
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) throw new ConstellationError('Cancelled', 'cancelled before it got a concurrency permit');
     if (this.active < this.limit) {
       this.active++;
       return this.releaser();
@@ -96,16 +97,20 @@ export class ModuleLimits {
   }
 }
 
+/** The longest delay setTimeout honours (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new ConstellationError('Cancelled', 'cancelled'));
       return;
     }
+    // setTimeout fires at once beyond 2^31 - 1 ms: never wait longer than that in one go
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    }, Math.min(ms, MAX_TIMER_MS));
     const onAbort = () => {
       clearTimeout(timer);
       reject(new ConstellationError('Cancelled', 'cancelled'));

@@ -73,23 +73,6 @@ export class ModuleRegistry {
     if (!owner || owner === previous) this.byShort.set(short, entry);
   }
 
-  deregister(id: string): boolean {
-    const entry = this.byId.get(id);
-    if (!entry) return false;
-    this.byId.delete(id);
-    const short = id.slice(id.lastIndexOf('.') + 1);
-    if (this.byShort.get(short) === entry) {
-      this.byShort.delete(short);
-      for (const e of this.byId.values()) {
-        if (e.id.slice(e.id.lastIndexOf('.') + 1) === short) {
-          this.byShort.set(short, e);
-          break;
-        }
-      }
-    }
-    return true;
-  }
-
   get(id: string): ModuleEntry | undefined {
     return this.byId.get(id) ?? this.byShort.get(id.slice(id.lastIndexOf('.') + 1));
   }
@@ -98,8 +81,4 @@ export class ModuleRegistry {
     return this.byId.values();
   }
 
-  /** Module files the worker pool must load. */
-  workerFiles(): string[] {
-    return [...new Set([...this.byId.values()].filter((e) => e.placement === 'worker').map((e) => e.file!))];
-  }
 }

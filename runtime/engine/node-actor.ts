@@ -81,7 +81,13 @@ async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, 
   // circuit rejects calls, not remembered results.
   const cache = opts.cacheMs ? { backend: ctx.caches.get(opts.cacheBackend), key: cacheKey(entry.id, entry.version, run.callSite, entry.signature.params, args) } : undefined;
   if (cache) {
-    const hit = await cache.backend.get(cache.key);
+    // a failing cache backend is a miss, never a failed call
+    const hit = await Promise.resolve()
+      .then(() => cache.backend.get(cache.key))
+      .catch((e: unknown) => {
+        ctx.warn(`cache backend get failed: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
     if (hit) return { ok: true, value: hit.value, attempts: 0, cacheHit: true, durationMs: performance.now() - started };
   }
   const breaker = entry.placement === 'inline' ? undefined : ctx.breakers.forModule(entry.id);
@@ -95,7 +101,13 @@ async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, 
       const joined = shared !== undefined;
       if (!shared) {
         shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
-          if (o.ok) await cache.backend.set(cache.key, o.value, opts.cacheMs!);
+          if (o.ok) {
+            try {
+              await cache.backend.set(cache.key, o.value, opts.cacheMs!);
+            } catch (e) {
+              ctx.warn(`cache backend set failed: ${e instanceof Error ? e.message : String(e)}`);
+            }
+          }
           return o;
         });
         ctx.inflight.set(cache.key, shared);

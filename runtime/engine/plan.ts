@@ -1,4 +1,4 @@
-import type { Dag, DagNode, Gate, ModuleNode } from '../compiler/dag.js';
+import type { Dag, DagInput, DagNode, Gate, ModuleNode } from '../compiler/dag.js';
 import { structuralHash } from '../compiler/hash.js';
 import { compileExpr, type Evaluator } from './evaluate.js';
 
@@ -44,6 +44,8 @@ export interface ExecutionPlan {
   readonly hasGates: boolean;
   readonly hasLazy: boolean;
   readonly inputIndex: ReadonlyMap<string, number>;
+  /** Declared inputs sorted by name (the order `missingInputs` reports them in). */
+  readonly inputsByName: readonly DagInput[];
   readonly moduleNodes: readonly ModuleNode[];
   /** The first node id of each variable name, for `resolvedNodes` and `computedNodes`. */
   readonly variableIndex: ReadonlyMap<string, number>;
@@ -152,6 +154,7 @@ function buildPlan(dag: Dag, hash: string): ExecutionPlan {
   return {
     dag, structuralHash: hash, size: n, kind, waitCount, depStart, dependents, gateStart, gated, gates, evaluators, envSize,
     hasGates: gates.some((g) => g !== undefined), hasLazy: lazy.some((l) => l === 1),
+    inputsByName: [...dag.inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     recovers, recoveredBy, lazy, alwaysDemanded, lazyDeps, lazyConsumers, inputIndex, moduleNodes, variableIndex,
   };
 }

@@ -70,7 +70,7 @@ export function buildResult(exec: Execution, end: ExecutionEnd, resumptionCount:
     else pendingOutputs.push(out.name);
   }
   const missingInputs: Record<string, string> = {};
-  for (const input of [...dag.inputs].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const input of plan.inputsByName) {
     if (state[input.node] === BLOCKED) missingInputs[input.name] = ctypeString(input.type);
   }
   const errors: ExecutionFailure[] = [];

@@ -96,6 +96,7 @@ export class BoundedScheduler implements Scheduler {
 
   acquire(priority: number, signal?: AbortSignal): Promise<Release> {
     if (this.closed) return Promise.reject(new ConstellationError('ShuttingDown', 'The scheduler is shutting down'));
+    if (signal?.aborted) return Promise.reject(new ConstellationError('Cancelled', 'cancelled before it got a scheduler slot'));
     const base = Math.max(0, Math.min(100, priority));
     this.totalSubmitted++;
     if (this.active < this.options.maxConcurrency && this.queue.length === 0) {

@@ -64,7 +64,12 @@ export class StepSession {
     }
     this.batches = batches;
     let resolveStarted!: () => void;
-    this.started = new Promise((r) => (resolveStarted = r));
+    let rejectStarted!: (e: unknown) => void;
+    this.started = new Promise((resolve, reject) => {
+      resolveStarted = resolve;
+      rejectStarted = reject;
+    });
+    this.started.catch(() => {});
     this.result = engine.run(dag, inputs, {
       persist: false,
       includeNodes: true,
@@ -77,7 +82,11 @@ export class StepSession {
         resolveStarted();
       },
     });
-    this.result.then(() => this.notify(), () => this.notify());
+    // a run that fails before it starts (ill-typed inputs) must not leave the session waiting
+    this.result.then(() => this.notify(), (e: unknown) => {
+      rejectStarted(e);
+      this.notify();
+    });
   }
 
   get totalBatches(): number {

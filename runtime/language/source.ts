@@ -59,7 +59,3 @@ export class LineMap {
     return { start: this.position(span.start), end: this.position(span.end) };
   }
 }
-
-export function spanOf(a: Span, b: Span): Span {
-  return { start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}

@@ -63,10 +63,6 @@ export function typeOfSchema(schema: z.ZodType, path = 'schema'): Type {
   throw new TypeError(`${path}: zod type '${def.type}' has no constellation-lang equivalent (use string, number, boolean, array, object, optional, union, record or map)`);
 }
 
-export function schemaKind(schema: z.ZodType): string {
-  return defOf(schema).type;
-}
-
 export function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
   const def = defOf(schema);
   return def.type === 'object' ? (def.shape as Record<string, z.ZodType>) : undefined;

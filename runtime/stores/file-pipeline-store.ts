@@ -5,9 +5,10 @@ import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import { imageSchema, isHash, MemoryPipelineStore, type PipelineImage } from './pipeline-store.js';
 
 /**
- * The embedded pipeline store: `<dataDir>/pipelines/images/<hash>.json`, `aliases.json`,
- * `syntactic-index.json` (the reference's layout), written atomically; everything is loaded
- * into memory at start-up so reads stay synchronous. Stray temporary files are removed; a
+ * The embedded pipeline store: `<dataDir>/pipelines/images/<hash>.json` and `aliases.json`
+ * (the reference's layout; its `syntactic-index.json` is not needed: the index is rebuilt from
+ * the images), written atomically; everything is loaded into memory at start-up so reads stay
+ * synchronous. Stray temporary files are removed; a
  * corrupt file is skipped with a warning and never loaded; only hex hashes become file names.
  */
 
@@ -74,9 +75,9 @@ export class FilePipelineStore extends MemoryPipelineStore {
 
   override async putImage(image: PipelineImage): Promise<void> {
     if (!isHash(image.structuralHash)) throw new Error(`invalid structural hash '${image.structuralHash}'`);
-    const known = this.images.has(image.structuralHash);
+    // durable first, visible second: a failed write leaves nothing behind that would vanish on restart
+    if (!this.images.has(image.structuralHash)) await this.enqueue(() => writeFileAtomic(join(this.dir, 'images', `${image.structuralHash}.json`), JSON.stringify(image)));
     await super.putImage(image);
-    if (!known) await this.enqueue(() => writeFileAtomic(join(this.dir, 'images', `${image.structuralHash}.json`), JSON.stringify(image)));
   }
 
   override async setAlias(name: string, hash: string): Promise<void> {

@@ -58,14 +58,6 @@ export const T = {
 
 export const PRIMITIVE_NAMES = ['String', 'Int', 'Float', 'Boolean'] as const;
 
-export function isPrimitive(t: Type): boolean {
-  return t.k === 'String' || t.k === 'Int' || t.k === 'Float' || t.k === 'Boolean';
-}
-
-export function isRecord(t: Type): t is RecordType {
-  return t.k === 'Record';
-}
-
 export function isNumeric(t: Type): boolean {
   return t.k === 'Int' || t.k === 'Float';
 }
@@ -342,22 +334,5 @@ export function bindVars(pattern: Type, actual: Type, bindings: Map<string, Type
       return actual.k === 'Map' && bindVars(pattern.key, actual.key, bindings) && bindVars(pattern.value, actual.value, bindings);
     default:
       return true;
-  }
-}
-
-/** Short type names of the runtime spec (`CInt`, `CList`, …), used in `missingInputs`. */
-export function ctypeName(t: Type): string {
-  switch (t.k) {
-    case 'String': return 'CString';
-    case 'Int': return 'CInt';
-    case 'Float': return 'CFloat';
-    case 'Boolean': return 'CBoolean';
-    case 'List': return 'CList';
-    case 'Seq': return 'CSeq';
-    case 'Map': return 'CMap';
-    case 'Record': return 'CProduct';
-    case 'Union': return 'CUnion';
-    case 'Optional': return 'COptional';
-    default: return printType(t);
   }
 }

@@ -30,12 +30,6 @@ export class Tagged {
 /** The runtime representation of `Map<K, V>`. */
 export class ValueMap<K = Value, V = Value> extends Map<K, V> {}
 
-export const ABSENT = null;
-
-export function isAbsent(v: Value): boolean {
-  return v === null || v === undefined;
-}
-
 /** Wraps a value as a present optional. */
 export function some(v: Value): Value {
   return v === null || v === undefined || v instanceof Some ? new Some(v ?? null) : v;

@@ -164,9 +164,11 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
       if (aborted) return;
       const extra: Record<string, string> = {};
       for (const m of withHeaders) m.headers!(req, extra);
-      let payload: string;
+      let payload = '';
       let contentType: string;
-      if (reply.raw) {
+      if (method === 'HEAD') {
+        contentType = reply.contentType ?? 'application/json'; // no body to serialise
+      } else if (reply.raw) {
         payload = String(reply.body);
         contentType = reply.contentType ?? 'text/plain; charset=utf-8';
       } else {

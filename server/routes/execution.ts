@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CompileRequest, ExecuteRequest, ResumeRequest, RunRequest } from '../schemas.js';
 import { readBody } from './body.js';
+import { completeCanary } from './canary.js';
 
 /**
  * Compile and execution routes (http-api.md §3, §8.4): `/compile`, `/run`, `/execute`,
@@ -26,7 +27,8 @@ export function diagnosticsJson(result: CompileResult) {
   }));
 }
 
-function errorMessages(result: CompileResult): string[] {
+/** Compile errors as the reference's message strings, each with its position. */
+export function errorMessages(result: CompileResult): string[] {
   return result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message} (line ${d.range.start.line}, column ${d.range.start.column})`);
 }
 
@@ -100,6 +102,17 @@ function isReply(v: unknown): v is HttpReply {
   return typeof v === 'object' && v !== null && 'status' in v && typeof (v as HttpReply).status === 'number' && 'body' in v;
 }
 
+/**
+ * Points `name` at an image and records a version — unless the alias already points there and
+ * a version exists (DECISIONS.md #17: an unchanged named compile adds no version). Callers hold
+ * the name's lock.
+ */
+export async function nameImage(ctx: ServerContext, name: string, hash: string, source: string): Promise<void> {
+  const previous = ctx.store.resolveAlias(name);
+  await ctx.store.setAlias(name, hash);
+  if (previous !== hash || ctx.versions.list(name).length === 0) await ctx.versions.record(name, hash, source);
+}
+
 export async function storeImage(ctx: ServerContext, result: CompileResult, source: string): Promise<PipelineImage> {
   const hash = result.hashes.structural!;
   const known = ctx.store.getImage(hash);
@@ -137,18 +150,21 @@ export function compileRoute(ctx: ServerContext) {
     if (!result.ok) {
       return json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: errorMessages(result), diagnostics: diagnosticsJson(result) });
     }
-    if (name && ctx.canaries.active(name)) {
-      // moving the alias under a running canary would be overwritten when the canary completes
-      return json(409, { error: 'CanaryConflict', message: `Canary deployment active for pipeline '${name}'; promote, roll back or abort it first`, requestId: req.requestId });
-    }
-    const image = await storeImage(ctx, result, parsed.source);
+    let image: PipelineImage | undefined;
     if (name) {
-      const previous = ctx.store.resolveAlias(name);
-      await ctx.store.setAlias(name, image.structuralHash);
-      // DECISIONS.md #17: an unchanged named compile adds no version
-      if (previous !== image.structuralHash || ctx.versions.list(name).length === 0) {
-        await ctx.versions.record(name, image.structuralHash, parsed.source);
+      image = await ctx.names.run(name, async () => {
+        // moving the alias under a running canary would be overwritten when the canary
+        // completes: refuse, and store nothing
+        if (ctx.canaries.active(name)) return undefined;
+        const stored = await storeImage(ctx, result, parsed.source);
+        await nameImage(ctx, name, stored.structuralHash, parsed.source);
+        return stored;
+      });
+      if (!image) {
+        return json(409, { error: 'CanaryConflict', message: `Canary deployment active for pipeline '${name}'; promote, roll back or abort it first`, requestId: req.requestId });
       }
+    } else {
+      image = await storeImage(ctx, result, parsed.source);
     }
     return json(200, {
       success: true,
@@ -242,12 +258,13 @@ export function executeRoute(ctx: ServerContext) {
     if (!image) return json(404, { error: 'NotFound', message: `Pipeline '${ref}' not found`, requestId: req.requestId });
     const started = performance.now();
     const { reply, result } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash');
-    if (canary && result) {
-      const status = canary.record(hash, result.status !== 'failed', performance.now() - started);
-      if (status === 'complete') {
-        await ctx.store.setAlias(canary.pipelineName, canary.newVersion.structuralHash);
-        await ctx.versions.activate(canary.pipelineName, canary.newVersion.version);
-      }
+    if (canary) {
+      // a run that ended badly — failed, timed out, cancelled, or an error reply — counts against
+      // the version; a suspended run is a success (http-api.md §3.3)
+      const ok = result !== undefined && (result.status === 'completed' || result.status === 'suspended');
+      const before = canary.status;
+      // only the request that completes the canary moves the alias (later ones see it complete)
+      if (canary.record(hash, ok, performance.now() - started) === 'complete' && before !== 'complete') await completeCanary(ctx, canary);
     }
     return reply;
   };

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Dag, DagNode, ModuleNode } from '../../runtime/compiler/dag.js';
 import { qualifiedName } from '../../runtime/compiler/registry.js';
 import { ConstellationError } from '../../runtime/errors.js';
@@ -142,11 +141,9 @@ export function moduleRoutes(ctx: ServerContext): RouteSpec[] {
     if (!entry) return notFound(`Module '${name}' not found`);
     if (!isPublished(entry)) return notFound(`Module '${name}' is not published as an HTTP endpoint`);
     const fail = (status: number, error: string) => json(status, { success: false, outputs: {}, error, module: entry.id });
-    const parsed = await readBody(req, z.unknown());
-    if (!parsed.ok) return fail(400, `Invalid request: ${parsed.message}`);
-    const body = parsed.value;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail(400, 'Request body must be a JSON object');
-    const inputs = body as Record<string, unknown>;
+    const parsed = await readBody(req, InvokeRequest);
+    if (!parsed.ok) return fail(400, parsed.message.startsWith('malformed JSON') ? `Invalid request: ${parsed.message}` : 'Request body must be a JSON object');
+    const inputs = parsed.value;
     for (const p of entry.signature.params) {
       const given = Object.prototype.hasOwnProperty.call(inputs, p.name) && inputs[p.name] !== undefined;
       if (!given && p.type.k !== 'Optional') return fail(400, `Missing required input: '${p.name}'`);

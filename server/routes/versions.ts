@@ -1,10 +1,11 @@
+import type { z } from 'zod';
 import { readFile } from 'node:fs/promises';
 import { canaryConfigFrom, type CanaryVersion } from '../canary.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { ReloadRequest, ReloadResponse, RollbackResponse, VersionsResponse } from '../schemas.js';
 import type { PipelineVersion } from '../versions.js';
-import { storeImage } from './execution.js';
+import { errorMessages, storeImage } from './execution.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
 
@@ -39,12 +40,6 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  * - `{version}` must match `-?[0-9]+` (so `1.0` and `1e0` are `InvalidVersion`).
  */
 
-function compileMessages(diagnostics: readonly { severity: string; code: string; message: string; range: { start: { line: number; column: number } } }[]): string {
-  return diagnostics
-    .filter((d) => d.severity === 'error')
-    .map((d) => `${d.code} ${d.message} (line ${d.range.start.line}, column ${d.range.start.column})`)
-    .join('; ');
-}
 
 /** The recorded version the alias of `name` points to (the active one if it matches). */
 export function aliasVersion(ctx: ServerContext, name: string): PipelineVersion | undefined {
@@ -63,56 +58,61 @@ export function versionRoutes(ctx: ServerContext): RouteSpec[] {
     const parsed = await jsonBody(req, ReloadRequest);
     if (!parsed.ok) return parsed.reply;
     try {
-      let source = parsed.value.source;
-      if (source === undefined) {
-        const file = ctx.pipelineFiles.get(name);
-        if (file === undefined) return errorReply(400, 'NoSource', 'No source provided and no file path known for this pipeline');
-        try {
-          source = await readFile(file, 'utf8');
-        } catch (e) {
-          return errorReply(400, 'NoSource', `Failed to read file ${file}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-      const result = ctx.engine.compile(source);
-      if (!result.ok) return errorReply(400, 'CompilationError', compileMessages(result.diagnostics));
-      const newHash = result.hashes.structural!;
-      const previousHash = ctx.store.resolveAlias(name) ?? null;
-
-      if (newHash === previousHash) {
-        let current = aliasVersion(ctx, name);
-        if (!current) {
-          const image = await storeImage(ctx, result, source);
-          current = await ctx.versions.record(name, image.structuralHash, source);
-        }
-        return json(200, { success: true, previousHash, newHash, name, changed: false, version: current.version, canary: null });
-      }
-
-      // every conflict is checked before anything is stored (DECISIONS.md #20)
-      const running = ctx.canaries.active(name);
-      const wantsCanary = parsed.value.canary !== undefined;
-      if (running) {
-        return errorReply(409, 'CanaryConflict', wantsCanary ? `Canary deployment already active for pipeline '${name}'` : `Canary deployment active for pipeline '${name}': promote or roll it back before reloading without a canary`);
-      }
-      let old: PipelineVersion | undefined;
-      if (wantsCanary) {
-        old = aliasVersion(ctx, name);
-        if (!old) return errorReply(409, 'CanaryConflict', 'No previous version exists for canary deployment');
-      }
-
-      const image = await storeImage(ctx, result, source);
-      if (!wantsCanary) {
-        const version = await ctx.versions.record(name, image.structuralHash, source, true);
-        await ctx.store.setAlias(name, image.structuralHash);
-        return json(200, { success: true, previousHash, newHash, name, changed: true, version: version.version, canary: null });
-      }
-      const version = await ctx.versions.record(name, image.structuralHash, source, false);
-      const toRef = (v: PipelineVersion): CanaryVersion => ({ version: v.version, structuralHash: v.structuralHash });
-      const canary = ctx.canaries.start(name, toRef(old!), toRef(version), canaryConfigFrom(parsed.value.canary!));
-      return json(200, { success: true, previousHash, newHash, name, changed: true, version: version.version, canary: canary.toJSON() });
+      return await ctx.names.run(name, () => reloadLocked(name, parsed.value));
     } catch (e) {
       ctx.logger.error({ requestId: req.requestId, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, `[${req.requestId}] reload of '${name}' failed`);
       return errorReply(500, 'InternalError', `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, req.requestId);
     }
+  };
+
+  /** The reload itself, under the name's lock: its checks and writes must not interleave. */
+  const reloadLocked = async (name: string, request: z.output<typeof ReloadRequest>): Promise<HttpReply> => {
+    let source = request.source;
+    if (source === undefined) {
+      const file = ctx.pipelineFiles.get(name);
+      if (file === undefined) return errorReply(400, 'NoSource', 'No source provided and no file path known for this pipeline');
+      try {
+        source = await readFile(file, 'utf8');
+      } catch (e) {
+        return errorReply(400, 'NoSource', `Failed to read file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const result = ctx.engine.compile(source);
+    if (!result.ok) return errorReply(400, 'CompilationError', errorMessages(result).join('; '));
+    const newHash = result.hashes.structural!;
+    const previousHash = ctx.store.resolveAlias(name) ?? null;
+
+    if (newHash === previousHash) {
+      let current = aliasVersion(ctx, name);
+      if (!current) {
+        const image = await storeImage(ctx, result, source);
+        current = await ctx.versions.record(name, image.structuralHash, source);
+      }
+      return json(200, { success: true, previousHash, newHash, name, changed: false, version: current.version, canary: null });
+    }
+
+    // every conflict is checked before anything is stored (DECISIONS.md #20)
+    const running = ctx.canaries.active(name);
+    const wantsCanary = request.canary !== undefined;
+    if (running) {
+      return errorReply(409, 'CanaryConflict', wantsCanary ? `Canary deployment already active for pipeline '${name}'` : `Canary deployment active for pipeline '${name}': promote or roll it back before reloading without a canary`);
+    }
+    let old: PipelineVersion | undefined;
+    if (wantsCanary) {
+      old = aliasVersion(ctx, name);
+      if (!old) return errorReply(409, 'CanaryConflict', 'No previous version exists for canary deployment');
+    }
+
+    const image = await storeImage(ctx, result, source);
+    if (!wantsCanary) {
+      const version = await ctx.versions.record(name, image.structuralHash, source, true);
+      await ctx.store.setAlias(name, image.structuralHash);
+      return json(200, { success: true, previousHash, newHash, name, changed: true, version: version.version, canary: null });
+    }
+    const version = await ctx.versions.record(name, image.structuralHash, source, false);
+    const toRef = (v: PipelineVersion): CanaryVersion => ({ version: v.version, structuralHash: v.structuralHash });
+    const canary = ctx.canaries.start(name, toRef(old!), toRef(version), canaryConfigFrom(request.canary!));
+    return json(200, { success: true, previousHash, newHash, name, changed: true, version: version.version, canary: canary.toJSON() });
   };
 
   const versions = (req: HttpRequest): HttpReply => {
