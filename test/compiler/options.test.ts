@@ -175,3 +175,12 @@ describe('warnings W001–W009 (compilation succeeds)', () => {
     assert.deepEqual(warnings(r).map((w) => [w[0], w[2][0]]), [['W006', 2], ['W001', 3]]);
   });
 });
+
+describe('timer limits', () => {
+  test('a timeout or delay longer than the longest timer (2^31 − 1 ms) is E016; a long cache TTL is fine', () => {
+    expectError(call('timeout: 25d'), 'E016', "Invalid value for 'timeout': 25d (must be at most 2147483647ms, about 24 days)", [2, 23, 2, 35]);
+    expectError(call('retry: 1, delay: 600h'), 'E016', "Invalid value for 'delay': 600h (must be at most 2147483647ms, about 24 days)", [2, 33, 2, 44]);
+    assert.equal(optionsOf(compiles(call('timeout: 24d')))?.timeoutMs, 24 * 86_400_000);
+    assert.equal(optionsOf(compiles(call('cache: 365d')))?.cacheMs, 365 * 86_400_000);
+  });
+});
