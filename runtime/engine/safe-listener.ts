@@ -11,9 +11,10 @@ export function safeListener(listener: ExecutionListener | undefined, warn: (mes
   for (const key of Object.keys(listener) as (keyof ExecutionListener)[]) {
     const fn = listener[key];
     if (typeof fn !== 'function') continue;
-    safe[key] = (...args: unknown[]) => {
+    // fixed arity (callbacks take at most five arguments): no rest array per call on the hot path
+    safe[key] = (a: unknown, b: unknown, c: unknown, d: unknown, e5: unknown) => {
       try {
-        (fn as (...a: unknown[]) => void).apply(listener, args);
+        (fn as (...x: unknown[]) => void).call(listener, a, b, c, d, e5);
       } catch (e) {
         warn(`execution listener ${key} threw: ${e instanceof Error ? e.message : String(e)}`);
       }
