@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,21 @@ export interface LoadResult {
   readonly errors: number;
   readonly non2xx: number;
   readonly tool: 'wrk';
+}
+
+/**
+ * Makes sure wrk is on the PATH. On a fresh Debian machine it is installed with apt-get (as the
+ * project's tests install nats-server); elsewhere a clear message says what to install.
+ */
+export function ensureWrk(log: (m: string) => void): void {
+  const has = () => spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+  if (has()) return;
+  log('wrk not found: installing it with apt-get (Debian package "wrk")');
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const run = (args: string[]) => spawnSync(sudo[0] ?? args[0]!, sudo.length ? args : args.slice(1), { stdio: 'inherit' });
+  run(['apt-get', 'update', '-qq']);
+  run(['apt-get', 'install', '-y', '-qq', 'wrk']);
+  if (!has()) throw new Error('the HTTP benchmarks need wrk: install it (apt-get install -y wrk) and run again');
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'constellation-bench-'));

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { runCompileBench } from './compile.js';
 import { runEngineBench, runMemoryBench } from './engine.js';
 import { runHttpBench } from './http.js';
+import { ensureWrk } from './load.js';
 import { machine } from './machine.js';
 import type { Scenario } from './scenario.js';
 
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   }
   if (want('http')) {
     log('http');
+    ensureWrk(log);
     scenarios.push(...(await runHttpBench({ quick })));
   }
   const result = { machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: Math.round((performance.now() - started) / 1000), scenarios };
