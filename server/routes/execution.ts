@@ -10,6 +10,7 @@ import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CompileRequest, ExecuteRequest, ResumeRequest, RunRequest } from '../schemas.js';
 import { readBody } from './body.js';
 import { completeCanary } from './canary.js';
+import { busyReply, shuttingDownReply } from './reply.js';
 
 /**
  * Compile and execution routes (http-api.md §3, §8.4): `/compile`, `/run`, `/execute`,
@@ -87,10 +88,6 @@ function jsonText(status: number, body: string): HttpReply {
 }
 
 const EMPTY_RESULT = { outputs: {}, status: null, executionId: null, missingInputs: null, pendingOutputs: null, resumptionCount: null };
-
-function shuttingDown(req: HttpRequest): HttpReply {
-  return json(503, { error: 'ShuttingDown', message: 'Server is shutting down', requestId: req.requestId });
-}
 
 /** Parses and validates a JSON body; a failure becomes the endpoint's 400 reply. */
 async function body<T extends z.ZodType>(req: HttpRequest, schema: T, invalid: (message: string) => HttpReply): Promise<z.output<T> | HttpReply> {
@@ -192,10 +189,8 @@ async function runAndReply(ctx: ServerContext, req: HttpRequest, dag: Dag, input
 
 function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, unknown>): HttpReply {
   if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}`, ...extra });
-  if (e instanceof ConstellationError) {
-    if (e.code === 'QueueFull') return json(429, { error: 'QueueFull', message: 'Server is overloaded, try again later', requestId: req.requestId });
-    if (e.code === 'ShuttingDown') return json(503, { error: 'ShuttingDown', message: 'Server is shutting down', requestId: req.requestId });
-  }
+  const busy = busyReply(e, req.requestId);
+  if (busy) return busy;
   return json(500, { success: false, ...EMPTY_RESULT, error: `Execution failed: ${e instanceof Error ? e.message : String(e)}`, ...extra });
 }
 
@@ -204,7 +199,7 @@ export function runRoute(ctx: ServerContext) {
     const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
     const parsed = await body(req, RunRequest, invalid);
     if (isReply(parsed)) return parsed;
-    if (!ctx.lifecycle.acceptingWork) return shuttingDown(req);
+    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const result = compileSource(ctx, parsed.source);
     if (!result.ok) {
       return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
@@ -243,7 +238,7 @@ export function executeRoute(ctx: ServerContext) {
     if (isReply(parsed)) return parsed;
     const ref = parsed.ref ?? parsed.dagName;
     if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
-    if (!ctx.lifecycle.acceptingWork) return shuttingDown(req);
+    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const resolved = resolveRef(ctx, ref);
     if (!resolved.ok) {
       return resolved.status === 404
@@ -275,7 +270,7 @@ export function resumeRoute(ctx: ServerContext) {
     const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
     const parsed = await body(req, ResumeRequest, invalid);
     if (isReply(parsed)) return parsed;
-    if (!ctx.lifecycle.acceptingWork) return shuttingDown(req);
+    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const id = req.params['id']!;
     try {
       const result = await ctx.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });

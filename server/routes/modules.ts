@@ -1,6 +1,5 @@
 import type { Dag, DagNode, ModuleNode } from '../../runtime/compiler/dag.js';
 import { qualifiedName } from '../../runtime/compiler/registry.js';
-import { ConstellationError } from '../../runtime/errors.js';
 import { InputError } from '../../runtime/engine/engine.js';
 import type { ModuleEntry } from '../../runtime/engine/module-registry.js';
 import { ctypeString } from '../../runtime/types/ctype.js';
@@ -10,7 +9,7 @@ import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { ErrorResponse, InvokeRequest, InvokeResponse, ModulesResponse, PublishedModulesResponse } from '../schemas.js';
 import { readBody } from './body.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
-import { errorReply, notFound } from './reply.js';
+import { busyReply, notFound, shuttingDownReply } from './reply.js';
 
 /**
  * Module routes (http-api.md §7.1–7.3): `GET /modules`, `GET /modules/published`,
@@ -148,7 +147,7 @@ export function moduleRoutes(ctx: ServerContext): RouteSpec[] {
       const given = Object.prototype.hasOwnProperty.call(inputs, p.name) && inputs[p.name] !== undefined;
       if (!given && p.type.k !== 'Optional') return fail(400, `Missing required input: '${p.name}'`);
     }
-    if (!ctx.lifecycle.acceptingWork) return errorReply(503, 'ShuttingDown', 'Server is shutting down', req.requestId);
+    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const dag = oneNodeDag(entry);
     try {
       const result = await ctx.engine.run(dag, inputs, { persist: false });
@@ -164,10 +163,8 @@ export function moduleRoutes(ctx: ServerContext): RouteSpec[] {
       return json(200, { success: true, outputs, error: null, module: entry.id });
     } catch (e) {
       if (e instanceof InputError) return fail(400, e.message);
-      if (e instanceof ConstellationError) {
-        if (e.code === 'QueueFull') return errorReply(429, 'QueueFull', 'Server is overloaded, try again later', req.requestId);
-        if (e.code === 'ShuttingDown') return errorReply(503, 'ShuttingDown', 'Server is shutting down', req.requestId);
-      }
+      const busy = busyReply(e, req.requestId);
+      if (busy) return busy;
       return fail(500, e instanceof Error ? e.message : String(e));
     }
   };

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ConstellationError } from '../../runtime/errors.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { readBody } from './body.js';
 
@@ -11,6 +12,19 @@ import { readBody } from './body.js';
 /** `{"error", "message", "requestId"}`; `requestId` is null except where §1.6 says otherwise. */
 export function errorReply(status: number, error: string, message: string, requestId: string | null = null): HttpReply {
   return json(status, { error, message, requestId });
+}
+
+/** 503 `ShuttingDown`: the server is draining and takes no new work (operations.md). */
+export function shuttingDownReply(requestId: string | null): HttpReply {
+  return errorReply(503, 'ShuttingDown', 'Server is shutting down', requestId);
+}
+
+/** The engine's back-pressure errors as replies: a full queue is 429, a draining engine 503; else undefined. */
+export function busyReply(e: unknown, requestId: string | null): HttpReply | undefined {
+  if (!(e instanceof ConstellationError)) return undefined;
+  if (e.code === 'QueueFull') return errorReply(429, 'QueueFull', 'Server is overloaded, try again later', requestId);
+  if (e.code === 'ShuttingDown') return shuttingDownReply(requestId);
+  return undefined;
 }
 
 export function notFound(message: string, requestId: string | null = null): HttpReply {
