@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import uWS from 'uWebSockets.js';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
 import type { SuspensionStore } from '../runtime/engine/suspension.js';
@@ -13,7 +12,10 @@ import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { corsMiddleware } from './cors.js';
 import { Router } from './http/router.js';
-import { attachHttp, type Middleware } from './http/uws-adapter.js';
+import { MiddlewareChain, type Middleware } from './http/middleware.js';
+import { attachHttp } from './http/uws-adapter.js';
+import type { AttachedListener } from './host/listener.js';
+import { Host } from './host/server-host.js';
 import { KeyedLock } from './keyed-lock.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
@@ -26,8 +28,9 @@ import { VersionStore } from './versions.js';
 
 /**
  * Assembles the server: stores under the data directory, the engine with its worker pool, the
- * middleware chain (CORS → rate limit → auth → routes, operations.md §2) and the routes; then
- * listens. `shutdown()` performs the graceful drain of operations.md §7.
+ * middleware chain (CORS → rate limit → auth → routes) shared by HTTP requests and WebSocket
+ * upgrades, the attached listeners (host/listener.ts) and the routes; then listens.
+ * `shutdown()` drains HTTP and every listener against one deadline, then closes them.
  */
 
 export interface ServerOptions {
@@ -36,11 +39,14 @@ export interface ServerOptions {
   readonly pipelineStore?: PipelineStore;
   readonly suspensionStore?: SuspensionStore;
   readonly readinessChecks?: ReadonlyMap<string, ReadinessCheck>;
+  /** WebSocket routes, other ports and agents that live and drain with the server. */
+  readonly listeners?: readonly AttachedListener[];
 }
 
 export interface ConstellationServer {
   readonly ctx: ServerContext;
   readonly runtime: Runtime;
+  readonly host: Host;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
   /** Drains, stops listening, closes the pool. Resolves when everything is closed. */
@@ -97,35 +103,34 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     }
   }
 
-  const router = new Router();
-  registerRoutes(router, ctx, options.readinessChecks ?? new Map());
-
   const middleware: Middleware[] = [];
   if (config.corsOrigins.length > 0) middleware.push(corsMiddleware(config.corsOrigins));
   if (config.rateLimit) middleware.push(rateLimitMiddleware(config.rateLimit));
   if (config.apiKeys.length > 0) middleware.push(authMiddleware(config.apiKeys));
+  const chain = new MiddlewareChain(middleware);
 
-  const app = uWS.App();
-  attachHttp(app, {
-    router,
-    middleware,
-    maxBodyBytes: config.maxBodyBytes,
-    trustProxy: config.trustProxy,
-    inflight: lifecycle.counter,
-    onResponse: (req, status, durationMs, route) => metrics.onRequest(req.method, route, status, durationMs),
-    onError: (req, error) => logger.error({ requestId: req.requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, `[${req.requestId}] request failed`),
-  });
-
-  const listenSocket = await new Promise<uWS.us_listen_socket>((resolveListen, reject) => {
-    app.listen(config.host, config.port, (socket) => {
-      if (socket) resolveListen(socket);
-      else reject(new Error(`cannot listen on ${config.host}:${config.port} (is the port in use?)`));
+  const host = new Host(config, logger, lifecycle, runtime, ctx, chain);
+  let port: number;
+  try {
+    await host.startListeners(options.listeners ?? []);
+    const router = new Router();
+    registerRoutes(router, ctx, options.readinessChecks ?? new Map(), host.attachedRoutes);
+    attachHttp(host.app, {
+      router,
+      middleware: chain,
+      maxBodyBytes: config.maxBodyBytes,
+      trustProxy: config.trustProxy,
+      inflight: lifecycle.counter,
+      onResponse: (req, status, durationMs, route) => metrics.onRequest(req.method, route, status, durationMs),
+      onError: (req, error) => logger.error({ requestId: req.requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, `[${req.requestId}] request failed`),
     });
-  }).catch(async (e: unknown) => {
-    await runtime.close(); // the worker threads would otherwise outlive the failed start
+    port = await host.listen();
+  } catch (e) {
+    // the worker threads and any started listener would otherwise outlive the failed start
+    await host.close();
+    await runtime.close();
     throw e;
-  });
-  const port = uWS.us_socket_local_port(listenSocket);
+  }
   lifecycle.markRunning();
   logger.info(
     {
@@ -137,6 +142,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       scheduler: config.scheduler.enabled ? `bounded(${config.scheduler.maxConcurrency})` : 'unbounded',
       workers: runtime.pool.threadCount,
       modules: [...runtime.engine.modules.entries()].length,
+      listeners: (options.listeners ?? []).map((l) => l.name),
       dataDir,
       pipelineLoader: config.pipelineDir ?? 'off',
     },
@@ -147,18 +153,17 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const shutdown = (): Promise<void> => {
     shuttingDown ??= (async () => {
       logger.info({ inflight: lifecycle.inflightRequests, drainTimeoutMs: config.drainTimeoutMs }, 'draining');
-      await lifecycle.drain(config.drainTimeoutMs, () => {
+      await host.drain(Date.now() + config.drainTimeoutMs, () => {
         const cancelled = [...runtime.engine.runningExecutions()];
         logger.warn({ cancelled: cancelled.length }, 'drain timeout reached: cancelling remaining executions');
         for (const exec of cancelled) exec.cancel('cancelled');
       });
-      uWS.us_listen_socket_close(listenSocket);
-      (app as unknown as { close?: () => void }).close?.();
+      await host.close();
       await runtime.close();
       logger.info('stopped');
     })();
     return shuttingDown;
   };
 
-  return { ctx, runtime, port, shutdown };
+  return { ctx, runtime, host, port, shutdown };
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, Role } from './config.js';
-import type { Middleware } from './http/uws-adapter.js';
+import type { Middleware } from './http/middleware.js';
 import { json, type HttpRequest } from './http/types.js';
 
 /**
@@ -58,4 +58,27 @@ export function authMiddleware(keys: readonly ApiKey[]): Middleware {
       return undefined;
     },
   };
+}
+
+/**
+ * The credential of a WebSocket upgrade. Browsers and the reference's editor extensions cannot
+ * set headers on a WebSocket, so besides `Authorization` the key may come as a `?token=` query
+ * parameter or as one of the `Sec-WebSocket-Protocol` values. Of several candidates the one that
+ * authenticates wins; otherwise the first is returned (and fails as an invalid key).
+ */
+export function upgradeCredential(keys: readonly ApiKey[], req: Pick<HttpRequest, 'headers' | 'query'>): { token: string; fromProtocol: boolean } | undefined {
+  const header = bearerToken(req);
+  if (header) return { token: header, fromProtocol: false };
+  const candidates: { token: string; fromProtocol: boolean }[] = [];
+  const query = req.query.get('token');
+  if (query) candidates.push({ token: query, fromProtocol: false });
+  for (const p of offeredProtocols(req.headers)) candidates.push({ token: p, fromProtocol: true });
+  return candidates.find((c) => authenticate(keys, c.token) !== undefined) ?? candidates[0];
+}
+
+/** The `Sec-WebSocket-Protocol` values a client offered, in its order. */
+export function offeredProtocols(headers: Readonly<Record<string, string>>): string[] {
+  const raw = headers['sec-websocket-protocol'];
+  if (!raw) return [];
+  return raw.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
 }

@@ -1,4 +1,4 @@
-import type { Middleware } from './http/uws-adapter.js';
+import type { Middleware } from './http/middleware.js';
 
 /**
  * CORS (operations.md §4), opt-in: active when at least one origin is configured. Preflights

@@ -1,8 +1,10 @@
 /**
- * Server lifecycle (operations.md §7): Running → Draining → Stopped. While draining, the
- * listener stays open so in-flight requests finish and probes answer (readiness 503); new
- * executions are refused with 503 ShuttingDown. When in-flight work reaches zero, or the drain
- * timeout elapses (then the rest is cancelled), the state becomes Stopped.
+ * Server lifecycle: Starting → Running → Draining → Stopped (the states `/health/detail`
+ * reports). While draining, the listener stays open so in-flight requests finish and probes
+ * answer (readiness 503); new executions are refused with 503 ShuttingDown. When in-flight work
+ * reaches zero, or the drain deadline passes (then the rest is cancelled), the state becomes
+ * Stopped. Every change is announced to the observers (attached listeners: the WebSocket
+ * routes, the provider port, the cluster agent) in order, synchronously.
  */
 
 export type LifecycleState = 'Starting' | 'Running' | 'Draining' | 'Stopped';
@@ -11,6 +13,7 @@ export class Lifecycle {
   private current: LifecycleState = 'Starting';
   private inflight = 0;
   private waiters: (() => void)[] = [];
+  private readonly observers: ((state: LifecycleState) => void)[] = [];
 
   get state(): LifecycleState {
     return this.current;
@@ -20,12 +23,38 @@ export class Lifecycle {
     return this.inflight;
   }
 
-  markRunning(): void {
-    if (this.current === 'Starting') this.current = 'Running';
-  }
-
   get acceptingWork(): boolean {
     return this.current === 'Running';
+  }
+
+  /** Calls `observer` on every later state change. An observer that throws is ignored. */
+  onChange(observer: (state: LifecycleState) => void): void {
+    this.observers.push(observer);
+  }
+
+  private enter(state: LifecycleState): void {
+    if (this.current === state) return;
+    this.current = state;
+    for (const o of this.observers) {
+      try {
+        o(state);
+      } catch {
+        // an observer must not stop the lifecycle
+      }
+    }
+  }
+
+  markRunning(): void {
+    if (this.current === 'Starting') this.enter('Running');
+  }
+
+  /** Refuses new work from now on (idempotent). */
+  beginDrain(): void {
+    if (this.current === 'Starting' || this.current === 'Running') this.enter('Draining');
+  }
+
+  markStopped(): void {
+    this.enter('Stopped');
   }
 
   readonly counter = {
@@ -39,25 +68,21 @@ export class Lifecycle {
   };
 
   /**
-   * Drains: waits for in-flight requests up to `timeoutMs`; `onTimeout` cancels what is left.
-   * Call it once (the server's shutdown guards that).
+   * Waits for in-flight HTTP requests until `deadline` (epoch ms); `onTimeout` cancels what is
+   * left, and the requests it cancelled get a moment to write their replies.
    */
-  async drain(timeoutMs: number, onTimeout: () => void): Promise<void> {
-    if (this.current === 'Stopped') return;
-    this.current = 'Draining';
-    if (this.inflight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        timer = setTimeout(() => {
-          onTimeout();
-          // give cancelled requests a moment to write their replies
-          setTimeout(resolve, 200).unref();
-        }, timeoutMs);
-        timer.unref();
-      });
-      if (timer) clearTimeout(timer);
-    }
-    this.current = 'Stopped';
+  async drainRequests(deadline: number, onTimeout: () => void): Promise<void> {
+    this.beginDrain();
+    if (this.inflight === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      timer = setTimeout(() => {
+        onTimeout();
+        setTimeout(resolve, 200).unref();
+      }, Math.max(0, deadline - Date.now()));
+      timer.unref();
+    });
+    if (timer) clearTimeout(timer);
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PUBLIC_PATHS, bearerToken } from './auth.js';
-import type { Middleware } from './http/uws-adapter.js';
+import type { Middleware } from './http/middleware.js';
 import { json } from './http/types.js';
 
 /**

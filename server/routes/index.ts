@@ -140,7 +140,7 @@ function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessChe
 }
 
 /** Every route of the server, in registration order (documented). */
-export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>): RouteSpec[] {
+export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>, attached: readonly RouteSpec[] = []): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...coreRoutes(ctx, checks),
     ...pipelineRoutes(ctx),
@@ -150,6 +150,8 @@ export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, Readi
     // /modules/published is an exact path: the router matches it before /modules/:name/…
     ...moduleRoutes(ctx),
     ...namespaceRoutes(ctx),
+    // routes of attached listeners (provider operations, dashboard API, …)
+    ...attached,
   ];
   let document: ReturnType<typeof openApiReply> | undefined;
   routes.push({ method: 'GET', path: '/openapi.json', handler: () => document!, doc: OPENAPI_DOC });
@@ -163,6 +165,6 @@ export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, Readi
   return routes;
 }
 
-export function registerRoutes(router: Router, ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>): void {
-  for (const route of routeTable(ctx, checks)) router.add(route.method, route.path, route.handler);
+export function registerRoutes(router: Router, ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>, attached: readonly RouteSpec[] = []): void {
+  for (const route of routeTable(ctx, checks, attached)) router.add(route.method, route.path, route.handler);
 }
