@@ -29,8 +29,8 @@ export { MemoryCache } from './runtime/engine/result-cache.js';
 export { StepSessions, type StepSession, type StepState } from './runtime/engine/stepper.js';
 export type { PipelineStore, PipelineImage } from './runtime/stores/pipeline-store.js';
 export { MemoryPipelineStore } from './runtime/stores/pipeline-store.js';
-export { FilePipelineStore } from './runtime/stores/file-pipeline-store.js';
-export { FileSuspensionStore } from './runtime/stores/file-suspension-store.js';
+export { FilePipelineStore } from './server/stores/file-pipeline-store.js';
+export { FileSuspensionStore } from './server/stores/file-suspension-store.js';
 export { ConstellationError, CompileErrorCodes, RuntimeErrorCodes } from './runtime/errors.js';
 
 // engine + worker pool, and the server

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
 import type { SuspensionStore } from '../runtime/engine/suspension.js';
-import { FilePipelineStore } from '../runtime/stores/file-pipeline-store.js';
-import { FileSuspensionStore } from '../runtime/stores/file-suspension-store.js';
+import { FilePipelineStore } from './stores/file-pipeline-store.js';
+import { FileSuspensionStore } from './stores/file-suspension-store.js';
 import type { PipelineStore } from '../runtime/stores/pipeline-store.js';
 import { authMiddleware } from './auth.js';
-import { CanaryRouter } from './canary.js';
+import { CanaryRouter } from '../runtime/pipelines/canary-release.js';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { corsMiddleware } from './cors.js';
@@ -16,7 +16,7 @@ import { MiddlewareChain, type Middleware } from './http/middleware.js';
 import { attachHttp } from './http/uws-adapter.js';
 import type { AttachedListener } from './host/listener.js';
 import { Host } from './host/server-host.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../runtime/pipelines/keyed-lock.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
@@ -24,7 +24,7 @@ import { loadPipelineDirectory } from './pipeline-loader.js';
 import { rateLimitMiddleware } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import type { ReadinessCheck } from './routes/health.js';
-import { VersionStore } from './versions.js';
+import { VersionStore } from '../runtime/stores/version-store.js';
 
 /**
  * Assembles the server: stores under the data directory, the engine with its worker pool, the

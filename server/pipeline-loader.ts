@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { ServerContext } from './context.js';
-import { errorMessages, nameImage, storeImage } from './routes/execution.js';
+import { errorMessages, nameImage, storeImage } from './routes/compile-run.js';
 
 /**
  * The start-up pipeline loader (http-api.md §4.8): compiles every `.cst` file of a directory

@@ -1,4 +1,4 @@
-import { parseDuration } from './config.js';
+import { parseDuration } from '../../server/config.js';
 
 /**
  * Canary releases of a pipeline name (http-api.md §6), with DECISIONS.md #20 applied instead of

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readFileIfExists, writeFileAtomic } from '../runtime/stores/atomic-file.js';
+import { readFileIfExists, writeFileAtomic } from '../../server/stores/atomic-file.js';
 
 /**
  * Pipeline versions (http-api.md §5): per alias an ordered list of versions and one active

@@ -1,4 +1,4 @@
-import type { Canary } from '../canary.js';
+import type { Canary } from '../../runtime/pipelines/canary-release.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CanaryStateResponse } from '../schemas.js';

@@ -4,8 +4,8 @@ import {
   CompileRequest, CompileResponse, ErrorResponse, ExecuteRequest, ExecuteResponse, HealthResponse, MetricsResponse, ResumeRequest, RunRequest, RunResponse,
 } from '../schemas.js';
 import { canaryRoutes } from './canary.js';
-import { compileRoute, executeRoute, resumeRoute, runRoute } from './execution.js';
-import { executionRoutes } from './executions.js';
+import { compileRoute, executeRoute, resumeRoute, runRoute } from './compile-run.js';
+import { executionRoutes } from './suspended-executions.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { moduleRoutes } from './modules.js';

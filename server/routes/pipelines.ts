@@ -4,7 +4,7 @@ import { ctypeString } from '../../runtime/types/ctype.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { AliasRequest, AliasResponse, DeleteResponse, PipelineDetail, PipelinesResponse } from '../schemas.js';
-import { resolveRef } from './execution.js';
+import { resolveRef } from './compile-run.js';
 import { moduleNodeInfo } from './modules.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';

@@ -1,11 +1,11 @@
 import type { z } from 'zod';
 import { readFile } from 'node:fs/promises';
-import { canaryConfigFrom, type CanaryVersion } from '../canary.js';
+import { canaryConfigFrom, type CanaryVersion } from '../../runtime/pipelines/canary-release.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { ReloadRequest, ReloadResponse, RollbackResponse, VersionsResponse } from '../schemas.js';
-import type { PipelineVersion } from '../versions.js';
-import { errorMessages, storeImage } from './execution.js';
+import type { PipelineVersion } from '../../runtime/stores/version-store.js';
+import { errorMessages, storeImage } from './compile-run.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
 

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
-import { imageSchema, isHash, MemoryPipelineStore, type PipelineImage } from './pipeline-store.js';
+import { imageSchema, isHash, MemoryPipelineStore, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
 
 /**
  * The embedded pipeline store: `<dataDir>/pipelines/images/<hash>.json` and `aliases.json`

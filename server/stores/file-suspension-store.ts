@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import {
   LocalClaims, matches, snapshotSchema, summarise,
   type ExecutionSnapshot, type ResumeClaim, type SuspensionFilter, type SuspensionStore, type SuspensionSummary,
-} from '../engine/suspension.js';
+} from '../../runtime/engine/suspension.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StoredExecution } from '../../runtime/engine/spi.js';
-import { MemoryExecutionStorage } from '../../runtime/stores/memory-execution-storage.js';
+import { MemoryExecutionStorage } from '../../runtime/stores/execution-history.js';
 
 /** The in-memory ExecutionStorage (runtime.md §11): capacity, order, truncation, update, stats. */
 

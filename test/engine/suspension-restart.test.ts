@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FileSuspensionStore } from '../../runtime/stores/file-suspension-store.js';
+import { FileSuspensionStore } from '../../server/stores/file-suspension-store.js';
 import type { Tally } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, ENGINE_MODULES_FILE, EXAMPLE_MODULES_FILE, stateOf, withRuntime } from './support.js';
 
@@ -30,7 +30,7 @@ function childScript(dataDir: string): string {
   const imp = (p: string) => JSON.stringify(pathToFileURL(join(DIST, p)).href);
   return `
 import { createRuntime } from ${imp('actors/runtime-factory.js')};
-import { FileSuspensionStore } from ${imp('runtime/stores/file-suspension-store.js')};
+import { FileSuspensionStore } from ${imp('server/stores/file-suspension-store.js')};
 const rt = await createRuntime({
   moduleFiles: ${JSON.stringify([EXAMPLE_MODULES_FILE, ENGINE_MODULES_FILE])},
   pool: { threads: 1 },

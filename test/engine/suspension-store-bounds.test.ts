@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SNAPSHOT_FORMAT_VERSION, type ExecutionSnapshot } from '../../runtime/engine/suspension.js';
-import { FileSuspensionStore } from '../../runtime/stores/file-suspension-store.js';
+import { FileSuspensionStore } from '../../server/stores/file-suspension-store.js';
 
 /** The file suspension store stays bounded: failed snapshots expire, the oldest go first. */
 
