@@ -1,4 +1,5 @@
 import type { Value } from '../runtime/values/value.js';
+import type { ErrorCode } from '../runtime/error-codes.js';
 
 /**
  * Everything that crosses the thread boundary between the coordinator and the pool's workers
@@ -34,7 +35,7 @@ export interface BatchRequest {
  */
 export type TaskResult =
   | { readonly id: number; readonly ok: true; readonly value: Value; readonly ms: number; readonly cpu: number }
-  | { readonly id: number; readonly ok: false; readonly code: string; readonly message: string; readonly ms: number; readonly cpu: number };
+  | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly ms: number; readonly cpu: number };
 
 /** Worker → coordinator events (Piscina re-emits worker `parentPort` messages on the pool). */
 export type WorkerEvent =

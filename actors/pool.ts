@@ -2,7 +2,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { ConstellationError } from '../runtime/errors.js';
+import { ConstellationError, isErrorCode } from '../runtime/errors.js';
 import type { CancelToken, InvokeRequest, ModuleInvoker } from '../runtime/engine/spi.js';
 import { decodeWire, encodeWire } from '../runtime/values/codec.js';
 import type { Value } from '../runtime/values/value.js';
@@ -217,7 +217,8 @@ export class WorkerPool implements ModuleInvoker {
       const previous = this.cost.get(p.task.moduleId);
       this.cost.set(p.task.moduleId, previous === undefined ? r.cpu : previous * 0.8 + r.cpu * 0.2);
       if (r.ok) p.resolve(r.value);
-      else p.reject(new ConstellationError(r.code, r.message));
+      // the code crossed a thread boundary: only registered codes pass
+      else p.reject(new ConstellationError(isErrorCode(r.code) ? r.code : 'ModuleFailed', r.message));
     }
   }
 

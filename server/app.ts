@@ -1,13 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
+import type { Backends } from '../runtime/backends.js';
+import { compositeListener } from '../runtime/engine/composite-listener.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
-import type { SuspensionStore } from '../runtime/engine/suspension.js';
-import { FilePipelineStore } from './stores/file-pipeline-store.js';
-import { FileSuspensionStore } from './stores/file-suspension-store.js';
-import type { PipelineStore } from '../runtime/stores/pipeline-store.js';
+import { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import { authMiddleware } from './auth.js';
-import { CanaryRouter } from '../runtime/pipelines/canary-release.js';
+import { withEmbeddedDefaults } from './backends.js';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { corsMiddleware } from './cors.js';
@@ -16,7 +15,6 @@ import { MiddlewareChain, type Middleware } from './http/middleware.js';
 import { attachHttp } from './http/uws-adapter.js';
 import type { AttachedListener } from './host/listener.js';
 import { Host } from './host/server-host.js';
-import { KeyedLock } from '../runtime/pipelines/keyed-lock.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
@@ -24,10 +22,10 @@ import { loadPipelineDirectory } from './pipeline-loader.js';
 import { rateLimitMiddleware } from './rate-limit.js';
 import { registerRoutes } from './routes/index.js';
 import type { ReadinessCheck } from './routes/health.js';
-import { VersionStore } from '../runtime/stores/version-store.js';
 
 /**
- * Assembles the server: stores under the data directory, the engine with its worker pool, the
+ * Assembles the server: the backends (given ones, else the embedded defaults: file stores under
+ * the data directory), the pipeline catalogue over the stores, the engine with its worker pool, the
  * middleware chain (CORS → rate limit → auth → routes) shared by HTTP requests and WebSocket
  * upgrades, the attached listeners (host/listener.ts) and the routes; then listens.
  * `shutdown()` drains HTTP and every listener against one deadline, then closes them.
@@ -35,9 +33,8 @@ import { VersionStore } from '../runtime/stores/version-store.js';
 
 export interface ServerOptions {
   readonly logger?: Logger;
-  /** Replace the file stores (cluster mode passes NATS-backed ones). */
-  readonly pipelineStore?: PipelineStore;
-  readonly suspensionStore?: SuspensionStore;
+  /** Backends to use instead of the embedded ones (cluster mode passes its NATS adapters). */
+  readonly backends?: Partial<Backends>;
   readonly readinessChecks?: ReadonlyMap<string, ReadinessCheck>;
   /** WebSocket routes, other ports and agents that live and drain with the server. */
   readonly listeners?: readonly AttachedListener[];
@@ -45,6 +42,8 @@ export interface ServerOptions {
 
 export interface ConstellationServer {
   readonly ctx: ServerContext;
+  /** The backends in use (given ones and the embedded defaults). */
+  readonly backends: Backends;
   readonly runtime: Runtime;
   readonly host: Host;
   /** The port actually bound (useful with port 0). */
@@ -60,10 +59,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const warn = (m: string) => logger.warn(m);
-  const store = options.pipelineStore ?? (await FilePipelineStore.open(dataDir, warn));
-  const suspensions = options.suspensionStore ?? new FileSuspensionStore(dataDir);
-  const versions = await VersionStore.open(dataDir, warn);
+  const backends = await withEmbeddedDefaults(options.backends ?? {}, dataDir, warn);
+  const suspensions = backends.suspensionStore;
   const metrics = new ServerMetrics();
+  // bound once the engine exists (it compiles for the catalogue); resume reads images through it
+  let pipelines: PipelineCatalogue | undefined;
   const scheduler = config.scheduler.enabled
     ? new BoundedScheduler({ maxConcurrency: config.scheduler.maxConcurrency, maxQueueSize: config.scheduler.maxQueue, starvationTimeoutMs: config.scheduler.starvationTimeoutMs })
     : undefined;
@@ -72,27 +72,28 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(config.workers !== undefined ? { pool: { threads: config.workers } } : {}),
     ...(scheduler ? { scheduler } : {}),
     suspensionStore: suspensions,
-    resolveDag: async (hash) => store.getImage(hash)?.dag,
-    listener: metrics.listener(),
+    resolveDag: async (hash) => (await pipelines?.fetchImage(hash))?.dag,
+    listener: compositeListener([metrics.listener(), backends.listener]),
+    cache: backends.cache,
+    ...(backends.circuitBreakers ? { breakers: backends.circuitBreakers } : {}),
+    ...(backends.metrics ? { metrics: backends.metrics } : {}),
+    ...(backends.tracer ? { tracer: backends.tracer } : {}),
     defaultModuleTimeoutMs: config.moduleTimeoutMs,
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
     warn: (message, fields) => logger.warn(fields ?? {}, message),
   });
   metrics.inflightSource = () => runtime.engine.inflightCount;
+  const engine = runtime.engine;
+  pipelines = new PipelineCatalogue({
+    store: backends.pipelineStore,
+    versions: backends.versionStore,
+    canaries: backends.canaryStore,
+    compile: (source) => engine.compile(source),
+    registryHash: () => engine.functions.hash(),
+    referencedBySuspension: async (structuralHash) => (await suspensions.list({ filter: { structuralHash }, limit: 1 })).items.length > 0,
+  });
   const lifecycle = new Lifecycle();
-  const ctx: ServerContext = {
-    config,
-    engine: runtime.engine,
-    store,
-    versions,
-    canaries: new CanaryRouter(),
-    suspensions,
-    lifecycle,
-    metrics,
-    logger,
-    pipelineFiles: new Map(),
-    names: new KeyedLock(),
-  };
+  const ctx: ServerContext = { config, engine, pipelines, suspensions, lifecycle, metrics, logger };
 
   if (config.pipelineDir) {
     try {
@@ -109,7 +110,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (config.apiKeys.length > 0) middleware.push(authMiddleware(config.apiKeys));
   const chain = new MiddlewareChain(middleware);
 
-  const host = new Host(config, logger, lifecycle, runtime, ctx, chain);
+  const host = new Host(config, logger, lifecycle, runtime, ctx, backends, chain);
   let port: number;
   try {
     await host.startListeners(options.listeners ?? []);
@@ -165,5 +166,5 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     return shuttingDown;
   };
 
-  return { ctx, runtime, host, port, shutdown };
+  return { ctx, backends, runtime, host, port, shutdown };
 }

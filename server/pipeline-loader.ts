@@ -1,7 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { ServerContext } from './context.js';
-import { errorMessages, nameImage, storeImage } from './routes/compile-run.js';
+import type { Engine } from '../runtime/engine/engine.js';
+import { compileErrorLines } from '../runtime/language/diagnostic-wire.js';
+import type { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 
 /**
  * The start-up pipeline loader (http-api.md §4.8): compiles every `.cst` file of a directory
@@ -20,8 +23,15 @@ async function listCst(dir: string, recursive: boolean): Promise<string[]> {
   return out.sort();
 }
 
-export async function loadPipelineDirectory(ctx: ServerContext, dir: string): Promise<{ loaded: number; failed: number; skipped: number }> {
-  const { config, engine, store, logger } = ctx;
+export interface LoaderDeps {
+  readonly config: Config;
+  readonly engine: Engine;
+  readonly pipelines: PipelineCatalogue;
+  readonly logger: Logger;
+}
+
+export async function loadPipelineDirectory(deps: LoaderDeps, dir: string): Promise<{ loaded: number; failed: number; skipped: number }> {
+  const { config, engine, pipelines, logger } = deps;
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`CONSTELLATION_PIPELINE_DIR ${dir} is not a directory`);
   const files = await listCst(dir, config.pipelineRecursive);
@@ -47,10 +57,10 @@ export async function loadPipelineDirectory(ctx: ServerContext, dir: string): Pr
     }
     const result = engine.compile(source);
     if (!result.ok) {
-      failures.push(`${file}: ${errorMessages(result).join('; ')}`);
+      failures.push(`${file}: ${compileErrorLines(result.diagnostics).join('; ')}`);
       continue;
     }
-    const skipped = store.lookupSyntactic(result.hashes.syntactic, engine.functions.hash()) === result.hashes.structural;
+    const skipped = pipelines.storedFor(result.hashes.syntactic) === result.hashes.structural;
     compiled.push({ file, alias, source, result, skipped });
   }
   if (failures.length > 0 && config.pipelineFailOnError) {
@@ -60,13 +70,13 @@ export async function loadPipelineDirectory(ctx: ServerContext, dir: string): Pr
   let loaded = 0;
   let skippedCount = 0;
   for (const c of compiled) {
-    const image = await storeImage(ctx, c.result, c.source);
+    if (c.alias === null) await pipelines.storeImage(c.result, c.source);
+    else {
+      const named = await pipelines.compileNamed(c.alias, c.result, c.source, c.file);
+      if (!named.ok) throw new Error(`pipeline loader: ${c.file}: ${named.message}`);
+    }
     if (c.skipped) skippedCount++;
     else loaded++;
-    if (c.alias !== null) {
-      await nameImage(ctx, c.alias, image.structuralHash, c.source);
-      ctx.pipelineFiles.set(c.alias, c.file);
-    }
   }
   logger.info({ loaded, failed: failures.length, skipped: skippedCount, dir }, 'pipeline loader finished');
   return { loaded, failed: failures.length, skipped: skippedCount };

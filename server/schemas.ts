@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WireDiagnostic } from '../runtime/language/diagnostic-wire.js';
 
 /**
  * zod schemas of every request body (validated at the edge) and of the main responses (for the
@@ -65,15 +66,8 @@ export const ErrorResponse = z.object({
   requestId: z.string().nullable(),
 });
 
-const Position = z.object({ line: z.number().int(), column: z.number().int(), offset: z.number().int() });
-
-export const DiagnosticJson = z.object({
-  code: z.string(),
-  severity: z.enum(['error', 'warning']),
-  message: z.string(),
-  range: z.object({ start: Position, end: Position }),
-  suggestions: z.array(z.string()).optional(),
-});
+/** The diagnostic wire form shared with the CLI and the LSP. */
+export const DiagnosticJson = WireDiagnostic;
 
 export const CompileResponse = z.object({
   success: z.boolean(),

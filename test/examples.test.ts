@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
-import { MemorySuspensionStore } from '../runtime/engine/suspension.js';
+import { MemorySuspensionStore } from '../runtime/stores/suspension-store.js';
 
 /**
  * The pipelines under examples/pipelines (the README points users at them) compile and produce

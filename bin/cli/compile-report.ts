@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../../runtime/language/diagnostics.js';
+import { parseCompileErrorLine } from '../../runtime/language/diagnostic-wire.js';
 import { diagnosticJson, errorCount, printDiagnostics, type CliDiagnostic } from './diagnostics.js';
 import { CliError, EXIT } from './exit.js';
 import type { Output } from './output.js';
@@ -8,16 +8,6 @@ import type { SourceFile } from './files.js';
  * Reporting a compilation for `compile`, `run` and `viz`: diagnostics on stderr with carets, and
  * on failure the exit-1 error whose `--json` form lists them (`{"success":false,"errors":[…]}`).
  */
-
-export function toCli(d: Diagnostic): CliDiagnostic {
-  return {
-    code: d.code,
-    severity: d.severity,
-    message: d.message,
-    range: { start: { line: d.range.start.line, column: d.range.start.column }, end: { line: d.range.end.line, column: d.range.end.column } },
-    ...(d.suggestions ? { suggestions: [...d.suggestions] } : {}),
-  };
-}
 
 /** Prints warnings of a successful compilation and returns their `--json` form. */
 export function reportWarnings(out: Output, src: SourceFile, diagnostics: readonly CliDiagnostic[]): Record<string, unknown>[] {
@@ -34,20 +24,10 @@ export function compileFailure(out: Output, src: SourceFile, diagnostics: readon
   });
 }
 
-const MESSAGE = /^(E\d+) (.*) \(line (\d+), column (\d+)\)$/;
-
-/** A server's `E001 message (line 2, column 5)` string as a diagnostic, when it has that form. */
-export function parseServerMessage(text: string): CliDiagnostic | undefined {
-  const m = MESSAGE.exec(text);
-  if (!m) return undefined;
-  const pos = { line: Number(m[3]), column: Number(m[4]) };
-  return { code: m[1]!, severity: 'error', message: m[2]!, range: { start: pos, end: pos } };
-}
-
 /** A compilation failure reported by a server: its structured diagnostics, else its message strings. */
 export function serverCompileFailure(out: Output, src: SourceFile, diagnostics: readonly CliDiagnostic[] | undefined, messages: readonly string[]): CliError {
   if (diagnostics && diagnostics.length > 0) return compileFailure(out, src, diagnostics);
-  const parsed = messages.map(parseServerMessage);
+  const parsed = messages.map(parseCompileErrorLine);
   if (parsed.every((d) => d !== undefined)) return compileFailure(out, src, parsed as CliDiagnostic[]);
   for (const m of messages) out.error(`${src.path}: ${out.paint('red', 'error', true)} ${m}`);
   return new CliError(EXIT.COMPILE_ERROR, `${src.path}: compilation failed with ${messages.length} error${messages.length === 1 ? '' : 's'}`, {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { WireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
 import type { Output } from './output.js';
 
 /**
@@ -7,17 +7,9 @@ import type { Output } from './output.js';
  * compiler and from the server's `/compile` and `/run` replies (their `diagnostics` field).
  */
 
-const Position = z.object({ line: z.number().int(), column: z.number().int() });
-
-export const CliDiagnostic = z.object({
-  code: z.string(),
-  severity: z.enum(['error', 'warning']),
-  message: z.string(),
-  range: z.object({ start: Position, end: Position }),
-  suggestions: z.array(z.string()).optional(),
-});
-
-export type CliDiagnostic = z.infer<typeof CliDiagnostic>;
+/** The diagnostic wire form the server sends (runtime/language/diagnostic-wire.ts). */
+export const CliDiagnostic = WireDiagnostic;
+export type CliDiagnostic = WireDiagnostic;
 
 /** The `--json` form of a diagnostic. */
 export function diagnosticJson(file: string, d: CliDiagnostic): Record<string, unknown> {

@@ -1,7 +1,8 @@
 import type { CompileResult } from '../../runtime/compiler/compile.js';
 import { printType } from '../../runtime/types/type.js';
 import { expectArgs } from '../cli/args.js';
-import { compileFailure, reportWarnings, serverCompileFailure, toCli } from '../cli/compile-report.js';
+import { toWireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
+import { compileFailure, reportWarnings, serverCompileFailure } from '../cli/compile-report.js';
 import { connectionOf, wantsServer, type CommandContext } from '../cli/context.js';
 import { CliError, EXIT, type ExitCode } from '../cli/exit.js';
 import { readSource, type SourceFile } from '../cli/files.js';
@@ -33,7 +34,7 @@ export function signatureOfDag(result: CompileResult): { inputs: Record<string, 
 async function compileLocal(ctx: CommandContext, src: SourceFile): Promise<ExitCode> {
   const { out } = ctx;
   const result = await compileLocally(src.text, moduleFiles(ctx.args.modules, ctx.env));
-  const diagnostics = result.diagnostics.map(toCli);
+  const diagnostics = result.diagnostics.map(toWireDiagnostic);
   if (!result.ok) throw compileFailure(out, src, diagnostics);
   const warnings = reportWarnings(out, src, diagnostics);
   const { inputs, outputs } = signatureOfDag(result);

@@ -1,7 +1,8 @@
 import { InputError } from '../../runtime/engine/engine.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
 import { expectArgs } from '../cli/args.js';
-import { compileFailure, serverCompileFailure, toCli } from '../cli/compile-report.js';
+import { toWireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
+import { compileFailure, serverCompileFailure } from '../cli/compile-report.js';
 import { connectionOf, wantsServer, type CommandContext } from '../cli/context.js';
 import { CliError, EXIT, type ExitCode } from '../cli/exit.js';
 import { readInputsFile, readSource, type SourceFile } from '../cli/files.js';
@@ -30,7 +31,7 @@ export async function runCommand(ctx: CommandContext): Promise<ExitCode> {
 async function runLocal(ctx: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
   const files = moduleFiles(ctx.args.modules, ctx.env);
   const compiled = await compileLocally(src.text, files);
-  if (!compiled.ok) throw compileFailure(ctx.out, src, compiled.diagnostics.map(toCli));
+  if (!compiled.ok) throw compileFailure(ctx.out, src, compiled.diagnostics.map(toWireDiagnostic));
   const runtime = await startRuntime(files, ctx.env, (m) => ctx.out.error(ctx.out.paint('yellow', `warning: ${m}`, true)));
   try {
     const result = await runtime.engine.run(compiled.dag!, inputs);

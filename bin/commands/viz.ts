@@ -3,7 +3,8 @@ import { dependenciesOf } from '../../runtime/compiler/dag.js';
 import { toDot, toMermaid } from '../../runtime/compiler/render.js';
 import { printType } from '../../runtime/types/type.js';
 import { expectArgs } from '../cli/args.js';
-import { compileFailure, toCli } from '../cli/compile-report.js';
+import { toWireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
+import { compileFailure } from '../cli/compile-report.js';
 import type { CommandContext } from '../cli/context.js';
 import { EXIT, usageError, type ExitCode } from '../cli/exit.js';
 import { readSource } from '../cli/files.js';
@@ -45,7 +46,7 @@ export async function vizCommand(ctx: CommandContext): Promise<ExitCode> {
   const format = formatOf(ctx);
   const src = await readSource(file!);
   const result = await compileLocally(src.text, moduleFiles(ctx.args.modules, ctx.env));
-  if (!result.ok) throw compileFailure(ctx.out, src, result.diagnostics.map(toCli));
+  if (!result.ok) throw compileFailure(ctx.out, src, result.diagnostics.map(toWireDiagnostic));
   const dag = result.dag!;
   if (format === 'json') {
     const graph = toJsonGraph(dag);

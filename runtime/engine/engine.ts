@@ -3,7 +3,7 @@ import { CompileCache } from '../compiler/cache.js';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import type { Dag } from '../compiler/dag.js';
 import { FunctionRegistry } from '../compiler/registry.js';
-import { ConstellationError } from '../errors.js';
+import { ConstellationError, formatError } from '../errors.js';
 import type { ConstellationModule } from '../modules/define.js';
 import { STDLIB_SIGNATURES } from '../stdlib/signatures.js';
 import { printType } from '../types/type.js';
@@ -20,7 +20,8 @@ import { CacheRegistry } from './result-cache.js';
 import { UnboundedScheduler, type Scheduler } from './scheduler.js';
 import { safeListener } from './safe-listener.js';
 import type { CacheBackend, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState } from './spi.js';
-import { SNAPSHOT_FORMAT_VERSION, type ExecutionSnapshot, type SuspensionStore } from './suspension.js';
+import type { SuspensionClaim, SuspensionStore } from '../stores/suspension-store.js';
+import { SNAPSHOT_FORMAT_VERSION, type ExecutionSnapshot } from './suspension.js';
 
 /**
  * The engine: compiles against its registry and runs DAGs. Transport-agnostic — the HTTP server,
@@ -154,7 +155,7 @@ export class Engine {
 
   /** Runs a DAG with plain-JSON inputs. Throws InputError before anything runs if inputs are ill-typed. */
   async run(dag: Dag, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<ExecutionResult> {
-    return this.runDecoded(dag, this.decodeInputs(dag, inputs), new Map(), 0, options, null);
+    return this.runDecoded(dag, this.decodeInputs(dag, inputs), new Map(), 0, options, null, undefined);
   }
 
   private async runDecoded(
@@ -164,6 +165,7 @@ export class Engine {
     resumptionCount: number,
     options: RunOptions,
     previous: ExecutionSnapshot | null,
+    claim: SuspensionClaim | undefined,
   ): Promise<ExecutionResult> {
     const plan = planFor(dag);
     if (!this.dags.has(plan.structuralHash)) this.dags.set(plan.structuralHash, dag);
@@ -198,9 +200,11 @@ export class Engine {
       // the run has happened: a store that fails is logged, it does not turn the result into an error
       try {
         if (result.status === 'completed') {
-          if (previous) await store.delete(executionId);
+          if (claim) await claim.delete();
         } else {
-          await store.save(this.snapshotOf(exec, result, previous));
+          const snapshot = this.snapshotOf(exec, result, previous);
+          const saved = await (claim ? claim.save(snapshot) : store.save(snapshot));
+          if (!saved.persisted) this.ctx.warn(`suspension store: execution ${executionId} not persisted: ${saved.message}`, { reason: saved.reason });
         }
       } catch (e) {
         this.ctx.warn(`suspension store: cannot persist execution ${executionId}: ${e instanceof Error ? e.message : String(e)}`);
@@ -265,7 +269,11 @@ export class Engine {
     const store = this.options.suspensionStore;
     if (!store) throw new ConstellationError('ExecutionNotFound', `Execution '${executionId}' not found (no suspension store configured)`);
     const claim = await store.claim(executionId);
-    if (!claim) throw new ConstellationError('ResumeConflict', `A resume operation is already in progress for execution '${executionId}'`);
+    if (!claim) throw new ConstellationError('ResumeInProgress', formatError('ResumeInProgress', { id: executionId }));
+    // a resume may outlast the lease: keep it while the run goes on (a lost lease makes the save report it)
+    const leaseMs = Math.max(1, claim.leaseExpiresAt - Date.now());
+    const renewal = setInterval(() => void claim.renew().catch(() => {}), Math.max(1, Math.floor(leaseMs / 3)));
+    renewal.unref();
     try {
       const snapshot = await store.load(executionId);
       if (!snapshot) throw new ConstellationError('ExecutionNotFound', `Execution '${executionId}' not found`);
@@ -273,8 +281,9 @@ export class Engine {
       if (!dag) throw new ConstellationError('PipelineNotFound', `Pipeline ${snapshot.structuralHash} of execution '${executionId}' is no longer in the pipeline store`);
       const plan = planFor(dag, snapshot.structuralHash);
       const { inputs, seeded } = this.resumeValues(plan, snapshot, request);
-      return await this.runDecoded(dag, inputs, seeded, snapshot.resumptionCount + 1, { ...options, executionId }, snapshot);
+      return await this.runDecoded(dag, inputs, seeded, snapshot.resumptionCount + 1, { ...options, executionId }, snapshot, claim);
     } finally {
+      clearInterval(renewal);
       await claim.release();
     }
   }

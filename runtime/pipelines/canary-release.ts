@@ -1,22 +1,16 @@
-import { parseDuration } from '../../server/config.js';
+import type { CanaryConfig, CanaryState, CanaryVersion } from '../stores/canary-store.js';
 
 /**
- * Canary releases of a pipeline name (http-api.md §6), with DECISIONS.md #20 applied instead of
- * the reference's quirks: every promotion step's weight is used (initialWeight first, then each
- * of promotionSteps in turn); the status is `promoting` while a promoted step is being observed
+ * Canary releases of a pipeline name: the state machine over the stored `CanaryState` and the
+ * request metrics each instance observes. Where the reference has quirks, this follows
+ * docs/decisions.md #20: every promotion step's weight is used (initialWeight first, then each
+ * of promotionSteps in turn); the status is `promoting` while a promoted step is observed
  * (after the first promotion, before completion); a finished canary stays readable with its
  * final status until a new one starts; the alias only moves when the canary completes.
+ *
+ * Transitions are pure functions returning the next state: the catalogue writes it with
+ * compare-and-set, so concurrent deciders (requests, instances) cannot both apply one.
  */
-
-export interface CanaryConfig {
-  readonly initialWeight: number;
-  readonly promotionSteps: readonly number[];
-  readonly observationWindowMs: number;
-  readonly errorThreshold: number;
-  readonly latencyThresholdMs: number | null;
-  readonly minRequests: number;
-  readonly autoPromote: boolean;
-}
 
 export const DEFAULT_CANARY: CanaryConfig = {
   initialWeight: 0.05,
@@ -28,11 +22,10 @@ export const DEFAULT_CANARY: CanaryConfig = {
   autoPromote: true,
 };
 
-export type CanaryStatus = 'observing' | 'promoting' | 'rolled_back' | 'complete';
-
 const MAX_SAMPLES = 10_000;
 
-class VersionMetrics {
+/** Outcomes of one version's requests: counts, mean latency and a uniform latency sample for p99. */
+export class VersionMetrics {
   requests = 0;
   successes = 0;
   failures = 0;
@@ -69,132 +62,75 @@ class VersionMetrics {
   }
 }
 
-export interface CanaryVersion {
-  readonly version: number;
-  readonly structuralHash: string;
-}
+/** What this instance observed of one canary; the new version's metrics restart with each step. */
+export class CanaryMetrics {
+  oldVersion = new VersionMetrics();
+  newVersion = new VersionMetrics();
+  constructor(readonly startedAt: string, public step: number) {}
 
-export class Canary {
-  status: CanaryStatus = 'observing';
-  step = 0;
-  weight: number;
-  readonly startedAt = new Date();
-  private stepStartedAt = Date.now();
-  oldMetrics = new VersionMetrics();
-  newMetrics = new VersionMetrics();
-
-  constructor(readonly pipelineName: string, readonly oldVersion: CanaryVersion, readonly newVersion: CanaryVersion, readonly config: CanaryConfig, private readonly now: () => number = Date.now) {
-    this.weight = config.initialWeight;
-    this.stepStartedAt = now();
-  }
-
-  get active(): boolean {
-    return this.status === 'observing' || this.status === 'promoting';
-  }
-
-  /** The hash to run for one request. */
-  choose(random = Math.random()): string {
-    return random < this.weight ? this.newVersion.structuralHash : this.oldVersion.structuralHash;
-  }
-
-  /** Records an outcome; returns the status after automatic evaluation. */
-  record(hash: string, success: boolean, latencyMs: number): CanaryStatus {
-    if (!this.active) return this.status;
-    (hash === this.newVersion.structuralHash ? this.newMetrics : this.oldMetrics).record(success, latencyMs);
-    if (this.config.autoPromote) this.evaluate();
-    return this.status;
-  }
-
-  private evaluate(): void {
-    if (this.newMetrics.requests < this.config.minRequests) return;
-    if (this.now() - this.stepStartedAt < this.config.observationWindowMs) return;
-    if (this.newMetrics.errorRate > this.config.errorThreshold) {
-      this.status = 'rolled_back';
-      return;
+  /** Follows the stored state: a new canary of the name or a new step starts fresh counts. */
+  static follow(current: CanaryMetrics | undefined, state: CanaryState): CanaryMetrics {
+    if (!current || current.startedAt !== state.startedAt) return new CanaryMetrics(state.startedAt, state.step);
+    if (current.step !== state.step) {
+      current.step = state.step;
+      current.newVersion = new VersionMetrics();
     }
-    if (this.config.latencyThresholdMs !== null && this.newMetrics.p99 > this.config.latencyThresholdMs) {
-      this.status = 'rolled_back';
-      return;
-    }
-    this.promote();
-  }
-
-  /** Advances one step: the next weight of promotionSteps; reaching weight 1 (or the end) completes. */
-  promote(): void {
-    if (!this.active) return;
-    const steps = this.config.promotionSteps;
-    const next = this.step + 1;
-    this.step = next;
-    if (next > steps.length || steps[next - 1]! >= 1) {
-      this.status = 'complete';
-      this.weight = 1;
-      return;
-    }
-    this.weight = steps[next - 1]!;
-    this.status = 'promoting';
-    this.stepStartedAt = this.now();
-    this.newMetrics = new VersionMetrics();
-  }
-
-  rollback(): void {
-    if (this.active) this.status = 'rolled_back';
-  }
-
-  toJSON() {
-    return {
-      pipelineName: this.pipelineName,
-      oldVersion: this.oldVersion,
-      newVersion: this.newVersion,
-      currentWeight: this.weight,
-      currentStep: this.step,
-      status: this.status,
-      startedAt: this.startedAt.toISOString(),
-      metrics: { oldVersion: this.oldMetrics.toJSON(), newVersion: this.newMetrics.toJSON() },
-    };
+    return current;
   }
 }
 
-export class CanaryRouter {
-  private readonly canaries = new Map<string, Canary>();
-
-  get(name: string): Canary | undefined {
-    return this.canaries.get(name);
-  }
-
-  active(name: string): Canary | undefined {
-    const c = this.canaries.get(name);
-    return c && c.active ? c : undefined;
-  }
-
-  /** Every canary record, running or finished. */
-  list(): Canary[] {
-    return [...this.canaries.values()];
-  }
-
-  start(name: string, oldVersion: CanaryVersion, newVersion: CanaryVersion, config: CanaryConfig): Canary {
-    const c = new Canary(name, oldVersion, newVersion, config);
-    this.canaries.set(name, c);
-    return c;
-  }
+export function startCanary(pipelineName: string, oldVersion: CanaryVersion, newVersion: CanaryVersion, config: CanaryConfig, now: number): CanaryState {
+  return { pipelineName, oldVersion, newVersion, config, status: 'observing', step: 0, weight: config.initialWeight, startedAt: new Date(now).toISOString(), stepStartedAt: now };
 }
 
-export function canaryConfigFrom(request: {
-  initialWeight?: number | undefined;
-  promotionSteps?: number[] | undefined;
-  observationWindow?: string | undefined;
-  errorThreshold?: number | undefined;
-  latencyThresholdMs?: number | undefined;
-  minRequests?: number | undefined;
-  autoPromote?: boolean | undefined;
-}): CanaryConfig {
-  const window = request.observationWindow !== undefined ? parseDuration(request.observationWindow) : undefined;
+export function isRunning(state: CanaryState): boolean {
+  return state.status === 'observing' || state.status === 'promoting';
+}
+
+/** The hash to run for one request. */
+export function chooseHash(state: CanaryState, random: number): string {
+  return random < state.weight ? state.newVersion.structuralHash : state.oldVersion.structuralHash;
+}
+
+/** One step on: the next weight of promotionSteps; reaching weight 1 (or the end) completes. */
+export function promoted(state: CanaryState, now: number): CanaryState {
+  if (!isRunning(state)) return state;
+  const steps = state.config.promotionSteps;
+  const next = state.step + 1;
+  if (next > steps.length || steps[next - 1]! >= 1) return { ...state, step: next, status: 'complete', weight: 1 };
+  return { ...state, step: next, weight: steps[next - 1]!, status: 'promoting', stepStartedAt: now };
+}
+
+export function rolledBack(state: CanaryState): CanaryState {
+  return isRunning(state) ? { ...state, status: 'rolled_back' } : state;
+}
+
+/**
+ * The automatic decision after an outcome: `undefined` while the step is still observed (too few
+ * requests, window not over), else the rolled-back or promoted state.
+ */
+export function evaluate(state: CanaryState, metrics: CanaryMetrics, now: number): CanaryState | undefined {
+  const { config } = state;
+  if (!config.autoPromote || !isRunning(state)) return undefined;
+  const observed = metrics.newVersion;
+  if (observed.requests < config.minRequests) return undefined;
+  if (now - state.stepStartedAt < config.observationWindowMs) return undefined;
+  if (observed.errorRate > config.errorThreshold) return rolledBack(state);
+  if (config.latencyThresholdMs !== null && observed.p99 > config.latencyThresholdMs) return rolledBack(state);
+  return promoted(state, now);
+}
+
+/** The canary's JSON (the API's CanaryState). */
+export function canaryJson(state: CanaryState, metrics: CanaryMetrics | undefined) {
+  const m = metrics && metrics.startedAt === state.startedAt ? metrics : new CanaryMetrics(state.startedAt, state.step);
   return {
-    initialWeight: request.initialWeight ?? DEFAULT_CANARY.initialWeight,
-    promotionSteps: request.promotionSteps ?? DEFAULT_CANARY.promotionSteps,
-    observationWindowMs: window ?? DEFAULT_CANARY.observationWindowMs,
-    errorThreshold: request.errorThreshold ?? DEFAULT_CANARY.errorThreshold,
-    latencyThresholdMs: request.latencyThresholdMs ?? null,
-    minRequests: request.minRequests ?? DEFAULT_CANARY.minRequests,
-    autoPromote: request.autoPromote ?? DEFAULT_CANARY.autoPromote,
+    pipelineName: state.pipelineName,
+    oldVersion: state.oldVersion,
+    newVersion: state.newVersion,
+    currentWeight: state.weight,
+    currentStep: state.step,
+    status: state.status,
+    startedAt: state.startedAt,
+    metrics: { oldVersion: m.oldVersion.toJSON(), newVersion: m.newVersion.toJSON() },
   };
 }

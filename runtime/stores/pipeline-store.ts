@@ -3,11 +3,19 @@ import type { Dag, DagSourceMap } from '../compiler/dag.js';
 import { parseDag } from '../compiler/dag-schema.js';
 
 /**
- * The pipeline store SPI (runtime.md §11): content-addressed images, aliases, and the syntactic
- * index `(syntacticHash, registryHash) → structuralHash`. Reads are synchronous — every
- * implementation keeps an in-memory view (the file store loads it at start-up, the NATS store
- * watches its bucket) — so executing by reference costs two map lookups on the request path.
- * Writes are asynchronous and durable when they resolve.
+ * The pipeline store: content-addressed images, aliases, and the syntactic index
+ * `(syntacticHash, registryHash) → structuralHash`. Only the pipeline catalogue
+ * (runtime/pipelines/catalogue.ts) writes to it.
+ *
+ * Sync reads, async writes (a deliberate departure from the reference's all-async SPI, see
+ * docs/decisions.md "Store interfaces"): every implementation keeps an in-memory view (the file
+ * store loads it at start-up, a NATS store watches its bucket), so executing by reference costs
+ * two map lookups on the request path. Writes are durable when they resolve. Alias moves are
+ * last-writer-wins; images are immutable, so their writes cannot conflict.
+ *
+ * A view that may lag its authority (a network store) says so with `completeView = false`: a
+ * local miss then means "not known locally", and `fetchImage` / `fetchAlias` ask the authority
+ * whether it exists at all. `resync` rebuilds the view (after a reconnect).
  */
 
 export const IMAGE_FORMAT_VERSION = 1;
@@ -48,6 +56,8 @@ export function isHash(text: string): boolean {
 }
 
 export interface PipelineStore {
+  /** True when a local miss means "does not exist" (in-memory and file stores). */
+  readonly completeView: boolean;
   getImage(hash: string): PipelineImage | undefined;
   listImages(): PipelineImage[];
   resolveAlias(name: string): string | undefined;
@@ -59,12 +69,19 @@ export interface PipelineStore {
   setAlias(name: string, hash: string): Promise<void>;
   deleteAlias(name: string): Promise<boolean>;
   deleteImage(hash: string): Promise<boolean>;
+  /** The image from the authority, whether or not the local view has it yet. */
+  fetchImage(hash: string): Promise<PipelineImage | undefined>;
+  /** The alias from the authority, whether or not the local view has it yet. */
+  fetchAlias(name: string): Promise<string | undefined>;
+  /** Rebuilds the local view from the authority. */
+  resync(): Promise<void>;
   /** Called when another instance (cluster) or another writer changed the store. */
   onChange?(listener: (event: { kind: 'image' | 'alias'; key: string }) => void): void;
 }
 
 /** The in-memory store; the file and NATS stores extend it with persistence. */
 export class MemoryPipelineStore implements PipelineStore {
+  readonly completeView: boolean = true;
   protected readonly images = new Map<string, PipelineImage>();
   protected readonly aliasMap = new Map<string, string>();
   protected readonly syntactic = new Map<string, string>();
@@ -94,6 +111,17 @@ export class MemoryPipelineStore implements PipelineStore {
   lookupSyntactic(syntacticHash: string, registryHash: string): string | undefined {
     return this.syntactic.get(`${syntacticHash}:${registryHash}`);
   }
+
+  async fetchImage(hash: string): Promise<PipelineImage | undefined> {
+    return this.images.get(hash);
+  }
+
+  async fetchAlias(name: string): Promise<string | undefined> {
+    return this.aliasMap.get(name);
+  }
+
+  /** The memory store is its own authority: nothing to reload. */
+  async resync(): Promise<void> {}
 
   async putImage(image: PipelineImage): Promise<void> {
     this.images.set(image.structuralHash, image);

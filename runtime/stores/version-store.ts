@@ -1,12 +1,13 @@
-import { join } from 'node:path';
-import { z } from 'zod';
-import { readFileIfExists, writeFileAtomic } from '../../server/stores/atomic-file.js';
+import type { CasOutcome, Revisioned } from './revision.js';
+import { RevisionedMap } from './revision.js';
 
 /**
- * Pipeline versions (http-api.md §5): per alias an ordered list of versions and one active
- * version. Persisted under the data directory (`pipelines/versions.json`) when one is given.
- * DECISIONS.md #17: a named compile of an unchanged source adds no version; #20: the active
- * version is the one the alias points to.
+ * Pipeline versions: per pipeline name an ordered list of versions and the active one. The
+ * active version is the one the name's alias points to (docs/decisions.md #20); the catalogue
+ * keeps the two in step. A named compile of an unchanged source adds no version (#17).
+ *
+ * Reads are synchronous (every implementation keeps a local view); writes are compare-and-set
+ * on the name's whole history, because two instances may append a version at the same moment.
  */
 
 export interface PipelineVersion {
@@ -16,86 +17,52 @@ export interface PipelineVersion {
   readonly source: string | null;
 }
 
-interface Entry {
-  versions: PipelineVersion[];
-  active: number;
+export interface VersionHistory {
+  /** Oldest first. */
+  readonly versions: readonly PipelineVersion[];
+  /** The active version number; 0 when none is. */
+  readonly active: number;
 }
 
-const fileSchema = z.record(
-  z.string(),
-  z.object({
-    active: z.number().int().min(0),
-    versions: z.array(z.object({ version: z.number().int().min(1), structuralHash: z.string(), createdAt: z.string(), source: z.string().nullable() })),
-  }),
-);
+export interface VersionStore {
+  /** The name's history with its revision; `undefined` when the name has none. */
+  get(name: string): Revisioned<VersionHistory> | undefined;
+  /** Every name with a history. */
+  names(): Iterable<string>;
+  /** Replaces the history if it is still at `expectedRevision` (0: creates it). */
+  put(name: string, history: VersionHistory, expectedRevision: number): Promise<CasOutcome<VersionHistory>>;
+  /** Reloads the local view from the authority (a network store after a reconnect). */
+  resync?(): Promise<void>;
+}
 
-export class VersionStore {
-  private readonly entries = new Map<string, Entry>();
-  private writes: Promise<void> = Promise.resolve();
+export class MemoryVersionStore implements VersionStore {
+  protected readonly histories = new RevisionedMap<VersionHistory>();
 
-  private constructor(private readonly path: string | null) {}
-
-  static async open(dataDir: string | null, warn: (m: string) => void = () => {}): Promise<VersionStore> {
-    const store = new VersionStore(dataDir ? join(dataDir, 'pipelines', 'versions.json') : null);
-    if (store.path) {
-      const text = await readFileIfExists(store.path);
-      if (text !== undefined) {
-        try {
-          for (const [name, e] of Object.entries(fileSchema.parse(JSON.parse(text)))) store.entries.set(name, { active: e.active, versions: e.versions });
-        } catch (e) {
-          warn(`version store: ignoring corrupt versions.json: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-    }
-    return store;
+  get(name: string): Revisioned<VersionHistory> | undefined {
+    return this.histories.get(name);
   }
 
-  private persist(): Promise<void> {
-    if (!this.path) return Promise.resolve();
-    const snapshot = JSON.stringify(Object.fromEntries(this.entries));
-    const path = this.path;
-    const next = this.writes.then(() => writeFileAtomic(path, snapshot));
-    this.writes = next.catch(() => {});
-    return next;
+  names(): Iterable<string> {
+    return this.histories.keys();
   }
 
-  list(name: string): readonly PipelineVersion[] {
-    return this.entries.get(name)?.versions ?? [];
+  async put(name: string, history: VersionHistory, expectedRevision: number): Promise<CasOutcome<VersionHistory>> {
+    return this.histories.compareAndSet(name, history, expectedRevision);
   }
+}
 
-  active(name: string): PipelineVersion | undefined {
-    const e = this.entries.get(name);
-    return e?.versions.find((v) => v.version === e.active);
-  }
+/** The history with one more version (max + 1), optionally made active. */
+export function withNewVersion(history: VersionHistory | undefined, structuralHash: string, source: string | null, activate: boolean, now = new Date()): { history: VersionHistory; version: PipelineVersion } {
+  const versions = history?.versions ?? [];
+  const version: PipelineVersion = {
+    version: versions.reduce((m, v) => Math.max(m, v.version), 0) + 1,
+    structuralHash,
+    createdAt: now.toISOString(),
+    source,
+  };
+  return { history: { versions: [...versions, version], active: activate ? version.version : (history?.active ?? 0) }, version };
+}
 
-  activeNumber(name: string): number {
-    return this.entries.get(name)?.active ?? 0;
-  }
-
-  get(name: string, version: number): PipelineVersion | undefined {
-    return this.entries.get(name)?.versions.find((v) => v.version === version);
-  }
-
-  /** Appends a version (max + 1); `activate` makes it the active one. */
-  async record(name: string, structuralHash: string, source: string | null, activate = true): Promise<PipelineVersion> {
-    const e = this.entries.get(name) ?? { versions: [], active: 0 };
-    const version: PipelineVersion = {
-      version: e.versions.reduce((m, v) => Math.max(m, v.version), 0) + 1,
-      structuralHash,
-      createdAt: new Date().toISOString(),
-      source,
-    };
-    e.versions.push(version);
-    if (activate) e.active = version.version;
-    this.entries.set(name, e);
-    await this.persist();
-    return version;
-  }
-
-  async activate(name: string, version: number): Promise<void> {
-    const e = this.entries.get(name);
-    if (!e || !e.versions.some((v) => v.version === version)) return;
-    e.active = version;
-    await this.persist();
-  }
+export function activeVersion(history: VersionHistory | undefined): PipelineVersion | undefined {
+  return history?.versions.find((v) => v.version === history.active);
 }

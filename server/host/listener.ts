@@ -1,4 +1,5 @@
 import type { Runtime } from '../../actors/runtime-factory.js';
+import type { Backends } from '../../runtime/backends.js';
 import type { ServerContext } from '../context.js';
 import type { Config } from '../config.js';
 import type { Lifecycle, LifecycleState } from '../lifecycle.js';
@@ -33,8 +34,10 @@ export interface ServerHost {
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
   readonly runtime: Runtime;
-  /** The assembled server state the routes use (engine, stores, metrics). */
+  /** The assembled server state the routes use (engine, pipeline catalogue, metrics). */
   readonly context: ServerContext;
+  /** The backends in use: metrics, tracer, listener, cache, breakers, stores, execution history. */
+  readonly backends: Backends;
   /** Adds a WebSocket route on the HTTP port; its upgrade passes the shared middleware chain. */
   webSocket(route: WebSocketRoute): void;
   /** Adds HTTP routes (documented in /openapi.json like the core routes). */

@@ -1,5 +1,6 @@
 import uWS from 'uWebSockets.js';
 import type { Runtime } from '../../actors/runtime-factory.js';
+import type { Backends } from '../../runtime/backends.js';
 import type { Config } from '../config.js';
 import type { ServerContext } from '../context.js';
 import type { MiddlewareChain } from '../http/middleware.js';
@@ -57,6 +58,7 @@ export class Host implements ServerHost {
     readonly lifecycle: Lifecycle,
     readonly runtime: Runtime,
     readonly context: ServerContext,
+    readonly backends: Backends,
     private readonly chain: MiddlewareChain,
   ) {
     lifecycle.onChange((state) => {

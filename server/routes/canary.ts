@@ -1,9 +1,8 @@
-import type { Canary } from '../../runtime/pipelines/canary-release.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CanaryStateResponse } from '../schemas.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
-import { notFound } from './reply.js';
+import { errorReply, notFound } from './reply.js';
 
 /**
  * Canary routes (http-api.md §6.4): `GET /pipelines/{name}/canary`,
@@ -21,41 +20,23 @@ import { notFound } from './reply.js';
  * - No request body is read.
  */
 
-function missing(name: string): HttpReply {
-  return notFound(`No canary deployment active for pipeline '${name}'`);
-}
-
-/** Completion of a canary: the alias and the active version move to the new version. */
-export async function completeCanary(ctx: ServerContext, canary: Canary): Promise<void> {
-  await ctx.store.setAlias(canary.pipelineName, canary.newVersion.structuralHash);
-  await ctx.versions.activate(canary.pipelineName, canary.newVersion.version);
-}
-
 export function canaryRoutes(ctx: ServerContext): RouteSpec[] {
+  const catalogue = ctx.pipelines;
+
   const get = (req: HttpRequest): HttpReply => {
     const name = req.params['name']!;
-    const canary = ctx.canaries.get(name);
-    return canary ? json(200, canary.toJSON()) : missing(name);
+    const canary = catalogue.canary(name);
+    return canary ? json(200, canary) : notFound(`No canary deployment active for pipeline '${name}'`);
   };
 
   const promote = async (req: HttpRequest): Promise<HttpReply> => {
-    const name = req.params['name']!;
-    const canary = ctx.canaries.get(name);
-    if (!canary) return missing(name);
-    if (canary.active) {
-      canary.promote();
-      if (canary.status === 'complete') await completeCanary(ctx, canary);
-    }
-    return json(200, canary.toJSON());
+    const outcome = await catalogue.promoteCanary(req.params['name']!);
+    return outcome.ok ? json(200, outcome.canary) : errorReply(outcome.code, outcome.message);
   };
 
-  const rollback = (req: HttpRequest): HttpReply => {
-    const name = req.params['name']!;
-    const canary = ctx.canaries.get(name);
-    if (!canary) return missing(name);
-    // the alias never moved while the canary ran: nothing else to undo
-    canary.rollback();
-    return json(200, canary.toJSON());
+  const rollback = async (req: HttpRequest): Promise<HttpReply> => {
+    const outcome = await catalogue.rollbackCanary(req.params['name']!);
+    return outcome.ok ? json(200, outcome.canary) : errorReply(outcome.code, outcome.message);
   };
 
   const nameParam = { name: 'Pipeline (alias) name' };

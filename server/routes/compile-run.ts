@@ -4,13 +4,13 @@ import type { Dag } from '../../runtime/compiler/dag.js';
 import { ConstellationError } from '../../runtime/errors.js';
 import { InputError } from '../../runtime/engine/engine.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
-import { IMAGE_FORMAT_VERSION, isHash, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
+import { compileErrorLines, toWireDiagnostic, type WireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
+import type { PipelineImage } from '../../runtime/stores/pipeline-store.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CompileRequest, ExecuteRequest, ResumeRequest, RunRequest } from '../schemas.js';
 import { readBody } from './body.js';
-import { completeCanary } from './canary.js';
-import { busyReply, shuttingDownReply } from './reply.js';
+import { busyReply, errorReply, shuttingDownReply } from './reply.js';
 
 /**
  * Compile and execution routes (http-api.md §3, §8.4): `/compile`, `/run`, `/execute`,
@@ -18,19 +18,13 @@ import { busyReply, shuttingDownReply } from './reply.js';
  * (DECISIONS.md #15) and add structured `diagnostics` / `errors` beside them.
  */
 
-export function diagnosticsJson(result: CompileResult) {
-  return result.diagnostics.map((d) => ({
-    code: d.code,
-    severity: d.severity,
-    message: d.message,
-    range: d.range,
-    ...(d.suggestions ? { suggestions: d.suggestions } : {}),
-  }));
+export function diagnosticsJson(result: CompileResult): WireDiagnostic[] {
+  return result.diagnostics.map(toWireDiagnostic);
 }
 
 /** Compile errors as the reference's message strings, each with its position. */
 export function errorMessages(result: CompileResult): string[] {
-  return result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message} (line ${d.range.start.line}, column ${d.range.start.column})`);
+  return compileErrorLines(result.diagnostics);
 }
 
 const NO_ERRORS: readonly never[] = Object.freeze([]);
@@ -100,35 +94,6 @@ function isReply(v: unknown): v is HttpReply {
 }
 
 /**
- * Points `name` at an image and records a version — unless the alias already points there and
- * a version exists (DECISIONS.md #17: an unchanged named compile adds no version). Callers hold
- * the name's lock.
- */
-export async function nameImage(ctx: ServerContext, name: string, hash: string, source: string): Promise<void> {
-  const previous = ctx.store.resolveAlias(name);
-  await ctx.store.setAlias(name, hash);
-  if (previous !== hash || ctx.versions.list(name).length === 0) await ctx.versions.record(name, hash, source);
-}
-
-export async function storeImage(ctx: ServerContext, result: CompileResult, source: string): Promise<PipelineImage> {
-  const hash = result.hashes.structural!;
-  const known = ctx.store.getImage(hash);
-  if (known) return known;
-  const image: PipelineImage = {
-    formatVersion: IMAGE_FORMAT_VERSION,
-    structuralHash: hash,
-    syntacticHash: result.hashes.syntactic,
-    registryHash: ctx.engine.functions.hash(),
-    dag: result.dag!,
-    sourceMap: result.sourceMap,
-    source,
-    compiledAt: new Date().toISOString(),
-  };
-  await ctx.store.putImage(image);
-  return image;
-}
-
-/**
  * Compiles through the engine's cache. No compile timeout (the reference has 30 s): compilation
  * is linear in the source, bounded in depth, and the body limit bounds the source.
  */
@@ -147,21 +112,15 @@ export function compileRoute(ctx: ServerContext) {
     if (!result.ok) {
       return json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: errorMessages(result), diagnostics: diagnosticsJson(result) });
     }
-    let image: PipelineImage | undefined;
+    let image: PipelineImage;
     if (name) {
-      image = await ctx.names.run(name, async () => {
-        // moving the alias under a running canary would be overwritten when the canary
-        // completes: refuse, and store nothing
-        if (ctx.canaries.active(name)) return undefined;
-        const stored = await storeImage(ctx, result, parsed.source);
-        await nameImage(ctx, name, stored.structuralHash, parsed.source);
-        return stored;
-      });
-      if (!image) {
-        return json(409, { error: 'CanaryConflict', message: `Canary deployment active for pipeline '${name}'; promote, roll back or abort it first`, requestId: req.requestId });
-      }
+      // moving the alias under a running canary would be overwritten when the canary
+      // completes: the catalogue refuses, and stores nothing
+      const named = await ctx.pipelines.compileNamed(name, result, parsed.source);
+      if (!named.ok) return errorReply(named.code, named.message, req.requestId);
+      image = named.image;
     } else {
-      image = await storeImage(ctx, result, parsed.source);
+      image = await ctx.pipelines.storeImage(result, parsed.source);
     }
     return json(200, {
       success: true,
@@ -204,31 +163,10 @@ export function runRoute(ctx: ServerContext) {
     if (!result.ok) {
       return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
     }
-    const image = await storeImage(ctx, result, parsed.source);
+    const image = await ctx.pipelines.storeImage(result, parsed.source);
     const { reply } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
     return reply;
   };
-}
-
-export type RefResolution = { ok: true; hash: string; byName: string | null } | { ok: false; status: 400 | 404; message: string };
-
-/** Validates and resolves a pipeline reference (http-api.md §4.3, DECISIONS.md #13). */
-export function resolveRef(ctx: ServerContext, ref: string): RefResolution {
-  if (ref.trim().length === 0) return { ok: false, status: 400, message: 'Pipeline reference cannot be blank' };
-  if (ref.length > 256) return { ok: false, status: 400, message: `Pipeline reference too long: ${ref.length} characters (max 256)` };
-  if (ref.startsWith('sha256:')) {
-    const hash = ref.slice(7).toLowerCase();
-    if (!isHash(hash)) return { ok: false, status: 400, message: `Invalid hash format: '${ref.slice(7)}' (expected 64 hex characters)` };
-    return ctx.store.getImage(hash) ? { ok: true, hash, byName: null } : { ok: false, status: 404, message: `Pipeline '${ref}' not found` };
-  }
-  const aliased = ctx.store.resolveAlias(ref);
-  if (aliased) return { ok: true, hash: aliased, byName: ref };
-  if (ref.length === 64) {
-    if (!/^[0-9a-fA-F]{64}$/.test(ref)) return { ok: false, status: 400, message: `Invalid hash format: '${ref}' (expected 64 hex characters)` };
-    const hash = ref.toLowerCase();
-    if (ctx.store.getImage(hash)) return { ok: true, hash, byName: null };
-  }
-  return { ok: false, status: 404, message: `Pipeline '${ref}' not found` };
 }
 
 export function executeRoute(ctx: ServerContext) {
@@ -239,27 +177,30 @@ export function executeRoute(ctx: ServerContext) {
     const ref = parsed.ref ?? parsed.dagName;
     if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
     if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
-    const resolved = resolveRef(ctx, ref);
+    const pipelines = ctx.pipelines;
+    let resolved = pipelines.resolve(ref);
+    // only a store whose view may lag (cluster) answers not-local; a single instance never waits here
+    if (!resolved.ok && resolved.problem === 'not-local') resolved = await pipelines.resolveFromAuthority(ref);
     if (!resolved.ok) {
-      return resolved.status === 404
-        ? json(404, { error: 'NotFound', message: resolved.message, requestId: req.requestId })
-        : json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` });
+      return resolved.problem === 'invalid'
+        ? json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` })
+        : errorReply('NotFound', resolved.message, req.requestId);
     }
     let hash = resolved.hash;
-    // canary routing applies to name refs only, not to hash-shaped refs (http-api.md §4.3)
-    const canary = resolved.byName && resolved.byName.length !== 64 ? ctx.canaries.active(resolved.byName) : undefined;
-    if (canary) hash = canary.choose();
-    const image = ctx.store.getImage(hash);
-    if (!image) return json(404, { error: 'NotFound', message: `Pipeline '${ref}' not found`, requestId: req.requestId });
+    // canary routing applies to name refs only, not to hash-shaped refs
+    const canary = resolved.byName !== null && resolved.byName.length !== 64 ? pipelines.runningCanary(resolved.byName) : undefined;
+    if (canary) hash = pipelines.chooseVersion(canary);
+    const image = pipelines.image(hash) ?? (pipelines.completeView ? undefined : await pipelines.fetchImage(hash));
+    if (!image) return errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId);
     const started = performance.now();
     const { reply, result } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash');
     if (canary) {
       // a run that ended badly — failed, timed out, cancelled, or an error reply — counts against
-      // the version; a suspended run is a success (http-api.md §3.3)
+      // the version; a suspended run is a success
       const ok = result !== undefined && (result.status === 'completed' || result.status === 'suspended');
-      const before = canary.status;
-      // only the request that completes the canary moves the alias (later ones see it complete)
-      if (canary.record(hash, ok, performance.now() - started) === 'complete' && before !== 'complete') await completeCanary(ctx, canary);
+      // a promotion or rollback this outcome decided is written before the reply
+      const transition = pipelines.recordOutcome(canary, hash, ok, performance.now() - started);
+      if (transition) await transition;
     }
     return reply;
   };
@@ -280,8 +221,8 @@ export function resumeRoute(ctx: ServerContext) {
       if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
       if (e instanceof ConstellationError) {
         switch (e.code) {
-          case 'ExecutionNotFound': return json(404, { error: 'NotFound', message: e.message, requestId: req.requestId });
-          case 'ResumeConflict': return json(409, { error: 'ResumeInProgress', message: e.message, requestId: req.requestId });
+          case 'ExecutionNotFound': return errorReply('NotFound', e.message, req.requestId);
+          case 'ResumeInProgress': return errorReply('ResumeInProgress', e.message, req.requestId);
           case 'ResumeInvalid': return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
           case 'PipelineNotFound': return json(400, { success: false, ...EMPTY_RESULT, error: `Pipeline error: ${e.message}` });
         }

@@ -1,3 +1,4 @@
+import { formatError } from '../../runtime/errors.js';
 import { qualifiedName } from '../../runtime/compiler/registry.js';
 import { printType } from '../../runtime/types/type.js';
 import type { ServerContext } from '../context.js';
@@ -29,7 +30,7 @@ export function namespaceRoutes(ctx: ServerContext): RouteSpec[] {
         returns: printType(s.returns),
       }))
       .sort((a, b) => (a.qualifiedName < b.qualifiedName ? -1 : a.qualifiedName > b.qualifiedName ? 1 : 0));
-    if (functions.length === 0) return errorReply(404, 'NamespaceNotFound', `Namespace '${ns}' not found or has no functions`);
+    if (functions.length === 0) return errorReply('NamespaceNotFound', formatError('NamespaceNotFound', { namespace: ns }));
     return json(200, { namespace: ns, functions });
   };
 

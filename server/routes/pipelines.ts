@@ -1,10 +1,10 @@
 import type { ModuleNode } from '../../runtime/compiler/dag.js';
+import type { RefResolution } from '../../runtime/pipelines/refs.js';
 import { isHash, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
 import { ctypeString } from '../../runtime/types/ctype.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { AliasRequest, AliasResponse, DeleteResponse, PipelineDetail, PipelinesResponse } from '../schemas.js';
-import { resolveRef } from './compile-run.js';
 import { moduleNodeInfo } from './modules.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
@@ -37,19 +37,26 @@ function moduleCount(image: PipelineImage): number {
   return n;
 }
 
-function badRef(message: string): HttpReply {
-  return errorReply(400, 'InvalidRequest', `Invalid ref: ${message}`);
+function refProblem(resolved: Extract<RefResolution, { ok: false }>): HttpReply {
+  return resolved.problem === 'invalid' ? errorReply('InvalidRequest', `Invalid ref: ${resolved.message}`) : notFound(resolved.message);
 }
 
 export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
+  const catalogue = ctx.pipelines;
+  /** Resolves a path ref, asking the authority when the local view may lag (cluster). */
+  const resolve = async (ref: string): Promise<RefResolution> => {
+    const local = catalogue.resolve(ref);
+    return !local.ok && local.problem === 'not-local' ? catalogue.resolveFromAuthority(ref) : local;
+  };
+
   const list = (): HttpReply => {
-    const pipelines = ctx.store
-      .listImages()
+    const pipelines = catalogue
+      .images()
       .sort((a, b) => (a.compiledAt < b.compiledAt ? -1 : a.compiledAt > b.compiledAt ? 1 : a.structuralHash < b.structuralHash ? -1 : 1))
       .map((image) => ({
         structuralHash: image.structuralHash,
         syntacticHash: image.syntacticHash,
-        aliases: ctx.store.aliasesOf(image.structuralHash),
+        aliases: catalogue.aliasesOf(image.structuralHash),
         compiledAt: image.compiledAt,
         moduleCount: moduleCount(image),
         declaredOutputs: image.dag.outputs.map((o) => o.name),
@@ -57,17 +64,17 @@ export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
     return json(200, { pipelines });
   };
 
-  const detail = (req: HttpRequest): HttpReply => {
+  const detail = async (req: HttpRequest): Promise<HttpReply> => {
     const ref = req.params['ref']!;
-    const resolved = resolveRef(ctx, ref);
-    if (!resolved.ok) return resolved.status === 400 ? badRef(resolved.message) : notFound(resolved.message);
-    const image = ctx.store.getImage(resolved.hash);
+    const resolved = await resolve(ref);
+    if (!resolved.ok) return refProblem(resolved);
+    const image = await catalogue.fetchImage(resolved.hash);
     if (!image) return notFound(`Pipeline '${ref}' not found`);
     const dag = image.dag;
     return json(200, {
       structuralHash: image.structuralHash,
       syntacticHash: image.syntacticHash,
-      aliases: ctx.store.aliasesOf(image.structuralHash),
+      aliases: catalogue.aliasesOf(image.structuralHash),
       compiledAt: image.compiledAt,
       modules: dag.nodes.filter((n): n is ModuleNode => n.kind === 'module').map((n) => moduleNodeInfo(ctx, dag, n)),
       declaredOutputs: dag.outputs.map((o) => o.name),
@@ -78,43 +85,23 @@ export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
 
   const remove = async (req: HttpRequest): Promise<HttpReply> => {
     const ref = req.params['ref']!;
-    const resolved = resolveRef(ctx, ref);
-    if (!resolved.ok) return resolved.status === 400 ? badRef(resolved.message) : notFound(resolved.message);
-    const hash = resolved.hash;
-    const canary = ctx.canaries.list().find((c) => c.active && (c.oldVersion.structuralHash === hash || c.newVersion.structuralHash === hash));
-    if (canary) {
-      return errorReply(409, 'CanaryConflict', `Cannot delete pipeline: the canary deployment of '${canary.pipelineName}' routes traffic to it`);
-    }
-    const aliases = ctx.store.aliasesOf(hash);
-    const others = resolved.byName === null ? aliases : aliases.filter((a) => a !== resolved.byName);
-    if (others.length > 0) {
-      return errorReply(409, 'AliasConflict', `Cannot delete pipeline: aliases [${aliases.join(', ')}] point to it`);
-    }
-    if (resolved.byName !== null) await ctx.store.deleteAlias(resolved.byName);
-    const deleted = await ctx.store.deleteImage(hash);
-    // the alias was the only reference: it is gone even if the image vanished meanwhile
-    if (!deleted && resolved.byName === null) return notFound(`Pipeline '${ref}' not found`);
-    return json(200, { deleted: true });
+    const resolved = await resolve(ref);
+    if (!resolved.ok) return refProblem(resolved);
+    const deleted = await catalogue.deleteImage(ref, resolved);
+    return deleted.ok ? json(200, { deleted: true }) : errorReply(deleted.code, deleted.message);
   };
 
   const alias = async (req: HttpRequest): Promise<HttpReply> => {
     const name = req.params['name']!;
     const problem = invalidName(name);
-    if (problem) return errorReply(400, 'InvalidRequest', problem);
+    if (problem) return errorReply('InvalidRequest', problem);
     const parsed = await jsonBody(req, AliasRequest);
     if (!parsed.ok) return parsed.reply;
     const given = parsed.value.structuralHash;
     const hash = (given.startsWith('sha256:') ? given.slice(7) : given).toLowerCase();
-    if (!isHash(hash) || !ctx.store.getImage(hash)) return notFound(`Pipeline with hash '${given}' not found`);
-    if (ctx.canaries.active(name)) {
-      return errorReply(409, 'CanaryConflict', `Canary deployment active for pipeline '${name}': promote or roll it back before moving the alias`);
-    }
-    await ctx.store.setAlias(name, hash);
-    const active = ctx.versions.active(name);
-    if (!active || active.structuralHash !== hash) {
-      const match = [...ctx.versions.list(name)].reverse().find((v) => v.structuralHash === hash);
-      if (match) await ctx.versions.activate(name, match.version);
-    }
+    if (!isHash(hash)) return notFound(`Pipeline with hash '${given}' not found`);
+    const moved = await catalogue.moveAlias(name, hash);
+    if (!moved.ok) return errorReply(moved.code, moved.code === 'NotFound' ? `Pipeline with hash '${given}' not found` : moved.message);
     return json(200, { name, structuralHash: hash });
   };
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConstellationError } from '../../runtime/errors.js';
+import { ConstellationError, formatError, httpStatus, type ErrorCode } from '../../runtime/errors.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { readBody } from './body.js';
 
@@ -9,33 +9,37 @@ import { readBody } from './body.js';
  * `InvalidRequest` (DECISIONS.md #16, http-api.md §16.3).
  */
 
-/** `{"error", "message", "requestId"}`; `requestId` is null except where §1.6 says otherwise. */
-export function errorReply(status: number, error: string, message: string, requestId: string | null = null): HttpReply {
-  return json(status, { error, message, requestId });
+/**
+ * `{"error", "message", "requestId"}` with the status the registry gives the code (one mapping,
+ * runtime/error-codes.ts). `requestId` is null except on the execution routes and the shared
+ * edge answers (the reference's shapes); the `X-Request-ID` header always carries it.
+ */
+export function errorReply(code: ErrorCode, message: string = formatError(code), requestId: string | null = null): HttpReply {
+  return json(httpStatus(code), { error: code, message, requestId });
 }
 
 /** 503 `ShuttingDown`: the server is draining and takes no new work (operations.md). */
 export function shuttingDownReply(requestId: string | null): HttpReply {
-  return errorReply(503, 'ShuttingDown', 'Server is shutting down', requestId);
+  return errorReply('ShuttingDown', formatError('ShuttingDown'), requestId);
 }
 
 /** The engine's back-pressure errors as replies: a full queue is 429, a draining engine 503; else undefined. */
 export function busyReply(e: unknown, requestId: string | null): HttpReply | undefined {
   if (!(e instanceof ConstellationError)) return undefined;
-  if (e.code === 'QueueFull') return errorReply(429, 'QueueFull', 'Server is overloaded, try again later', requestId);
+  if (e.code === 'QueueFull') return errorReply('QueueFull', formatError('QueueFull'), requestId);
   if (e.code === 'ShuttingDown') return shuttingDownReply(requestId);
   return undefined;
 }
 
 export function notFound(message: string, requestId: string | null = null): HttpReply {
-  return errorReply(404, 'NotFound', message, requestId);
+  return errorReply('NotFound', message, requestId);
 }
 
 /** Parses and validates a JSON body; malformed JSON or a schema failure → 400 `InvalidRequest`. */
 export async function jsonBody<T extends z.ZodType>(req: HttpRequest, schema: T): Promise<{ ok: true; value: z.output<T> } | { ok: false; reply: HttpReply }> {
   const parsed = await readBody(req, schema);
   if (parsed.ok) return parsed;
-  return { ok: false, reply: errorReply(400, 'InvalidRequest', `Invalid request: ${parsed.message}`) };
+  return { ok: false, reply: errorReply('InvalidRequest', formatError('InvalidRequest', { detail: parsed.message })) };
 }
 
 /**

@@ -1,4 +1,6 @@
+import { formatError } from '../../runtime/errors.js';
 import type { SuspensionSummary } from '../../runtime/engine/suspension.js';
+import { listAll } from '../../runtime/stores/suspension-store.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { DeleteResponse, ExecutionSummary, ExecutionsResponse } from '../schemas.js';
@@ -39,8 +41,8 @@ export function executionRoutes(ctx: ServerContext): RouteSpec[] {
   const missing = (id: string) => notFound(`Execution '${id}' not found`);
 
   const list = async (): Promise<HttpReply> => {
-    const items = await ctx.suspensions.list();
-    items.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.executionId < b.executionId ? -1 : 1));
+    // pages come sorted by createdAt, then id
+    const items = await listAll(ctx.suspensions);
     return json(200, { executions: items.map(summary) });
   };
 
@@ -56,9 +58,9 @@ export function executionRoutes(ctx: ServerContext): RouteSpec[] {
     const id = req.params['id']!;
     if (!UUID.test(id)) return missing(id);
     const claim = await ctx.suspensions.claim(id);
-    if (!claim) return errorReply(409, 'ResumeInProgress', `A resume operation is already in progress for execution '${id}'`, req.requestId);
+    if (!claim) return errorReply('ResumeInProgress', formatError('ResumeInProgress', { id }), req.requestId);
     try {
-      return (await ctx.suspensions.delete(id)) ? json(200, { deleted: true }) : missing(id);
+      return (await claim.delete()) ? json(200, { deleted: true }) : missing(id);
     } finally {
       await claim.release();
     }

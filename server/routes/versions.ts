@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import { readFile } from 'node:fs/promises';
-import { canaryConfigFrom, type CanaryVersion } from '../../runtime/pipelines/canary-release.js';
+import { formatError } from '../../runtime/errors.js';
+import { DEFAULT_CANARY } from '../../runtime/pipelines/canary-release.js';
+import type { CanaryConfig } from '../../runtime/stores/canary-store.js';
+import { parseDuration } from '../config.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { ReloadRequest, ReloadResponse, RollbackResponse, VersionsResponse } from '../schemas.js';
-import type { PipelineVersion } from '../../runtime/stores/version-store.js';
-import { errorMessages, storeImage } from './compile-run.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
 
@@ -41,85 +41,46 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  */
 
 
-/** The recorded version the alias of `name` points to (the active one if it matches). */
-export function aliasVersion(ctx: ServerContext, name: string): PipelineVersion | undefined {
-  const hash = ctx.store.resolveAlias(name);
-  if (hash === undefined) return undefined;
-  const active = ctx.versions.active(name);
-  if (active && active.structuralHash === hash) return active;
-  return [...ctx.versions.list(name)].reverse().find((v) => v.structuralHash === hash);
+/** A reload request's canary settings with the defaults filled in. */
+export function canaryConfigFrom(request: NonNullable<z.output<typeof ReloadRequest>['canary']>): CanaryConfig {
+  const window = request.observationWindow !== undefined ? parseDuration(request.observationWindow) : undefined;
+  return {
+    initialWeight: request.initialWeight ?? DEFAULT_CANARY.initialWeight,
+    promotionSteps: request.promotionSteps ?? DEFAULT_CANARY.promotionSteps,
+    observationWindowMs: window ?? DEFAULT_CANARY.observationWindowMs,
+    errorThreshold: request.errorThreshold ?? DEFAULT_CANARY.errorThreshold,
+    latencyThresholdMs: request.latencyThresholdMs ?? null,
+    minRequests: request.minRequests ?? DEFAULT_CANARY.minRequests,
+    autoPromote: request.autoPromote ?? DEFAULT_CANARY.autoPromote,
+  };
 }
 
 export function versionRoutes(ctx: ServerContext): RouteSpec[] {
+  const catalogue = ctx.pipelines;
+
   const reload = async (req: HttpRequest): Promise<HttpReply> => {
     const name = req.params['name']!;
     const problem = invalidName(name);
-    if (problem) return errorReply(400, 'InvalidRequest', problem);
+    if (problem) return errorReply('InvalidRequest', problem);
     const parsed = await jsonBody(req, ReloadRequest);
     if (!parsed.ok) return parsed.reply;
+    const { source, canary } = parsed.value;
     try {
-      return await ctx.names.run(name, () => reloadLocked(name, parsed.value));
+      const outcome = await catalogue.reload(name, { ...(source !== undefined ? { source } : {}), ...(canary !== undefined ? { canary: canaryConfigFrom(canary) } : {}) });
+      if (!outcome.ok) return errorReply(outcome.code, outcome.message);
+      return json(200, { success: true, previousHash: outcome.previousHash, newHash: outcome.newHash, name, changed: outcome.changed, version: outcome.version, canary: outcome.canary });
     } catch (e) {
       ctx.logger.error({ requestId: req.requestId, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, `[${req.requestId}] reload of '${name}' failed`);
-      return errorReply(500, 'InternalError', `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, req.requestId);
+      return errorReply('InternalError', formatError('InternalError', { detail: e instanceof Error ? e.message : String(e) }), req.requestId);
     }
-  };
-
-  /** The reload itself, under the name's lock: its checks and writes must not interleave. */
-  const reloadLocked = async (name: string, request: z.output<typeof ReloadRequest>): Promise<HttpReply> => {
-    let source = request.source;
-    if (source === undefined) {
-      const file = ctx.pipelineFiles.get(name);
-      if (file === undefined) return errorReply(400, 'NoSource', 'No source provided and no file path known for this pipeline');
-      try {
-        source = await readFile(file, 'utf8');
-      } catch (e) {
-        return errorReply(400, 'NoSource', `Failed to read file ${file}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-    const result = ctx.engine.compile(source);
-    if (!result.ok) return errorReply(400, 'CompilationError', errorMessages(result).join('; '));
-    const newHash = result.hashes.structural!;
-    const previousHash = ctx.store.resolveAlias(name) ?? null;
-
-    if (newHash === previousHash) {
-      let current = aliasVersion(ctx, name);
-      if (!current) {
-        const image = await storeImage(ctx, result, source);
-        current = await ctx.versions.record(name, image.structuralHash, source);
-      }
-      return json(200, { success: true, previousHash, newHash, name, changed: false, version: current.version, canary: null });
-    }
-
-    // every conflict is checked before anything is stored (DECISIONS.md #20)
-    const running = ctx.canaries.active(name);
-    const wantsCanary = request.canary !== undefined;
-    if (running) {
-      return errorReply(409, 'CanaryConflict', wantsCanary ? `Canary deployment already active for pipeline '${name}'` : `Canary deployment active for pipeline '${name}': promote or roll it back before reloading without a canary`);
-    }
-    let old: PipelineVersion | undefined;
-    if (wantsCanary) {
-      old = aliasVersion(ctx, name);
-      if (!old) return errorReply(409, 'CanaryConflict', 'No previous version exists for canary deployment');
-    }
-
-    const image = await storeImage(ctx, result, source);
-    if (!wantsCanary) {
-      const version = await ctx.versions.record(name, image.structuralHash, source, true);
-      await ctx.store.setAlias(name, image.structuralHash);
-      return json(200, { success: true, previousHash, newHash, name, changed: true, version: version.version, canary: null });
-    }
-    const version = await ctx.versions.record(name, image.structuralHash, source, false);
-    const toRef = (v: PipelineVersion): CanaryVersion => ({ version: v.version, structuralHash: v.structuralHash });
-    const canary = ctx.canaries.start(name, toRef(old!), toRef(version), canaryConfigFrom(request.canary!));
-    return json(200, { success: true, previousHash, newHash, name, changed: true, version: version.version, canary: canary.toJSON() });
   };
 
   const versions = (req: HttpRequest): HttpReply => {
     const name = req.params['name']!;
-    const list = ctx.versions.list(name);
+    const history = catalogue.versionHistory(name);
+    const list = history?.versions ?? [];
     if (list.length === 0) return notFound(`Pipeline '${name}' not found`);
-    const active = ctx.versions.activeNumber(name);
+    const active = history?.active ?? 0;
     return json(200, {
       name,
       versions: [...list]
@@ -135,24 +96,13 @@ export function versionRoutes(ctx: ServerContext): RouteSpec[] {
     let target: number | undefined;
     if (given !== undefined) {
       if (!/^-?\d+$/.test(given) || !Number.isSafeInteger(Number(given))) {
-        return errorReply(400, 'InvalidVersion', `Version must be an integer, got '${given}'`);
+        return errorReply('InvalidVersion', formatError('InvalidVersion', { given }));
       }
       target = Number(given);
     }
-    const current = ctx.versions.activeNumber(name);
-    if (current === 0) return notFound(`Pipeline '${name}' not found`);
-    const wanted = target ?? current - 1;
-    const version = ctx.versions.get(name, wanted);
-    if (!version) {
-      return notFound(target !== undefined ? `Version ${target} not found for pipeline '${name}'` : `No previous version exists for pipeline '${name}'`);
-    }
-    if (!ctx.store.getImage(version.structuralHash)) {
-      return notFound(`Pipeline image for version ${wanted} (hash=${version.structuralHash.slice(0, 12)}...) no longer exists`);
-    }
-    ctx.canaries.active(name)?.rollback();
-    await ctx.versions.activate(name, wanted);
-    await ctx.store.setAlias(name, version.structuralHash);
-    return json(200, { success: true, name, previousVersion: current, activeVersion: wanted, structuralHash: version.structuralHash });
+    const outcome = await catalogue.rollback(name, target);
+    if (!outcome.ok) return errorReply(outcome.code, outcome.message);
+    return json(200, { success: true, name, previousVersion: outcome.previousVersion, activeVersion: outcome.activeVersion, structuralHash: outcome.structuralHash });
   };
 
   const nameParam = { name: 'Pipeline (alias) name' };

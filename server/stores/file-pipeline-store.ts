@@ -29,6 +29,15 @@ export class FilePipelineStore extends MemoryPipelineStore {
     return store;
   }
 
+  /** Re-reads the directory (another process wrote it, or a restore): the view becomes the files. */
+  override async resync(): Promise<void> {
+    await this.writes;
+    this.images.clear();
+    this.aliasMap.clear();
+    this.syntactic.clear();
+    await this.load();
+  }
+
   private async load(): Promise<void> {
     const imagesDir = join(this.dir, 'images');
     await mkdir(imagesDir, { recursive: true });

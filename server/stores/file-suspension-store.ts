@@ -1,44 +1,52 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { snapshotSchema, summarise, type ExecutionSnapshot, type SuspensionSummary } from '../../runtime/engine/suspension.js';
 import {
-  LocalClaims, matches, snapshotSchema, summarise,
-  type ExecutionSnapshot, type ResumeClaim, type SuspensionFilter, type SuspensionStore, type SuspensionSummary,
-} from '../../runtime/engine/suspension.js';
+  DEFAULT_LIMITS, LocalLeases, limitRefusal, page,
+  type ClaimTarget, type ListRequest, type SaveOutcome, type SuspensionClaim, type SuspensionLimits, type SuspensionPage, type SuspensionStore,
+} from '../../runtime/stores/suspension-store.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 
 /**
  * The embedded suspension store: one JSON file per execution under `<dataDir>/executions/`,
  * written atomically, validated with zod when read back. Survives a restart of the process.
  * A file that fails validation is reported as missing (and left for inspection), never loaded.
+ * An index of summaries (read once from the directory) answers lists and limits without
+ * reading files.
  *
- * Bounded, because every failed run is kept too (runtime.md §6.3) and clients can cause those at
- * will: snapshots of runs that did not merely suspend expire after `failedTtlMs`, and beyond
- * `maxEntries` the oldest go first (failed ones before suspended ones).
+ * Bounded, because every failed run is kept too and clients can cause those at will: snapshots
+ * of runs that did not merely suspend expire after `failedTtlMs`; past the count or byte limit a
+ * save is refused (nothing stored is evicted to make room).
  */
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface FileSuspensionStoreOptions {
-  readonly maxEntries?: number;
+  readonly limits?: Partial<SuspensionLimits>;
   readonly failedTtlMs?: number;
+  readonly leaseMs?: number;
 }
 
 interface IndexEntry {
-  readonly createdAt: number;
-  readonly suspended: boolean;
+  readonly summary: SuspensionSummary;
+  readonly createdAtMs: number;
+  readonly bytes: number;
 }
 
 export class FileSuspensionStore implements SuspensionStore {
+  readonly limits: SuspensionLimits;
   private readonly dir: string;
-  private readonly claims = new LocalClaims();
-  private readonly maxEntries: number;
+  private readonly leases: LocalLeases;
   private readonly failedTtlMs: number;
+  private readonly target: ClaimTarget;
   private index: Promise<Map<string, IndexEntry>> | undefined;
 
   constructor(dataDir: string, options: FileSuspensionStoreOptions = {}) {
     this.dir = join(dataDir, 'executions');
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.failedTtlMs = options.failedTtlMs ?? 24 * 3_600_000;
+    this.leases = new LocalLeases(options.leaseMs);
+    this.target = { save: (s) => this.write(s), delete: (id) => this.remove(id) };
   }
 
   /** What is stored, read once from the directory. */
@@ -53,30 +61,24 @@ export class FileSuspensionStore implements SuspensionStore {
       }
       for (const name of names) {
         if (!name.endsWith('.json') || name.startsWith('.')) continue;
-        const s = await this.load(name.slice(0, -5));
-        if (s) map.set(s.executionId, { createdAt: Date.parse(s.createdAt), suspended: s.status === 'suspended' });
+        const text = await this.readText(name.slice(0, -5));
+        const s = text === undefined ? undefined : this.parse(text);
+        if (s) map.set(s.executionId, entryOf(s, Buffer.byteLength(text!)));
       }
       return map;
     })();
     return this.index;
   }
 
-  private async enforceBounds(index: Map<string, IndexEntry>): Promise<void> {
+  /** Failed (not merely suspended) runs older than the TTL go: expiry, before any limit applies. */
+  private async expire(index: Map<string, IndexEntry>): Promise<void> {
     const now = Date.now();
-    const doomed: string[] = [];
-    for (const [id, e] of index) if (!e.suspended && now - e.createdAt > this.failedTtlMs) doomed.push(id);
-    let excess = index.size - doomed.length - this.maxEntries;
-    if (excess > 0) {
-      const byAge = [...index].filter(([id]) => !doomed.includes(id)).sort((a, b) => Number(a[1].suspended) - Number(b[1].suspended) || a[1].createdAt - b[1].createdAt);
-      for (const [id] of byAge) {
-        if (excess-- <= 0) break;
-        doomed.push(id);
+    for (const [id, e] of index) {
+      if (e.summary.status !== 'suspended' && now - e.createdAtMs > this.failedTtlMs) {
+        index.delete(id);
+        const path = this.path(id);
+        if (path) await rm(path, { force: true });
       }
-    }
-    for (const id of doomed) {
-      index.delete(id);
-      const path = this.path(id);
-      if (path) await rm(path, { force: true });
     }
   }
 
@@ -84,30 +86,25 @@ export class FileSuspensionStore implements SuspensionStore {
     return ID.test(executionId) ? join(this.dir, `${executionId}.json`) : undefined;
   }
 
-  async save(snapshot: ExecutionSnapshot): Promise<void> {
+  private async write(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
     const path = this.path(snapshot.executionId);
     if (!path) throw new Error(`invalid execution id '${snapshot.executionId}'`);
     const index = await this.entries();
+    await this.expire(index);
     // the engine builds snapshots; they are validated when read back, not on this path
-    await writeFileAtomic(path, JSON.stringify(snapshot));
-    index.set(snapshot.executionId, { createdAt: Date.parse(snapshot.createdAt), suspended: snapshot.status === 'suspended' });
-    if (index.size > this.maxEntries || snapshot.status !== 'suspended') await this.enforceBounds(index);
+    const text = JSON.stringify(snapshot);
+    const bytes = Buffer.byteLength(text);
+    const previous = index.get(snapshot.executionId);
+    let total = bytes - (previous?.bytes ?? 0);
+    for (const e of index.values()) total += e.bytes;
+    const refused = limitRefusal(this.limits, index.size + (previous ? 0 : 1), total);
+    if (refused) return refused;
+    await writeFileAtomic(path, text);
+    index.set(snapshot.executionId, entryOf(snapshot, bytes));
+    return { persisted: true };
   }
 
-  async load(executionId: string): Promise<ExecutionSnapshot | undefined> {
-    const path = this.path(executionId);
-    if (!path) return undefined;
-    const text = await readFileIfExists(path);
-    if (text === undefined) return undefined;
-    try {
-      const parsed = snapshotSchema.safeParse(JSON.parse(text));
-      return parsed.success ? (parsed.data as ExecutionSnapshot) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async delete(executionId: string): Promise<boolean> {
+  private async remove(executionId: string): Promise<boolean> {
     const path = this.path(executionId);
     if (!path) return false;
     (await this.entries()).delete(executionId);
@@ -120,23 +117,40 @@ export class FileSuspensionStore implements SuspensionStore {
     }
   }
 
-  async list(filter?: SuspensionFilter): Promise<SuspensionSummary[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return [];
-    }
-    const out: SuspensionSummary[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.json') || name.startsWith('.')) continue;
-      const s = await this.load(name.slice(0, -5));
-      if (s && matches(s, filter)) out.push(summarise(s));
-    }
-    return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  save(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
+    return this.write(snapshot);
   }
 
-  async claim(executionId: string): Promise<ResumeClaim | undefined> {
-    return this.claims.claim(executionId);
+  private async readText(executionId: string): Promise<string | undefined> {
+    const path = this.path(executionId);
+    return path ? readFileIfExists(path) : undefined;
   }
+
+  private parse(text: string): ExecutionSnapshot | undefined {
+    try {
+      const parsed = snapshotSchema.safeParse(JSON.parse(text));
+      return parsed.success ? (parsed.data as ExecutionSnapshot) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async load(executionId: string): Promise<ExecutionSnapshot | undefined> {
+    const text = await this.readText(executionId);
+    return text === undefined ? undefined : this.parse(text);
+  }
+
+  async list(request?: ListRequest): Promise<SuspensionPage> {
+    const index = await this.entries();
+    await this.expire(index);
+    return page([...index.values()].map((e) => e.summary), request);
+  }
+
+  async claim(executionId: string, leaseMs?: number): Promise<SuspensionClaim | undefined> {
+    return this.leases.claim(executionId, this.target, leaseMs);
+  }
+}
+
+function entryOf(s: ExecutionSnapshot, bytes: number): IndexEntry {
+  return { summary: summarise(s), createdAtMs: Date.parse(s.createdAt), bytes };
 }

@@ -77,7 +77,7 @@ describe('suspension across a restart', () => {
 
       const store = new FileSuspensionStore(dir);
       await withRuntime({ suspensionStore: store }, async ({ engine, pool }) => {
-        const listed = await store.list();
+        const listed = (await store.list()).items;
         assert.deepEqual(listed.map((s) => [s.executionId, s.status, s.missingInputs]), [[first.executionId, 'suspended', { b: 'CString' }]]);
         // the DAG becomes known by its structural hash when the same source is compiled
         compileOk(engine, source);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConstellationError } from '../../runtime/errors.js';
-import { MemorySuspensionStore } from '../../runtime/engine/suspension.js';
+import { MemorySuspensionStore } from '../../runtime/stores/suspension-store.js';
 import type { NapState, Tally } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, node, stateOf, withRuntime } from './support.js';
 
@@ -50,7 +50,7 @@ describe('suspension', () => {
       assert.equal(snapshot.structuralHash, result.structuralHash);
       assert.deepEqual(snapshot.providedInputs, { a: 'A', opt: null });
       assert.deepEqual(snapshot.missingInputs, { b: 'CString' });
-      const listed = await store.list();
+      const listed = (await store.list()).items;
       assert.deepEqual(listed.map((s) => s.executionId), [result.executionId]);
     });
   });
@@ -61,7 +61,7 @@ describe('suspension', () => {
       const result = await engine.run(compileOk(engine, source), { a: 'A', b: 'B' });
       assert.equal(result.status, 'completed', describeResult(result));
       assert.deepEqual(result.outputs, { fromA: 'A', joined: 'AB', maybe: 'none' });
-      assert.deepEqual(await store.list(), []);
+      assert.deepEqual((await store.list()).items, []);
     });
   });
 
@@ -138,7 +138,7 @@ describe('suspension', () => {
     });
   });
 
-  test('two concurrent resumes: exactly one wins, the other gets ResumeConflict', async () => {
+  test('two concurrent resumes: exactly one wins, the other gets ResumeInProgress', async () => {
     const store = new MemorySuspensionStore();
     await withRuntime({ suspensionStore: store }, async ({ engine }) => {
       const dag = compileOk(engine, 'in a: String\nin b: String\nslow = Nap(100, concat(a, b))\nout slow\n');
@@ -151,7 +151,7 @@ describe('suspension', () => {
       const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
       assert.equal(won.length, 1);
       assert.equal(lost.length, 1);
-      assert.ok(isCode('ResumeConflict')(lost[0]!.reason), String(lost[0]!.reason));
+      assert.ok(isCode('ResumeInProgress')(lost[0]!.reason), String(lost[0]!.reason));
       assert.deepEqual((won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof engine.resume>>>).value.outputs, { slow: 'AB' });
       assert.equal(stateOf<NapState>(engine, 'Nap').count, 1);
     });
