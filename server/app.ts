@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
 import type { Backends } from '../runtime/backends.js';
 import { compositeListener } from '../runtime/engine/composite-listener.js';
+import type { Engine } from '../runtime/engine/engine.js';
+import { LocalExecutionControl, type ExecutionControl } from '../runtime/engine/execution-control.js';
+import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
 import { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import { authMiddleware } from './auth.js';
@@ -35,6 +38,8 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Backends to use instead of the embedded ones (cluster mode passes its NATS adapters). */
   readonly backends?: Partial<Backends>;
+  /** Execution control to use instead of this engine's own (a cluster routes by owner). */
+  readonly executionControl?: (engine: Engine, suspensions: SuspensionStore) => ExecutionControl;
   readonly readinessChecks?: ReadonlyMap<string, ReadinessCheck>;
   /** WebSocket routes, other ports and agents that live and drain with the server. */
   readonly listeners?: readonly AttachedListener[];
@@ -93,7 +98,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     referencedBySuspension: async (structuralHash) => (await suspensions.list({ filter: { structuralHash }, limit: 1 })).items.length > 0,
   });
   const lifecycle = new Lifecycle();
-  const ctx: ServerContext = { config, engine, pipelines, suspensions, lifecycle, metrics, logger };
+  const executions = options.executionControl?.(engine, suspensions) ?? new LocalExecutionControl(engine, { suspensions });
+  const ctx: ServerContext = { config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger };
 
   if (config.pipelineDir) {
     try {

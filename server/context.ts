@@ -1,4 +1,5 @@
 import type { Engine } from '../runtime/engine/engine.js';
+import type { ExecutionControl } from '../runtime/engine/execution-control.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import type { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import type { Config } from './config.js';
@@ -13,6 +14,8 @@ export interface ServerContext {
   /** The owner of pipeline names: images, aliases, versions, canaries. */
   readonly pipelines: PipelineCatalogue;
   readonly suspensions: SuspensionStore;
+  /** Status, cancellation and step-through of executions by id. */
+  readonly executions: ExecutionControl;
   readonly lifecycle: Lifecycle;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;

@@ -1,10 +1,11 @@
-import type { CircuitBreaker, CircuitBreakerRegistry, CircuitState } from './spi.js';
+import type { BreakerObserver, BreakerTransition, CircuitBreaker, CircuitBreakerRegistry, CircuitState } from './spi.js';
 
 /**
- * Per-module circuit breakers (runtime.md §9): closed → open after `failureThreshold`
- * consecutive failures; after `resetDurationMs` the next call is a half-open probe; a successful
- * probe closes, a failed one re-opens. Transitions out of open are lazy (on the next call).
- * Fed with node outcomes ([divergence]: the reference's breaker never sees failures).
+ * Per-module circuit breakers: closed → open after `failureThreshold` consecutive failures;
+ * after `resetDurationMs` the next call is a half-open probe; a successful probe closes, a failed
+ * one re-opens. Transitions out of open are lazy (on the next call). Fed with node outcomes
+ * (the reference's breaker never sees failures). Every transition carries an epoch so a registry
+ * can adopt transitions decided by other instances (see BreakerTransition).
  */
 
 export interface BreakerConfig {
@@ -15,6 +16,9 @@ export interface BreakerConfig {
 
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = { failureThreshold: 5, resetDurationMs: 30_000, halfOpenMaxProbes: 1 };
 
+/** Hears a breaker's transitions (the last two arguments give the epoch and where it was decided). */
+export type BreakerChange = (name: string, from: CircuitState, to: CircuitState, transition: BreakerTransition, origin: 'local' | 'adopted') => void;
+
 export class LocalCircuitBreaker implements CircuitBreaker {
   private current: CircuitState = 'closed';
   private consecutive = 0;
@@ -23,11 +27,13 @@ export class LocalCircuitBreaker implements CircuitBreaker {
   private rejected = 0;
   private openedAt = 0;
   private probes = 0;
+  /** Transitions of this module known here (local and adopted). */
+  epoch = 0;
 
   constructor(
     readonly name: string,
     private readonly config: BreakerConfig,
-    private readonly onChange?: (name: string, from: CircuitState, to: CircuitState) => void,
+    private readonly onChange?: BreakerChange,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -39,11 +45,29 @@ export class LocalCircuitBreaker implements CircuitBreaker {
     const from = this.current;
     if (from === to) return;
     this.current = to;
+    this.epoch++;
+    this.tell({ module: this.name, from, to, epoch: this.epoch, remainingOpenMs: to === 'open' ? this.config.resetDurationMs : 0 }, 'local');
+  }
+
+  private tell(transition: BreakerTransition, origin: 'local' | 'adopted'): void {
     try {
-      this.onChange?.(this.name, from, to);
+      this.onChange?.(transition.module, transition.from, transition.to, transition, origin);
     } catch {
       // observers never break the breaker
     }
+  }
+
+  /** Applies a transition decided elsewhere; false when it is not newer than what is known here. */
+  adopt(transition: BreakerTransition): boolean {
+    if (transition.epoch <= this.epoch) return false;
+    const from = this.current;
+    this.epoch = transition.epoch;
+    this.current = transition.to;
+    this.probes = 0;
+    if (transition.to === 'open') this.openedAt = this.now() - Math.max(0, this.config.resetDurationMs - transition.remainingOpenMs);
+    else this.consecutive = 0;
+    if (from !== transition.to) this.tell({ ...transition, from }, 'adopted');
+    return true;
   }
 
   tryAcquire(): boolean {
@@ -106,6 +130,17 @@ export class LocalCircuitBreaker implements CircuitBreaker {
 
 export class LocalBreakerRegistry implements CircuitBreakerRegistry {
   private readonly breakers = new Map<string, LocalCircuitBreaker>();
+  private readonly observers = new Set<BreakerObserver>();
+  private readonly notify: BreakerChange = (_name, _from, _to, transition, origin) => {
+    this.onChange?.(transition.module, transition.from, transition.to);
+    for (const o of this.observers) {
+      try {
+        o(transition, origin);
+      } catch {
+        // one observer's failure neither breaks the breaker nor silences the others
+      }
+    }
+  };
 
   constructor(
     private readonly defaults: BreakerConfig = DEFAULT_BREAKER_CONFIG,
@@ -117,7 +152,7 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
   forModule(name: string): LocalCircuitBreaker {
     let b = this.breakers.get(name);
     if (!b) {
-      b = new LocalCircuitBreaker(name, { ...this.defaults, ...this.overrides[name] }, this.onChange, this.now);
+      b = new LocalCircuitBreaker(name, { ...this.defaults, ...this.overrides[name] }, this.notify, this.now);
       this.breakers.set(name, b);
     }
     return b;
@@ -127,5 +162,14 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
     const out: Record<string, ReturnType<CircuitBreaker['stats']>> = {};
     for (const [name, b] of this.breakers) out[name] = b.stats();
     return out;
+  }
+
+  adopt(transition: BreakerTransition): boolean {
+    return this.forModule(transition.module).adopt(transition);
+  }
+
+  observe(observer: BreakerObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 }

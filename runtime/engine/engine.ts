@@ -19,7 +19,9 @@ import { buildResult, type ExecutionResult, type ResultOptions } from './result.
 import { CacheRegistry } from './result-cache.js';
 import { UnboundedScheduler, type Scheduler } from './scheduler.js';
 import { safeListener } from './safe-listener.js';
-import type { CacheBackend, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState } from './spi.js';
+import { compositeListener } from './composite-listener.js';
+import { metricsListener } from './metrics-listener.js';
+import type { CacheBackend, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState, TracerProvider } from './spi.js';
 import type { SuspensionClaim, SuspensionStore } from '../stores/suspension-store.js';
 import { SNAPSHOT_FORMAT_VERSION, type ExecutionSnapshot } from './suspension.js';
 
@@ -37,7 +39,10 @@ export interface EngineOptions {
   readonly breakers?: CircuitBreakerRegistry;
   readonly cache?: CacheBackend;
   readonly listener?: ExecutionListener;
+  /** Metrics of executions and module calls, fed from the listener events. */
   readonly metrics?: MetricsProvider;
+  /** A span around every run and resume (the body runs inside it). */
+  readonly tracer?: TracerProvider;
   /** Per-attempt limit for calls without a `timeout` option. Default 30 s; `null` for none. */
   readonly defaultModuleTimeoutMs?: number | null;
   /** Limit for a whole execution (cancels what is left). Default: none. */
@@ -90,7 +95,7 @@ export class Engine {
     this.caches = new CacheRegistry(options.cache);
     this.scheduler = options.scheduler ?? new UnboundedScheduler();
     const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
-    this.listener = safeListener(options.listener, warn);
+    this.listener = safeListener(compositeListener([options.listener, options.metrics ? metricsListener(options.metrics) : undefined]), warn);
     this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => this.listener?.onCircuitStateChanged?.(name, from, to));
     this.compileCache = new CompileCache(options.compileCacheSize ?? 1000);
     this.ctx = {
@@ -155,7 +160,10 @@ export class Engine {
 
   /** Runs a DAG with plain-JSON inputs. Throws InputError before anything runs if inputs are ill-typed. */
   async run(dag: Dag, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<ExecutionResult> {
-    return this.runDecoded(dag, this.decodeInputs(dag, inputs), new Map(), 0, options, null, undefined);
+    const decoded = this.decodeInputs(dag, inputs);
+    const tracer = this.options.tracer;
+    if (tracer) return tracer.span('constellation.execution', { pipeline: planFor(dag).structuralHash }, () => this.runDecoded(dag, decoded, new Map(), 0, options, null, undefined));
+    return this.runDecoded(dag, decoded, new Map(), 0, options, null, undefined);
   }
 
   private async runDecoded(
@@ -253,6 +261,11 @@ export class Engine {
     return true;
   }
 
+  /** A running execution of this engine, by id. */
+  execution(executionId: string): Execution | undefined {
+    return this.running.get(executionId);
+  }
+
   get inflightCount(): number {
     return this.running.size;
   }
@@ -265,7 +278,13 @@ export class Engine {
    * Resumes a suspended (or failed) execution: validates the new inputs and resolved nodes,
    * seeds every value computed before, runs only what is missing, keeps the execution id.
    */
-  async resume(executionId: string, request: ResumeRequest, options: ResultOptions = {}): Promise<ExecutionResult> {
+  resume(executionId: string, request: ResumeRequest, options: ResultOptions = {}): Promise<ExecutionResult> {
+    const tracer = this.options.tracer;
+    if (tracer) return tracer.span('constellation.resume', { executionId }, () => this.resumeStored(executionId, request, options));
+    return this.resumeStored(executionId, request, options);
+  }
+
+  private async resumeStored(executionId: string, request: ResumeRequest, options: ResultOptions): Promise<ExecutionResult> {
     const store = this.options.suspensionStore;
     if (!store) throw new ConstellationError('ExecutionNotFound', `Execution '${executionId}' not found (no suspension store configured)`);
     const claim = await store.claim(executionId);

@@ -103,7 +103,7 @@ async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, 
         shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
           if (o.ok) {
             try {
-              await cache.backend.set(cache.key, o.value, opts.cacheMs!);
+              await cache.backend.set(cache.key, o.value, opts.cacheMs!, entry.id);
             } catch (e) {
               ctx.warn(`cache backend set failed: ${e instanceof Error ? e.message : String(e)}`);
             }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { printType, type Type } from '../types/type.js';
 import { javaDouble } from '../values/text.js';
 import { Some, Tagged, type Value } from '../values/value.js';
-import type { CacheBackend, CacheEntry, CacheStats } from './spi.js';
+import type { CacheBackend, CacheEntry, CacheScope, CacheStats } from './spi.js';
 
 /**
  * The module result cache (`with cache: <ttl>`): the in-memory default backend, named backends,
@@ -12,6 +12,9 @@ import type { CacheBackend, CacheEntry, CacheStats } from './spi.js';
 
 export class MemoryCache implements CacheBackend {
   private readonly map = new Map<string, CacheEntry>();
+  /** key → module, and module → its keys, for module-scoped invalidation. */
+  private readonly moduleOf = new Map<string, string>();
+  private readonly keysOf = new Map<string, Set<string>>();
   private hits = 0;
   private misses = 0;
   private evictions = 0;
@@ -25,7 +28,7 @@ export class MemoryCache implements CacheBackend {
       return undefined;
     }
     if (e.expiresAt <= this.now()) {
-      this.map.delete(key);
+      this.drop(key);
       this.misses++;
       return undefined;
     }
@@ -36,27 +39,49 @@ export class MemoryCache implements CacheBackend {
     return e;
   }
 
-  set(key: string, value: Value, ttlMs: number): void {
+  set(key: string, value: Value, ttlMs: number, module: string): void {
     const now = this.now();
-    this.map.delete(key);
+    this.drop(key);
     this.map.set(key, { value, createdAt: now, expiresAt: now + ttlMs });
+    this.moduleOf.set(key, module);
+    let keys = this.keysOf.get(module);
+    if (!keys) this.keysOf.set(module, (keys = new Set()));
+    keys.add(key);
     while (this.map.size > this.maxSize) {
-      this.map.delete(this.map.keys().next().value as string);
+      this.drop(this.map.keys().next().value as string);
       this.evictions++;
     }
   }
 
-  delete(key: string): boolean {
-    return this.map.delete(key);
+  private drop(key: string): boolean {
+    if (!this.map.delete(key)) return false;
+    const module = this.moduleOf.get(key);
+    this.moduleOf.delete(key);
+    if (module !== undefined) {
+      const keys = this.keysOf.get(module)!;
+      keys.delete(key);
+      if (keys.size === 0) this.keysOf.delete(module);
+    }
+    return true;
   }
 
-  clear(): void {
-    this.map.clear();
+  invalidate(scope: CacheScope): number {
+    if (scope === 'all') {
+      const n = this.map.size;
+      this.map.clear();
+      this.moduleOf.clear();
+      this.keysOf.clear();
+      return n;
+    }
+    if ('key' in scope) return this.drop(scope.key) ? 1 : 0;
+    let n = 0;
+    for (const key of [...(this.keysOf.get(scope.module) ?? [])]) if (this.drop(key)) n++;
+    return n;
   }
 
   stats(): CacheStats {
     const now = this.now();
-    for (const [k, e] of this.map) if (e.expiresAt <= now) this.map.delete(k);
+    for (const [k, e] of this.map) if (e.expiresAt <= now) this.drop(k);
     const total = this.hits + this.misses;
     return { hits: this.hits, misses: this.misses, evictions: this.evictions, size: this.map.size, maxSize: this.maxSize, hitRatio: total === 0 ? 0 : this.hits / total };
   }
@@ -87,6 +112,20 @@ export class CacheRegistry {
       this.backends.set(key, b);
     }
     return b;
+  }
+
+  /** Invalidates `scope` in every backend; answers the entries dropped (failing backends count 0). */
+  async invalidate(scope: CacheScope): Promise<number> {
+    let n = 0;
+    for (const [name, b] of this.backends) {
+      if (name === 'memory' && this.backends.get('default') === b) continue;
+      try {
+        n += await b.invalidate(scope);
+      } catch {
+        // a failing backend drops nothing; the others still do
+      }
+    }
+    return n;
   }
 
   all(): Record<string, CacheStats> {

@@ -50,15 +50,25 @@ export interface CacheStats {
   hitRatio: number;
 }
 
+/** What to drop from a result cache: one entry, every entry of one module, or everything. */
+export type CacheScope = { readonly key: string } | { readonly module: string } | 'all';
+
+/**
+ * A module result cache. Reads and writes may be sync (in-memory) or async (a network cache):
+ * the node actor handles both, and a backend that fails is a miss, never a failed call.
+ * Invalidation is scoped so a cluster can broadcast "module X changed" without flushing
+ * everything; it answers how many entries it dropped (a network backend may answer an estimate).
+ */
 export interface CacheBackend {
   get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>;
-  set(key: string, value: Value, ttlMs: number): void | Promise<void>;
-  delete(key: string): boolean | Promise<boolean>;
-  clear(): void | Promise<void>;
+  /** `module`: the module whose result this is (the scope of module invalidation). */
+  set(key: string, value: Value, ttlMs: number, module: string): void | Promise<void>;
+  invalidate(scope: CacheScope): number | Promise<number>;
   stats(): CacheStats;
 }
 
 export interface CircuitBreaker {
+  readonly name: string;
   /** May a call start now? (Counts a rejection when not.) */
   tryAcquire(): boolean;
   onSuccess(): void;
@@ -70,9 +80,37 @@ export interface CircuitBreaker {
   reset(): void;
 }
 
+/**
+ * A breaker's change of state, as one instance tells the others. `epoch` counts the module's
+ * transitions (every instance's, as far as this one knows): a transition whose epoch is not
+ * newer than the local one is stale and ignored, so replays and crossed messages are harmless;
+ * two instances deciding at once produce the same epoch and each keeps its own (the next
+ * transition settles it). `remainingOpenMs` says how much of the open period is left, so the
+ * receiver's half-open probe comes when the sender's would, whatever the clocks say.
+ */
+export interface BreakerTransition {
+  readonly module: string;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  readonly epoch: number;
+  /** For `to: 'open'`: milliseconds until a probe may go; 0 otherwise. */
+  readonly remainingOpenMs: number;
+}
+
+export type BreakerObserver = (transition: BreakerTransition, origin: 'local' | 'adopted') => void;
+
+/**
+ * Circuit breakers by module. Synchronous: a breaker is consulted on every module call, so its
+ * state is local; a cluster keeps instances in step by publishing what `observe` reports and
+ * feeding what others publish to `adopt`.
+ */
 export interface CircuitBreakerRegistry {
   forModule(name: string): CircuitBreaker;
   all(): Record<string, ReturnType<CircuitBreaker['stats']>>;
+  /** Applies a transition decided elsewhere; false when it is stale (not newer than the local epoch). */
+  adopt(transition: BreakerTransition): boolean;
+  /** Hears every transition, local or adopted; returns the function that stops it. */
+  observe(observer: BreakerObserver): () => void;
 }
 
 /**

@@ -31,7 +31,6 @@ export interface StepState {
 }
 
 export class StepSession {
-  readonly id = randomUUID();
   lastAccess = Date.now();
   private current = 0;
   private execution!: Execution;
@@ -41,7 +40,7 @@ export class StepSession {
   readonly result: Promise<ExecutionResult>;
   private readonly started: Promise<void>;
 
-  constructor(engine: Engine, readonly dag: Dag, inputs: Record<string, unknown>) {
+  constructor(engine: Engine, readonly dag: Dag, inputs: Record<string, unknown>, readonly id: string = randomUUID()) {
     const plan = planFor(dag);
     const n = plan.size;
     // depth in module calls: inputs 0; a transform inherits; a module adds one
@@ -203,14 +202,18 @@ function previewText(v: Value, t: Type): string {
   }
 }
 
-/** Sessions by id, dropped after `idleMs` without access (30 minutes by default). */
+/**
+ * Sessions by id, dropped after `idleMs` without access (30 minutes by default). `newId` makes
+ * session ids: random UUIDs by default; a cluster prefixes its instance id so any instance can
+ * route a step request to the session's owner (execution ids stay random UUIDs).
+ */
 export class StepSessions {
   private readonly sessions = new Map<string, StepSession>();
-  constructor(private readonly idleMs = 30 * 60_000) {}
+  constructor(private readonly idleMs = 30 * 60_000, private readonly newId: () => string = randomUUID) {}
 
   start(engine: Engine, dag: Dag, inputs: Record<string, unknown>): StepSession {
     this.expire();
-    const s = new StepSession(engine, dag, inputs);
+    const s = new StepSession(engine, dag, inputs, this.newId());
     this.sessions.set(s.id, s);
     return s;
   }
