@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { formatError } from '../runtime/errors.js';
+import { errorReply } from './http/error-reply.js';
 import type { ApiKey, Role } from './config.js';
 import type { Middleware } from './http/middleware.js';
-import { json, type HttpRequest } from './http/types.js';
+import type { HttpRequest } from './http/types.js';
 
 /**
  * API-key authentication (operations.md §3), opt-in: active when at least one valid key is
@@ -47,12 +49,12 @@ export function authMiddleware(keys: readonly ApiKey[]): Middleware {
       if (PUBLIC_PATHS.has(req.path) || req.method === 'OPTIONS') return undefined;
       const token = bearerToken(req);
       if (!token) {
-        return json(401, { error: 'Unauthorized', message: 'Missing or invalid Authorization header. Expected: Bearer <api-key>', requestId: req.requestId }, { 'www-authenticate': 'Bearer' });
+        return errorReply('Unauthorized', formatError('Unauthorized'), req.requestId, { 'www-authenticate': 'Bearer' });
       }
       const role = authenticate(keys, token);
-      if (!role) return json(401, { error: 'Unauthorized', message: 'Invalid API key', requestId: req.requestId }, { 'www-authenticate': 'Bearer' });
+      if (!role) return errorReply('Unauthorized', 'Invalid API key', req.requestId, { 'www-authenticate': 'Bearer' });
       if (!roleAllows(role, req.method)) {
-        return json(403, { error: 'Forbidden', message: `Role '${role}' does not permit ${req.method} requests`, requestId: req.requestId });
+        return errorReply('Forbidden', formatError('Forbidden', { role, method: req.method }), req.requestId);
       }
       req.role = role;
       return undefined;

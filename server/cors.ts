@@ -1,4 +1,5 @@
 import type { Middleware } from './http/middleware.js';
+import { errorReply } from './http/error-reply.js';
 
 /**
  * CORS (operations.md §4), opt-in: active when at least one origin is configured. Preflights
@@ -20,7 +21,7 @@ export function corsMiddleware(origins: readonly string[]): Middleware {
     before(req) {
       if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return undefined;
       const origin = allowOrigin(req.headers['origin']);
-      if (!origin) return { status: 403, body: { error: 'Forbidden', message: 'Origin not allowed', requestId: req.requestId } };
+      if (!origin) return errorReply('Forbidden', 'Origin not allowed', req.requestId);
       return {
         status: 200,
         body: '',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PUBLIC_PATHS, bearerToken } from './auth.js';
 import type { Middleware } from './http/middleware.js';
-import { json } from './http/types.js';
+import { errorReply } from './http/error-reply.js';
 
 /**
  * Rate limiting (operations.md §5, DECISIONS.md #18): a correct token bucket — capacity =
@@ -65,7 +65,7 @@ export function rateLimitMiddleware(config: { rpm: number; burst: number; keyRpm
       const token = wait === 0 ? bearerToken(req) : undefined;
       if (token) wait = byKey.take(`key:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`);
       if (wait === 0) return undefined;
-      return json(429, { error: 'RateLimitExceeded', message: 'Too many requests, please try again later', requestId: req.requestId }, { 'retry-after': String(wait) });
+      return errorReply('RateLimitExceeded', 'Too many requests, please try again later', req.requestId, { 'retry-after': String(wait) });
     },
   };
 }

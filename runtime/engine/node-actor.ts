@@ -1,5 +1,5 @@
 import type { ModuleNode } from '../compiler/dag.js';
-import { ConstellationError } from '../errors.js';
+import { ConstellationError, type ErrorCode } from '../errors.js';
 import type { Value } from '../values/value.js';
 import { zeroValue } from '../values/zero.js';
 import { invokeModule, sleep } from '../modules/call.js';
@@ -328,7 +328,7 @@ export function runPlain(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, a
   return { ok: true, value: out, attempts: 1, cacheHit: false, durationMs: performance.now() - started };
 }
 
-export function errorInfo(e: unknown, fallbackCode: string): NodeErrorInfo {
+export function errorInfo(e: unknown, fallbackCode: ErrorCode): NodeErrorInfo {
   if (e instanceof ConstellationError) return { code: e.code, message: e.message };
   if (e instanceof Error) return { code: fallbackCode, message: e.message || String(e) };
   return { code: fallbackCode, message: String(e) };

@@ -1,4 +1,5 @@
 import type { DagOutput } from '../compiler/dag.js';
+import type { ErrorCode } from '../error-codes.js';
 import { ctypeString } from '../types/ctype.js';
 import { encodeJson } from '../values/json.js';
 import { BLOCKED, CANCELLED, DONE, FAILED, stateName, TIMED_OUT, type Execution, type ExecutionEnd } from './execution.js';
@@ -17,7 +18,7 @@ export interface ExecutionFailure {
   /** The variable the node is bound to, else its display name. */
   readonly nodeName: string;
   readonly moduleName: string | null;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly retriesAttempted: number;
   readonly attemptErrors?: readonly string[];
@@ -31,7 +32,7 @@ export interface NodeResult {
   readonly durationMs?: number;
   readonly attempts?: number;
   readonly cacheHit?: boolean;
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
 export interface ExecutionResult {

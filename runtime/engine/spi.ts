@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../error-codes.js';
 import type { Value } from '../values/value.js';
 
 /**
@@ -28,7 +29,7 @@ export type NodeState = 'pending' | 'blocked' | 'ready' | 'running' | 'completed
 export type CircuitState = 'closed' | 'open' | 'half_open';
 
 export interface NodeErrorInfo {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
   readonly attempts?: number;
   readonly attemptErrors?: readonly string[];

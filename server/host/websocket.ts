@@ -1,4 +1,6 @@
 import uWS from 'uWebSockets.js';
+import { formatError } from '../../runtime/errors.js';
+import { errorReply } from '../http/error-reply.js';
 import { offeredProtocols, upgradeCredential } from '../auth.js';
 import type { ApiKey } from '../config.js';
 import type { MiddlewareChain } from '../http/middleware.js';
@@ -123,7 +125,7 @@ export class WebSocketRegistry {
         void req.remoteAddress; // read now: the response object is gone after the upgrade
         const refusal =
           chain.admit(req) ??
-          (options.lifecycle.acceptingWork ? undefined : { status: 503, body: { error: 'ShuttingDown', message: 'Server is shutting down', requestId: head.requestId } }) ??
+          (options.lifecycle.acceptingWork ? undefined : errorReply('ShuttingDown', formatError('ShuttingDown'), head.requestId)) ??
           route.authorize?.(req);
         if (refusal) {
           const extra: Record<string, string> = {};

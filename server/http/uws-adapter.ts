@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import type { MiddlewareChain } from './middleware.js';
 import type { Router } from './router.js';
+import { errorReply } from './error-reply.js';
 import type { HttpReply, HttpRequest } from './types.js';
 
 /**
@@ -215,11 +216,11 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
 
     const fail = (e: unknown, route: string): void => {
       if (e instanceof PayloadTooLarge) {
-        send({ status: 413, body: { error: 'PayloadTooLarge', message: e.message, requestId } }, route);
+        send(errorReply('PayloadTooLarge', e.message, requestId), route);
         return;
       }
       options.onError?.(req, e);
-      send({ status: 500, body: { error: 'InternalError', message: `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, requestId } }, route);
+      send(errorReply('InternalError', `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, requestId), route);
     };
 
     const early = middleware.admit(req);
@@ -231,11 +232,11 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
     // HEAD is served by the GET route (RFC 9110 §9.3.2), without the body
     const match = router.match(method === 'HEAD' ? 'GET' : method, url);
     if (match === undefined) {
-      send({ status: 404, body: { error: 'NotFound', message: `No route for ${method} ${url}`, requestId } }, 'unmatched');
+      send(errorReply('NotFound', `No route for ${method} ${url}`, requestId), 'unmatched');
       return;
     }
     if (match === 'method') {
-      send({ status: 405, body: { error: 'MethodNotAllowed', message: `${method} is not allowed on ${url}`, requestId }, headers: { allow: router.methodsFor(url).join(', ') } }, 'unmatched');
+      send(errorReply('MethodNotAllowed', `${method} is not allowed on ${url}`, requestId, { allow: router.methodsFor(url).join(', ') }), 'unmatched');
       return;
     }
     req.params = match.params;

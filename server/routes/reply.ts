@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import { ConstellationError, formatError, httpStatus, type ErrorCode } from '../../runtime/errors.js';
-import { json, type HttpReply, type HttpRequest } from '../http/types.js';
+import { ConstellationError, formatError } from '../../runtime/errors.js';
+import { errorReply } from '../http/error-reply.js';
+import type { HttpReply, HttpRequest } from '../http/types.js';
 import { readBody } from './body.js';
 
 /**
@@ -9,14 +10,8 @@ import { readBody } from './body.js';
  * `InvalidRequest` (DECISIONS.md #16, http-api.md §16.3).
  */
 
-/**
- * `{"error", "message", "requestId"}` with the status the registry gives the code (one mapping,
- * runtime/error-codes.ts). `requestId` is null except on the execution routes and the shared
- * edge answers (the reference's shapes); the `X-Request-ID` header always carries it.
- */
-export function errorReply(code: ErrorCode, message: string = formatError(code), requestId: string | null = null): HttpReply {
-  return json(httpStatus(code), { error: code, message, requestId });
-}
+/** `requestId` in bodies is null except on the execution routes and the shared edge answers (the reference's shapes); the `X-Request-ID` header always carries it. */
+export { errorReply };
 
 /** 503 `ShuttingDown`: the server is draining and takes no new work (operations.md). */
 export function shuttingDownReply(requestId: string | null): HttpReply {
