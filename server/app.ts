@@ -23,8 +23,7 @@ import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { loadPipelineDirectory } from './pipeline-loader.js';
 import { rateLimitMiddleware } from './rate-limit.js';
-import { registerRoutes } from './routes/index.js';
-import type { ReadinessCheck } from './routes/health.js';
+import { registerRoutes, type ReadinessCheck } from './routes/index.js';
 
 /**
  * Assembles the server: the backends (given ones, else the embedded defaults: file stores under

@@ -14,6 +14,8 @@ import { buildOpenApi, errorDoc, OPENAPI_DOC, openApiReply, type RouteSpec } fro
 import { pipelineRoutes } from './pipelines.js';
 import { versionRoutes } from './versions.js';
 
+export type { ReadinessCheck };
+
 /**
  * The route table (http-api.md §2). Every route is declared with its OpenAPI documentation
  * (`RouteDoc`); the same table registers the routes and builds `GET /openapi.json` once at

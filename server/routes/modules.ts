@@ -1,10 +1,9 @@
-import type { Dag, DagNode, ModuleNode } from '../../runtime/compiler/dag.js';
+import type { Dag, DagNode } from '../../runtime/compiler/dag.js';
 import { qualifiedName } from '../../runtime/compiler/registry.js';
 import { InputError } from '../../runtime/engine/engine.js';
 import type { ModuleEntry } from '../../runtime/engine/module-registry.js';
-import { ctypeString } from '../../runtime/types/ctype.js';
-import type { Type } from '../../runtime/types/type.js';
 import type { ServerContext } from '../context.js';
+import { moduleInfo } from '../module-info.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { ErrorResponse, InvokeRequest, InvokeResponse, ModulesResponse, PublishedModulesResponse } from '../schemas.js';
 import { readBody } from './body.js';
@@ -13,12 +12,9 @@ import { busyReply, notFound, shuttingDownReply } from './reply.js';
 
 /**
  * Module routes (http-api.md §7.1–7.3): `GET /modules`, `GET /modules/published`,
- * `POST /modules/{name}/invoke`.
+ * `POST /modules/{name}/invoke`. The ModuleInfo shape is server/module-info.ts.
  *
  * Decisions:
- * - `version` is `<major>.<minor>` of the module's semver (`2.3.1` → `2.3`).
- * - `inputs` keep the parameter order (= argument order of a call); `outputs` is the single
- *   output field, or every field (sorted) of a module whose output has several.
  * - Invoke runs the module as a one-node pipeline built directly as a DAG (one input node per
  *   parameter, one module node, one output), through the normal engine: same placement
  *   (worker pool), timeouts, circuit breaker and listeners as inside a pipeline. The DAG is
@@ -29,53 +25,6 @@ import { busyReply, notFound, shuttingDownReply } from './reply.js';
  * - A module may be addressed by its registry name, or by its short name when that is unique
  *   enough for the registry (`Uppercase`); a dotted name must match exactly.
  */
-
-/** `1.4.2` → `1.4`; `2` → `2.0`; anything unparsable is reported as given. */
-export function majorMinor(version: string): string {
-  const m = /^v?(\d+)(?:\.(\d+))?/.exec(version.trim());
-  return m ? `${m[1]}.${m[2] ?? '0'}` : version;
-}
-
-function outputTypes(outputField: string, returns: Type): Record<string, string> {
-  if (outputField === '*' && returns.k === 'Record') {
-    const fields = [...returns.fields].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return Object.fromEntries(fields.map(([n, t]) => [n, ctypeString(t)]));
-  }
-  return { [outputField]: ctypeString(returns) };
-}
-
-function describe(entry: ModuleEntry): string {
-  return entry.prepared?.module.description || entry.signature.description || '';
-}
-
-/** The ModuleInfo of http-api.md §7.1. */
-export function moduleInfo(entry: ModuleEntry) {
-  const sig = entry.signature;
-  return {
-    name: entry.id,
-    description: describe(entry),
-    version: majorMinor(entry.version),
-    inputs: Object.fromEntries(sig.params.map((p) => [p.name, ctypeString(p.type)])),
-    outputs: outputTypes(sig.outputField, sig.returns),
-  };
-}
-
-/**
- * ModuleInfo of a module node of a stored DAG: from the registry when the module is registered,
- * else (a module no longer loaded) from the node's own types, with an empty description and
- * version `0.0`.
- */
-export function moduleNodeInfo(ctx: ServerContext, dag: Dag, node: ModuleNode) {
-  const entry = ctx.engine.modules.get(node.module);
-  if (entry) return moduleInfo(entry);
-  return {
-    name: node.module,
-    description: '',
-    version: '0.0',
-    inputs: Object.fromEntries(node.params.map((p, i) => [p, ctypeString(dag.nodes[node.args[i]!]!.type)])),
-    outputs: outputTypes(node.outputField, node.type),
-  };
-}
 
 function isPublished(entry: ModuleEntry): boolean {
   return entry.prepared?.module.published === true;

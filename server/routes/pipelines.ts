@@ -3,9 +3,9 @@ import type { RefResolution } from '../../runtime/pipelines/refs.js';
 import { isHash, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
 import { ctypeString } from '../../runtime/types/ctype.js';
 import type { ServerContext } from '../context.js';
+import { moduleNodeInfo } from '../module-info.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { AliasRequest, AliasResponse, DeleteResponse, PipelineDetail, PipelinesResponse } from '../schemas.js';
-import { moduleNodeInfo } from './modules.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
 
@@ -76,7 +76,7 @@ export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
       syntacticHash: image.syntacticHash,
       aliases: catalogue.aliasesOf(image.structuralHash),
       compiledAt: image.compiledAt,
-      modules: dag.nodes.filter((n): n is ModuleNode => n.kind === 'module').map((n) => moduleNodeInfo(ctx, dag, n)),
+      modules: dag.nodes.filter((n): n is ModuleNode => n.kind === 'module').map((n) => moduleNodeInfo(ctx.engine.modules, dag, n)),
       declaredOutputs: dag.outputs.map((o) => o.name),
       inputSchema: Object.fromEntries(dag.inputs.map((i) => [i.name, ctypeString(i.type)])),
       outputSchema: Object.fromEntries(dag.outputs.map((o) => [o.name, ctypeString(o.type)])),
