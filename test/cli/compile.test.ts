@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, symlink } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { BAD_SOURCE, closedPort, OK_SOURCE, parseJson, Scratch, shoutModuleSource, startTestServer, type TestServer } from './support.js';
+import { BAD_SOURCE, closedPort, OK_SOURCE, parseJson, Scratch, shoutModuleSource } from './support.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /** `constellation compile`: local by default, `--server` posts to POST /compile. */
 
@@ -110,7 +111,7 @@ describe('constellation compile --server', () => {
     s = await Scratch.create();
     await s.write('ok.cst', OK_SOURCE);
     await s.write('bad.cst', BAD_SOURCE);
-    srv = await startTestServer();
+    srv = await startServer();
   });
   after(async () => {
     await srv.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BAD_SOURCE, FAIL_SOURCE, OK_SOURCE, parseJson, Scratch, shoutModuleSource, startTestServer, type TestServer } from './support.js';
+import { BAD_SOURCE, FAIL_SOURCE, OK_SOURCE, parseJson, Scratch, shoutModuleSource } from './support.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /** `constellation run`: local in-process runtime by default, `--server` posts to POST /run. */
 
@@ -134,7 +135,7 @@ describe('constellation run --server', () => {
     await s.write('ok.cst', OK_SOURCE);
     await s.write('bad.cst', BAD_SOURCE);
     await s.write('fail.cst', FAIL_SOURCE);
-    srv = await startTestServer();
+    srv = await startServer();
   });
   after(async () => {
     await srv.close();

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { closedPort, OK_SOURCE, parseJson, Scratch, startStub, startTestServer, type TestServer } from './support.js';
+import { closedPort, OK_SOURCE, parseJson, Scratch, startStub } from './support.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * `constellation server …` against a real server started in this process (health, metrics,
@@ -15,7 +16,7 @@ describe('constellation server (real server)', () => {
   before(async () => {
     s = await Scratch.create();
     await s.write('ok.cst', OK_SOURCE);
-    srv = await startTestServer();
+    srv = await startServer();
   });
   after(async () => {
     await srv.close();
@@ -120,7 +121,7 @@ describe('constellation server (auth)', () => {
   before(async () => {
     s = await Scratch.create();
     await s.write('ok.cst', OK_SOURCE);
-    srv = await startTestServer({ CONSTELLATION_API_KEYS: `${ADMIN}:Admin,${READER}:ReadOnly` });
+    srv = await startServer({ env: { CONSTELLATION_API_KEYS: `${ADMIN}:Admin,${READER}:ReadOnly` } });
   });
   after(async () => {
     await srv.close();

@@ -5,13 +5,11 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type ConstellationServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
 
 /**
  * Shared helpers of the CLI tests (not a test file itself): spawn the compiled client
  * (`node dist/bin/constellation.js …`) in a scratch directory with a clean environment, write
- * .cst files there, start a real server in this process, find a closed port.
+ * .cst files there, find a closed port (a real server in this process: helpers/server.ts).
  */
 
 export const CLI = fileURLToPath(new URL('../../bin/constellation.js', import.meta.url));
@@ -95,35 +93,6 @@ export function parseJson(stdout: string): Record<string, any> {
   const lines = stdout.trim().split('\n');
   if (lines.length !== 1) throw new Error(`expected exactly one line of JSON, got ${lines.length}:\n${stdout}`);
   return JSON.parse(lines[0]!) as Record<string, any>;
-}
-
-export interface TestServer {
-  readonly server: ConstellationServer;
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** A real server on 127.0.0.1 with an ephemeral port, a temp data directory and silent logs. */
-export async function startTestServer(env: Readonly<Record<string, string>> = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'constellation-cli-server-'));
-  const server = await createServer(
-    loadConfig({
-      CONSTELLATION_PORT: '0',
-      CONSTELLATION_HOST: '127.0.0.1',
-      CONSTELLATION_DATA_DIR: dataDir,
-      CONSTELLATION_LOG_LEVEL: 'silent',
-      CONSTELLATION_WORKERS: '1',
-      ...env,
-    }),
-  );
-  return {
-    server,
-    url: `http://127.0.0.1:${server.port}`,
-    close: async () => {
-      await server.shutdown();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** A port nothing listens on (bound once, then released). */

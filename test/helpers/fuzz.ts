@@ -5,25 +5,14 @@ import { DiagnosticSink } from '../../runtime/language/diagnostics.js';
 import { lex } from '../../runtime/language/lexer.js';
 import { loadConformanceCases } from './conformance.js';
 import { diagnosticProblems } from './diagnostics.js';
+import { prng, type Rng } from './prng.js';
 
 /**
  * Seeded source generators and the property check of the compiler fuzz test. Everything here is
  * deterministic in the seed, so a failure reproduces from (family, seed, index) alone.
  */
 
-export type Rng = () => number;
-
-/** mulberry32: small, fast, good enough for fuzzing. */
-export function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng, type Rng };
 
 const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[int(rng, items.length)]!;

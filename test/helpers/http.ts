@@ -1,23 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createServer, type ConstellationServer, type ServerOptions } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
-import type { ServerContext } from '../../server/context.js';
-import type { Router } from '../../server/http/router.js';
 import { createLogger, type Logger } from '../../server/logger.js';
-import { registerRoutes } from '../../server/routes/index.js';
 
 /**
- * Helpers of the cross-cutting server tests (test/server/): a real server on a free port, in
- * this process (createServer) or as the real `node dist/server/main.js` process; raw HTTP
- * through node:http or a bare socket (for what fetch refuses to send); a seeded PRNG.
- * Paths are of the compiled files (dist/test/helpers/…).
+ * Helpers of the cross-cutting server tests (test/server/): the real `node dist/server/main.js`
+ * process, raw HTTP through node:http or a bare socket (for what fetch refuses to send), keys
+ * and log capture. The in-process server is helpers/server.ts; the PRNG helpers/prng.ts; the
+ * route table helpers/routes.ts. Paths are of the compiled files (dist/test/helpers/…).
  */
 
 export const MAIN_JS = fileURLToPath(new URL('../../server/main.js', import.meta.url));
@@ -68,35 +63,6 @@ export class LogCapture {
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
-}
-
-export interface TestServer {
-  readonly server: ConstellationServer;
-  readonly port: number;
-  readonly base: string;
-  readonly dataDir: string;
-  /** Shuts the server down; removes the data dir unless `keepData`. */
-  close(keepData?: boolean): Promise<void>;
-}
-
-/** A real server in this process (uWS + worker pool) on a free loopback port. */
-export async function startServer(extraEnv: Record<string, string> = {}, options: ServerOptions & { dataDir?: string } = {}): Promise<TestServer> {
-  const dataDir = options.dataDir ?? tempDir();
-  const config = loadConfig(baseEnv(dataDir, extraEnv));
-  const server = await createServer(config, options);
-  let closed = false;
-  return {
-    server,
-    port: server.port,
-    base: `http://127.0.0.1:${server.port}`,
-    dataDir,
-    close: async (keepData = false) => {
-      if (closed) return;
-      closed = true;
-      await server.shutdown();
-      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }
 
 export interface Reply {
@@ -317,46 +283,7 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Pr
   });
 }
 
-/** mulberry32: a small seeded PRNG (reproducible fuzzing). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Resolves `value` after `ms` without keeping the process alive (for Promise.race deadlines). */
 export const deadline = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms).unref());
-
-/** Records the route table: `registerRoutes` run against a recorder instead of a Router. */
-export interface RouteEntry {
-  readonly method: string;
-  readonly pattern: string;
-}
-
-/**
- * The server's route table, read by running `registerRoutes` against a recorder: routes other
- * engineers add later are covered without editing the tests.
- */
-export function routeTable(ctx: ServerContext): RouteEntry[] {
-  const routes: RouteEntry[] = [];
-  const recorder = {
-    add(method: string, pattern: string) {
-      routes.push({ method, pattern });
-      return recorder;
-    },
-  };
-  registerRoutes(recorder as unknown as Router, ctx, new Map());
-  return routes;
-}
-
-/** Replaces `:param` segments with a placeholder value. */
-export function fillPattern(pattern: string, value = 'placeholder'): string {
-  return pattern.replace(/:[^/]+/g, (p) => (p === ':version' ? '1' : value));
-}

@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type ConstellationServer } from '../../server/app.js';
+import { createServer, type ConstellationServer, type ServerOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 
 /**
- * A real server for route tests: its own temporary data directory, an ephemeral port on
- * 127.0.0.1, one worker thread, silent logs; requests go over real HTTP with `fetch`.
+ * The one test-server helper: a real server in this process (uWS + worker pool) on an ephemeral
+ * port on 127.0.0.1, its own temporary data directory, one worker thread, silent logs. Requests
+ * go over real HTTP with `fetch` (helpers/http.ts has node:http and raw-socket requests, and the
+ * real server process).
  */
 
 export interface Reply<T = any> {
@@ -18,6 +20,9 @@ export interface Reply<T = any> {
 
 export interface TestServer {
   readonly server: ConstellationServer;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
   readonly base: string;
   readonly dataDir: string;
   /** `body` is sent as JSON unless it is a string (sent as is). */
@@ -26,7 +31,7 @@ export interface TestServer {
   post<T = any>(path: string, body?: unknown): Promise<Reply<T>>;
   put<T = any>(path: string, body?: unknown): Promise<Reply<T>>;
   del<T = any>(path: string): Promise<Reply<T>>;
-  /** Shuts the server down; removes the data directory unless `keepData`. */
+  /** Shuts the server down; removes the data directory unless `keepData` (or one was given). */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -35,20 +40,27 @@ export interface StartOptions {
   readonly dataDir?: string;
   /** Extra CONSTELLATION_* variables. */
   readonly env?: Readonly<Record<string, string>>;
+  /** createServer's options: logger, listeners, backends, readiness checks. */
+  readonly server?: ServerOptions;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'constellation-http-')));
-  const server = await createServer(
-    loadConfig({
-      CONSTELLATION_PORT: '0',
-      CONSTELLATION_HOST: '127.0.0.1',
-      CONSTELLATION_DATA_DIR: dataDir,
-      CONSTELLATION_LOG_LEVEL: 'silent',
-      CONSTELLATION_WORKERS: '1',
-      ...options.env,
-    }),
-  );
+  const config = loadConfig({
+    CONSTELLATION_PORT: '0',
+    CONSTELLATION_HOST: '127.0.0.1',
+    CONSTELLATION_DATA_DIR: dataDir,
+    CONSTELLATION_LOG_LEVEL: 'silent',
+    CONSTELLATION_WORKERS: '1',
+    ...options.env,
+  });
+  let server: ConstellationServer;
+  try {
+    server = await createServer(config, options.server);
+  } catch (e) {
+    if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const base = `http://127.0.0.1:${server.port}`;
   const request = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> => {
     const init: RequestInit = { method, headers: { ...headers } };
@@ -69,6 +81,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   let closed = false;
   return {
     server,
+    port: server.port,
+    url: base,
     base,
     dataDir,
     request,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../server/config.js';
-import { API_KEYS_ENV, baseEnv, fillPattern, KEYS, LogCapture, request, routeTable, startServer, type Reply, type RouteEntry, type TestServer } from '../helpers/http.js';
+import { API_KEYS_ENV, baseEnv, KEYS, LogCapture, request, type Reply } from '../helpers/http.js';
+import { fillPattern, serverRoutes, type RouteEntry } from '../helpers/routes.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Every route × every kind of caller (operations.md §3, DECISIONS.md #19): 401 without a valid
@@ -63,8 +65,8 @@ describe('auth matrix', () => {
   before(async () => {
     // two invalid entries (too short, unknown role) around the valid ones: skipped with a warning
     const keys = `${INVALID_SHORT_KEY}:Admin,${API_KEYS_ENV},${INVALID_ROLE_KEY}:Superuser`;
-    srv = await startServer({ CONSTELLATION_API_KEYS: keys, CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true', CONSTELLATION_LOG_LEVEL: 'trace' }, { logger: logs.logger('trace') });
-    routes = routeTable(srv.server.ctx);
+    srv = await startServer({ env: { CONSTELLATION_API_KEYS: keys, CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true', CONSTELLATION_LOG_LEVEL: 'trace' }, server: { logger: logs.logger('trace') } });
+    routes = serverRoutes(srv.server.ctx);
   });
   after(async () => {
     await srv.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { API_KEYS_ENV, KEYS, request, startServer, type TestServer } from '../helpers/http.js';
+import { API_KEYS_ENV, KEYS, request } from '../helpers/http.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * CORS (operations.md §4, §2): preflights answered 200 by the CORS layer, before rate limiting
@@ -23,11 +24,13 @@ describe('CORS with a list of origins', () => {
   let srv: TestServer;
   before(async () => {
     srv = await startServer({
-      // an invalid origin (plain http to a public host) is skipped, not fatal
-      CONSTELLATION_CORS_ORIGINS: `${ALLOWED}, ${LOCAL},http://evil.example.com`,
-      CONSTELLATION_API_KEYS: API_KEYS_ENV,
-      CONSTELLATION_RATE_LIMIT_RPM: '60',
-      CONSTELLATION_RATE_LIMIT_BURST: '2',
+      env: {
+        // an invalid origin (plain http to a public host) is skipped, not fatal
+        CONSTELLATION_CORS_ORIGINS: `${ALLOWED}, ${LOCAL},http://evil.example.com`,
+        CONSTELLATION_API_KEYS: API_KEYS_ENV,
+        CONSTELLATION_RATE_LIMIT_RPM: '60',
+        CONSTELLATION_RATE_LIMIT_BURST: '2',
+      },
     });
   });
   after(async () => {
@@ -99,7 +102,7 @@ describe('CORS with a list of origins', () => {
 describe('CORS with *', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ CONSTELLATION_CORS_ORIGINS: '*', CONSTELLATION_API_KEYS: API_KEYS_ENV });
+    srv = await startServer({ env: { CONSTELLATION_CORS_ORIGINS: '*', CONSTELLATION_API_KEYS: API_KEYS_ENV } });
   });
   after(async () => {
     await srv.close();
@@ -127,7 +130,7 @@ describe('CORS with *', () => {
 describe('CORS off', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({});
+    srv = await startServer({ env: {} });
   });
   after(async () => {
     await srv.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FAULTS_JS, request, sleep, startServer, type Reply, type TestServer } from '../helpers/http.js';
+import { FAULTS_JS, request, sleep, type Reply } from '../helpers/http.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * A module that never yields runs on the worker pool, not on the HTTP thread: while it spins
@@ -16,7 +17,7 @@ const ECHO = 'in text: String\nr = Echo(text)\nout r\n';
 describe('the HTTP front is not stalled by a spinning module', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_MODULE_TIMEOUT: '1s', CONSTELLATION_WORKERS: '2' });
+    srv = await startServer({ env: { CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_MODULE_TIMEOUT: '1s', CONSTELLATION_WORKERS: '2' } });
   });
   after(async () => {
     await srv.close();

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { prng, rawRequest, request, routeTable, spawnServer, startServer, tempDir, type RawReply, type Reply, type RouteEntry, type SpawnedServer } from '../helpers/http.js';
+import { rawRequest, request, spawnServer, tempDir, type RawReply, type Reply, type SpawnedServer } from '../helpers/http.js';
+import { prng } from '../helpers/prng.js';
+import { serverRoutes, type RouteEntry } from '../helpers/routes.js';
+import { startServer } from '../helpers/server.js';
 
 /**
  * HTTP fuzzing of the real server process (seeded; the seed is printed and named in every
@@ -220,8 +223,8 @@ describe(`HTTP fuzz of the real process (FUZZ_SEED=${SEED})`, () => {
 
   before(async () => {
     // the route table, read from an in-process server of the same build
-    const probe = await startServer({ CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true' });
-    routes = routeTable(probe.server.ctx);
+    const probe = await startServer({ env: { CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true' } });
+    routes = serverRoutes(probe.server.ctx);
     await probe.close();
     srv = await spawnServer(env);
     void srv.exited.then((code) => (died = `server process exited (${code}) during the fuzz [seed ${SEED}]\nstderr: ${srv.stderr().slice(-3000)}`));

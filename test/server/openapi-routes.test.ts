@@ -1,42 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { REFERENCE_ROUTES } from '../helpers/routes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /** `GET /openapi.json`: an OpenAPI 3.1 document covering every route of the server. */
 
-/** http-api.md §2 rows 1–29 (minus the opt-in /health/detail) plus the server's additions. */
-const EXPECTED: readonly (readonly [string, string])[] = [
-  ['post', '/compile'],
-  ['post', '/run'],
-  ['post', '/execute'],
-  ['get', '/pipelines'],
-  ['get', '/pipelines/{ref}'],
-  ['delete', '/pipelines/{ref}'],
-  ['put', '/pipelines/{name}/alias'],
-  ['post', '/pipelines/{name}/reload'],
-  ['get', '/pipelines/{name}/versions'],
-  ['post', '/pipelines/{name}/rollback'],
-  ['post', '/pipelines/{name}/rollback/{version}'],
-  ['get', '/pipelines/{name}/canary'],
-  ['post', '/pipelines/{name}/canary/promote'],
-  ['post', '/pipelines/{name}/canary/rollback'],
-  ['delete', '/pipelines/{name}/canary'],
-  ['get', '/executions'],
-  ['get', '/executions/{id}'],
-  ['post', '/executions/{id}/resume'],
-  ['delete', '/executions/{id}'],
-  ['get', '/modules'],
-  ['get', '/modules/published'],
-  ['post', '/modules/{name}/invoke'],
-  ['get', '/namespaces'],
-  ['get', '/namespaces/{namespace}'],
-  ['get', '/health'],
-  ['get', '/health/live'],
-  ['get', '/health/ready'],
-  ['get', '/metrics'],
-  ['get', '/metrics/prometheus'],
-  ['get', '/openapi.json'],
-];
+const EXPECTED = REFERENCE_ROUTES;
 
 const WITH_BODY = new Set(['post /compile', 'post /run', 'post /execute', 'post /executions/{id}/resume', 'put /pipelines/{name}/alias', 'post /pipelines/{name}/reload', 'post /modules/{name}/invoke']);
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../server/config.js';
 import { TokenBuckets } from '../../server/rate-limit.js';
-import { API_KEYS_ENV, baseEnv, KEYS, request, sleep, startServer, type Reply, type TestServer } from '../helpers/http.js';
+import { API_KEYS_ENV, baseEnv, KEYS, request, sleep, type Reply } from '../helpers/http.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Rate limiting (operations.md §5, DECISIONS.md #18): on when RPM or BURST is set; a token
@@ -29,7 +30,7 @@ function assert429(r: Reply, where: string): void {
 describe('rate limiting: small per-address bucket (120 rpm, burst 3)', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ CONSTELLATION_RATE_LIMIT_RPM: '120', CONSTELLATION_RATE_LIMIT_BURST: '3', CONSTELLATION_API_KEYS: API_KEYS_ENV });
+    srv = await startServer({ env: { CONSTELLATION_RATE_LIMIT_RPM: '120', CONSTELLATION_RATE_LIMIT_BURST: '3', CONSTELLATION_API_KEYS: API_KEYS_ENV } });
   });
   after(async () => {
     await srv.close();
@@ -102,7 +103,7 @@ describe('rate limiting: small per-address bucket (120 rpm, burst 3)', () => {
 describe('rate limiting: per-key buckets (address burst 100, key burst 40)', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ CONSTELLATION_RATE_LIMIT_RPM: '6000', CONSTELLATION_RATE_LIMIT_BURST: '100', CONSTELLATION_API_KEYS: API_KEYS_ENV });
+    srv = await startServer({ env: { CONSTELLATION_RATE_LIMIT_RPM: '6000', CONSTELLATION_RATE_LIMIT_BURST: '100', CONSTELLATION_API_KEYS: API_KEYS_ENV } });
   });
   after(async () => {
     await srv.close();
@@ -135,7 +136,7 @@ describe('rate limiting: per-key buckets (address burst 100, key burst 40)', () 
 describe('rate limiting: trusted proxy', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ CONSTELLATION_RATE_LIMIT_BURST: '2', CONSTELLATION_TRUST_PROXY: 'true' });
+    srv = await startServer({ env: { CONSTELLATION_RATE_LIMIT_BURST: '2', CONSTELLATION_TRUST_PROXY: 'true' } });
   });
   after(async () => {
     await srv.close();
@@ -153,7 +154,7 @@ describe('rate limiting: trusted proxy', () => {
 describe('rate limiting: off', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ CONSTELLATION_API_KEYS: API_KEYS_ENV });
+    srv = await startServer({ env: { CONSTELLATION_API_KEYS: API_KEYS_ENV } });
   });
   after(async () => {
     await srv.close();

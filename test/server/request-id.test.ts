@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { API_KEYS_ENV, KEYS, request, startServer, type Reply, type TestServer } from '../helpers/http.js';
+import { API_KEYS_ENV, KEYS, request, type Reply } from '../helpers/http.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * X-Request-ID (http-api.md §1.6): echoed when sent, a fresh UUID when absent (or unusable), on
@@ -16,11 +17,13 @@ describe('request ids and metrics', () => {
   let srv: TestServer;
   before(async () => {
     srv = await startServer({
-      CONSTELLATION_API_KEYS: API_KEYS_ENV,
-      CONSTELLATION_MAX_BODY_SIZE: '1024',
-      CONSTELLATION_RATE_LIMIT_RPM: '600',
-      CONSTELLATION_RATE_LIMIT_BURST: '1000',
-      CONSTELLATION_SCHEDULER_ENABLED: 'true',
+      env: {
+        CONSTELLATION_API_KEYS: API_KEYS_ENV,
+        CONSTELLATION_MAX_BODY_SIZE: '1024',
+        CONSTELLATION_RATE_LIMIT_RPM: '600',
+        CONSTELLATION_RATE_LIMIT_BURST: '1000',
+        CONSTELLATION_SCHEDULER_ENABLED: 'true',
+      },
     });
   });
   after(async () => {
