@@ -1,6 +1,6 @@
 /**
  * Compile benchmark: the constellation-lang compiler on the reference's fixture shapes
- * (reference-performance.md §1, §4.1), cold and from the compile cache, plus a 1000-node program
+ *, cold and from the compile cache, plus a 1000-node program
  * and a linear-growth check.
  *
  *   node dist/bench/compile.js [--quick]
@@ -16,9 +16,9 @@
  *   fresh, never-hashed copy of the source text (as a server gets from a request body), so the
  *   time includes hashing and comparing the text, not just a pointer lookup;
  * - `compile-medium-first-call` is the very first compile in the process (unwarmed JIT), as the
- *   reference's comparison plan asks (§5); it is only meaningful when this bench runs first.
+ *   reference's comparison plan asks; it is only meaningful when this bench runs first.
  * - phase scenarios split a cold medium compile into parse / check+lower / build / hashes, in the
- *   spirit of the reference's phase breakdown (§1.1).
+ *   spirit of the reference's phase breakdown.
  */
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `constellation`, the command-line client (operations.md §12): parses the arguments,
+ * `constellation`, the command-line client: parses the arguments,
  * dispatches to one command module under bin/commands/, and turns the outcome into output and
- * an exit code (§12.5). Command modules are imported lazily so `compile` never loads the HTTP
+ * an exit code. Command modules are imported lazily so `compile` never loads the HTTP
  * server and `server health` never loads the compiler.
  */
 import { checkOptions, COMMANDS, parseCommandLine, type ParsedArgs } from './cli/args.js';

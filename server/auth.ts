@@ -6,9 +6,9 @@ import type { Middleware } from './http/middleware.js';
 import type { HttpRequest } from './http/types.js';
 
 /**
- * API-key authentication (operations.md §3), opt-in: active when at least one valid key is
+ * API-key authentication, opt-in: active when at least one valid key is
  * configured. Keys are held as SHA-256 digests and compared in constant time; they never reach
- * a log. Public paths are matched exactly (DECISIONS.md #19: `/health/detail` stays gated).
+ * a log. Public paths are matched exactly (docs/decisions.md #19: `/health/detail` stays gated).
  * Roles allow HTTP methods: Admin all, Execute GET/POST, ReadOnly GET.
  */
 

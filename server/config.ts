@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * Server configuration: every `CONSTELLATION_*` variable of operations.md (plus the ones
- * DECISIONS.md #22 adds), parsed with zod at start-up. A bad value stops the process with a
+ * Server configuration: every `CONSTELLATION_*` variable of the reference's operations guide (plus the ones
+ * docs/decisions.md #22 adds), parsed with zod at start-up. A bad value stops the process with a
  * message naming the variable (never its value when it is a secret) and a non-zero exit —
  * unlike the reference, which silently falls back to defaults.
  *
- * Decisions (operations.md §14): auth is on when at least one key is configured, CORS when at
- * least one origin is, rate limiting when RPM or BURST is set (DECISIONS.md #18); the drain
+ * Decisions: auth is on when at least one key is configured, CORS when at
+ * least one origin is, rate limiting when RPM or BURST is set (docs/decisions.md #18); the drain
  * timeout, data directory, health-detail switch, scheduler queue bound, log format, module
  * files and NATS URL get variables of their own.
  */

@@ -2,7 +2,7 @@ import type { Middleware } from './http/middleware.js';
 import { errorReply } from './http/error-reply.js';
 
 /**
- * CORS (operations.md §4), opt-in: active when at least one origin is configured. Preflights
+ * CORS, opt-in: active when at least one origin is configured. Preflights
  * are answered here, before rate limiting and auth see them. Credentials are never allowed.
  */
 

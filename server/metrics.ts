@@ -4,7 +4,7 @@ import { FastCounter, FastHistogram } from './fast-metrics.js';
 
 /**
  * Server metrics: request counts and latencies per route, execution latencies per pipeline,
- * module latencies per module, plus the JSON document of http-api.md §11.1. Prometheus text via
+ * module latencies per module, plus the JSON document of `/metrics`. Prometheus text via
  * prom-client's registry. Labels stay low-cardinality: route patterns (not paths), pipeline
  * aliases or `ephemeral`/`by-hash` (never hashes or execution ids), module names.
  */

@@ -28,7 +28,7 @@ function describe(entry: ModuleEntry): string {
   return entry.prepared?.module.description || entry.signature.description || '';
 }
 
-/** The ModuleInfo of http-api.md §7.1. */
+/** The ModuleInfo of `/modules`. */
 export function moduleInfo(entry: ModuleEntry) {
   const sig = entry.signature;
   return {

@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
 /**
- * The start-up pipeline loader (http-api.md §4.8): compiles every `.cst` file of a directory
+ * The start-up pipeline loader: compiles every `.cst` file of a directory
  * before the server listens and aliases it by file name (or relative path, or not at all).
  * Files whose (syntactic hash, registry hash) is already indexed are skipped. With
  * fail-on-error, everything is compiled first and nothing is stored if any file fails.

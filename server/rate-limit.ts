@@ -4,7 +4,7 @@ import type { Middleware } from './http/middleware.js';
 import { errorReply } from './http/error-reply.js';
 
 /**
- * Rate limiting (operations.md §5, DECISIONS.md #18): a correct token bucket — capacity =
+ * Rate limiting (docs/decisions.md #18): a correct token bucket — capacity =
  * burst, continuous refill at rpm/60 per second, one token per request — per client address
  * and, when a bearer token is present, also per token (both must grant; the address first, so
  * made-up tokens cannot escape the address budget). Health and metrics are exempt. A rejected
@@ -60,7 +60,7 @@ export function rateLimitMiddleware(config: { rpm: number; burst: number; keyRpm
   return {
     before(req) {
       if (PUBLIC_PATHS.has(req.path) || req.method === 'OPTIONS') return undefined;
-      // operations.md §5.2: the address bucket always, the key bucket only if the address passed
+      // the reference's operations guide: the address bucket always, the key bucket only if the address passed
       let wait = byAddress.take(`ip:${req.remoteAddress || 'unknown'}`);
       const token = wait === 0 ? bearerToken(req) : undefined;
       if (token) wait = byKey.take(`key:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`);

@@ -109,8 +109,8 @@ export function describeZodError(error: z.ZodError): string {
 
 /** A structural hash: 64 lower-case hex characters. */
 const Hash = z.string().regex(/^[0-9a-f]{64}$/).describe('Structural hash (64 lower-case hex)');
-/** Type strings as http-api.md §1.8 renders them (`CInt`, `CList(CString)`, …). */
-const TypeStrings = z.record(z.string(), z.string()).describe('Name → type string (http-api.md §1.8)');
+/** Type strings as the reference's HTTP API renders them (`CInt`, `CList(CString)`, …). */
+const TypeStrings = z.record(z.string(), z.string()).describe('Name → type string');
 
 export const DeleteResponse = z.object({ deleted: z.literal(true) });
 
@@ -235,6 +235,6 @@ export const NamespaceFunctionsResponse = z.object({
 
 export const HealthResponse = z.object({ status: z.string() });
 
-export const MetricsResponse = z.record(z.string(), z.unknown()).describe('Cache, scheduler and server counters (http-api.md §11)');
+export const MetricsResponse = z.record(z.string(), z.unknown()).describe('Cache, scheduler and server counters');
 
 export const OpenApiDocument = z.record(z.string(), z.unknown()).describe('This document');

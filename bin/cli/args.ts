@@ -3,13 +3,13 @@ import { usageError } from './exit.js';
 
 /**
  * Command-line parsing: one `node:util` parseArgs pass over every option the client knows
- * (global ones from operations.md §12.1 and the per-command ones), then a check that each
+ * (global ones from the reference's operations guide and the per-command ones), then a check that each
  * command-specific option is used only with a command that accepts it. Any problem is a usage
  * error (exit 10).
  */
 
 const OPTIONS = {
-  // global (operations.md §12.1)
+  // global
   server: { type: 'string', short: 's' },
   token: { type: 'string', short: 't' },
   json: { type: 'boolean', short: 'j' },

@@ -6,7 +6,7 @@ import type { ParsedArgs } from './args.js';
 import { usageError } from './exit.js';
 
 /**
- * Where the client sends HTTP requests and with which key (operations.md §12.2): flags, then
+ * Where the client sends HTTP requests and with which key: flags, then
  * CONSTELLATION_SERVER_URL / CONSTELLATION_TOKEN, then `~/.constellation/config.json`, then
  * `http://localhost:8080`. A missing or corrupt config file counts as empty. Blank tokens are
  * never sent.

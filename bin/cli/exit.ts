@@ -1,5 +1,5 @@
 /**
- * Exit codes of the command-line client (operations.md §12.5) and the error type that carries
+ * Exit codes of the command-line client and the error type that carries
  * one: any command may throw a CliError; the entry point prints it and exits with its code.
  */
 
@@ -32,7 +32,7 @@ export function usageError(message: string): CliError {
   return new CliError(EXIT.USAGE_ERROR, message);
 }
 
-/** The exit code for an HTTP status that is not a success (§12.5). */
+/** The exit code for an HTTP status that is not a success. */
 export function exitCodeForStatus(status: number): ExitCode {
   if (status === 401 || status === 403) return EXIT.AUTH_ERROR;
   if (status === 404) return EXIT.NOT_FOUND;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CliError, usageError } from './exit.js';
 
 /**
- * Reading what the user points the client at (operations.md §12.3): pipeline sources (UTF-8,
+ * Reading what the user points the client at: pipeline sources (UTF-8,
  * symlinks resolved; a missing file or a directory is a usage error) and the `--inputs` JSON file
  * (≤ 10 MiB, a JSON object). Every failure is a usage error (exit 10).
  */

@@ -4,7 +4,7 @@ import { CliError, EXIT, exitCodeForStatus } from './exit.js';
 import type { Output } from './output.js';
 
 /**
- * The client's HTTP calls (operations.md §12.5): 60 s timeout, Bearer key when one is set,
+ * The client's HTTP calls: 60 s timeout, Bearer key when one is set,
  * JSON bodies. An unreachable server is exit 3; a non-success status maps to its exit code with
  * the text of the reply's `message`, else `error`, else the raw body; a reply that does not parse
  * or does not have the expected shape is exit 2.
@@ -81,7 +81,7 @@ export function errorText(res: HttpResult): string {
   return raw.length > 0 ? raw.slice(0, 2000) : `HTTP ${res.status}`;
 }
 
-/** Throws the §12.5 error for a reply whose status is not 2xx. */
+/** Throws the CLI error (with its exit code) for a reply whose status is not 2xx. */
 export function failUnlessOk(res: HttpResult): void {
   if (res.status >= 200 && res.status < 300) return;
   throw new CliError(exitCodeForStatus(res.status), `server replied ${res.status}: ${errorText(res)}`, { status: res.status });

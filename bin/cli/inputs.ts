@@ -1,7 +1,7 @@
 import { usageError } from './exit.js';
 
 /**
- * `--input key=value` (operations.md §12.3): the value is JSON if it parses, else
+ * `--input key=value`: the value is JSON if it parses, else
  * true/false/null (any case), else a number, else the text itself. Command-line inputs override
  * those of the `--inputs` file.
  */

@@ -1,5 +1,5 @@
 /**
- * Printing for the client (operations.md §12.4). Human mode writes text with ✓ / ✗ / ⏸ markers
+ * Printing for the client. Human mode writes text with ✓ / ✗ / ⏸ markers
  * (coloured only on a terminal without NO_COLOR); JSON mode writes exactly one JSON object per
  * invocation to stdout, and nothing else there.
  */

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { CliDiagnostic } from './diagnostics.js';
 
 /**
- * zod schemas of the server replies the client reads (http-api.md). Only the fields the client
- * relies on are required; optional fields may be `null` or absent (DECISIONS.md #15); unknown
+ * zod schemas of the server replies the client reads (the reference's HTTP API). Only the fields the client
+ * relies on are required; optional fields may be `null` or absent (docs/decisions.md #15); unknown
  * fields pass through so `--json` can print the whole reply.
  */
 

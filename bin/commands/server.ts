@@ -6,7 +6,7 @@ import { compactJson } from '../cli/output.js';
 import { DeletedReply, ExecutionsReply, ExecutionSummary, HealthReply, MetricsReply, PipelineDetail, PipelinesReply } from '../cli/schemas.js';
 
 /**
- * `constellation server …`: HTTP calls to a running server (operations.md §12.3):
+ * `constellation server …`: HTTP calls to a running server:
  * `health`, `metrics`, `pipelines [show <ref>]`, `executions list|show <id>|delete <id>`.
  * Path segments are percent-encoded; replies are validated before they are printed.
  */

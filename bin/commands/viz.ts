@@ -12,7 +12,7 @@ import { compileLocally, moduleFiles } from '../cli/local.js';
 
 /**
  * `constellation viz <file> [--format dot|mermaid|json]`: compiles locally and prints the DAG
- * as Graphviz DOT (default), Mermaid, or the JSON graph of operations.md §12.3
+ * as Graphviz DOT (default), Mermaid, or the JSON graph of the reference's operations guide
  * (`{nodes:[{id,label,dependencies}], edges:[{from,to}]}`).
  */
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineModule } from '../../runtime/modules/define.js';
 import { intMul, intSum } from '../../runtime/values/int.js';
 
-/** Data modules of the example pack (example-modules.md §2). */
+/** Data modules of the example pack. */
 
 const ints = z.array(z.int());
 

@@ -1,6 +1,6 @@
 /**
  * Java's `String.split(regex)` (limit 0) in JavaScript, which the example pack's `Split` and
- * `SplitLines` must reproduce (example-modules.md §1): the delimiter is a regular expression,
+ * `SplitLines` must reproduce: the delimiter is a regular expression,
  * a zero-width match at position 0 yields no leading empty string, trailing empty strings are
  * removed, and no match at all returns the whole input.
  *

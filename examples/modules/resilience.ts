@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineModule } from '../../runtime/modules/define.js';
 
 /**
- * Resilience demonstration modules (example-modules.md §3). They simulate latency with
+ * Resilience demonstration modules. They simulate latency with
  * cancellable sleeps and keep call counters per engine instance (`createState`), so they run on
  * the coordinator (`placement: 'front'`): the counters must be shared by every call of one
  * engine, which worker threads would split.

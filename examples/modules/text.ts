@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineModule } from '../../runtime/modules/define.js';
 import { javaSplit } from './java-split.js';
 
-/** Text modules of the example pack (example-modules.md §1). */
+/** Text modules of the example pack. */
 
 const trimJava = (s: string): string => {
   let a = 0;

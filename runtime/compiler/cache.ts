@@ -1,7 +1,7 @@
 import type { FunctionRegistry } from './registry.js';
 
 /**
- * Compilation cache (runtime.md §5, [divergence]): keyed by the source text plus the fingerprints
+ * Compilation cache ([divergence]): keyed by the source text plus the fingerprints
  * of the registry names the program looked up, so an entry stays valid across unrelated module
  * (de)registrations and instances with different module sets share entries when the same file
  * store backs them. Many entries per pipeline name; least-recently-used eviction.

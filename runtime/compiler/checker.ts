@@ -16,7 +16,7 @@ import type { FunctionRegistry, FunctionSignature } from './registry.js';
 import { qualifiedName } from './registry.js';
 
 /**
- * The type checker, which lowers to the DAG in the same pass (language.md §4–§10): every
+ * The type checker, which lowers to the DAG in the same pass: every
  * expression is checked (bidirectionally) and turned into an inline expression tree; module calls
  * become DAG nodes. One pass over the tree after parsing, as esbuild does.
  *
@@ -359,7 +359,7 @@ class Checker {
       case 'project': return this.project(expr);
       case 'field': return this.field(expr);
       case 'lambda': {
-        // Inferred position: every parameter needs an annotation (language.md §6.2).
+        // Inferred position: every parameter needs an annotation.
         for (const p of expr.params) {
           if (!p.type) {
             return this.error('E015', `Lambda parameter '${p.name.name}' requires a type annotation when its type cannot be inferred (lambdas are only allowed as arguments of higher-order functions such as filter and map)`, p.name.span);
@@ -489,7 +489,7 @@ class Checker {
         const hints = op === '+' && left.type.k === 'String' && right.type.k === 'String' ? ['Use concat(a, b) or string interpolation "${a}${b}" to join strings'] : undefined;
         return this.error('E014', `Arithmetic operator '${op}' is not supported for types ${L} and ${R}`, expr.opSpan, hints);
       }
-      // Float if either side is Float (DECISIONS.md #2), Int otherwise.
+      // Float if either side is Float (docs/decisions.md #2), Int otherwise.
       const num = left.type.k === 'Float' || right.type.k === 'Float' ? 'float' : 'int';
       return {
         type: num === 'float' ? T.Float : T.Int,
@@ -819,7 +819,7 @@ class Checker {
     const args = expr.args.map((a, i) => this.checkAgainst(a, sig.params[i]!.type));
     const fallbackOption = lastOption(expr.options, 'fallback');
     // Option errors wait for the fallback check: a fallback mismatch (E017) is the first option
-    // error of a call and hides the others, which are reported only one per call (module-options.md §2).
+    // error of a call and hides the others, which are reported only one per call.
     const optionSink = new DiagnosticSink();
     const options = normaliseOptions(expr.options, optionSink, expr.span);
     const reportOptions = (errors: boolean): void => {
@@ -944,7 +944,7 @@ function withNothing(bindings: Map<string, Type>, sig: FunctionSignature): Map<s
   return m;
 }
 
-/** E010 conversion hints (language.md §12.3). */
+/** E010 conversion hints. */
 function conversionHints(expected: Type, actual: Type): string[] {
   const hints: string[] = [];
   if (expected.k === 'String' && actual.k === 'Int') hints.push('Convert with to-string(value) or interpolate: "${value}"');

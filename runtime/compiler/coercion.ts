@@ -4,7 +4,7 @@ import type { Coercion } from './ir.js';
 /**
  * How a value of type `from` becomes a value of type `to` when `from <: to`. Almost always
  * nothing (the representation is shared); only union membership changes representation, because
- * union values carry their member's tag (language.md §11.3: computed unions are tagged too).
+ * union values carry their member's tag (the language reference: computed unions are tagged too).
  */
 export function coercionFor(from: Type, to: Type): Coercion | undefined {
   if (from === to || from.k === 'Error' || to.k === 'Error' || from.k === 'Nothing') return undefined;

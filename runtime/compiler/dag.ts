@@ -13,7 +13,7 @@ import type { ModuleCallOptions } from './options.js';
  * - `transform`: an inline expression tree over other nodes (cheap, evaluated on the spot).
  *
  * A node may carry a `gate`: it runs only when the gate node's outcome passes the test. Gates are
- * how untaken work is not run (DECISIONS.md #6): the modules of an untaken `if` arm, the right
+ * how untaken work is not run (docs/decisions.md #6): the modules of an untaken `if` arm, the right
  * side of `and`/`or`/`??` when not needed, a guarded expression whose guard is false, a fallback
  * whose call succeeded. A node whose gate does not pass is `untaken` (which is not a failure).
  */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Dag } from './dag.js';
 
 /**
- * Hashes (runtime.md §2.8). The structural hash is SHA-256 over a canonical JSON text of the DAG
+ * Hashes. The structural hash is SHA-256 over a canonical JSON text of the DAG
  * (keys sorted; the source map and anything else positional is not part of the DAG), so
  * formatting and comments never change it, and it is the same in every process and on every
  * machine. The recipe is versioned with the DAG format: changing it is a format migration.

@@ -2,7 +2,7 @@ import type { CallOption, Duration } from '../language/ast.js';
 import type { DiagnosticSink } from '../language/diagnostics.js';
 
 /**
- * The `with` clause after parsing: validated (module-options.md §2) and normalised into the
+ * The `with` clause after parsing: validated and normalised into the
  * reference's field names. `fallback` is not here: the compiler turns it into DAG nodes.
  */
 export interface ModuleCallOptions {
@@ -40,7 +40,7 @@ function durationText(d: Duration): string {
 
 /**
  * Validates and normalises options. Reports only the first option error of a call, in the
- * reference's check order (module-options.md §2), and the warnings.
+ * reference's check order, and the warnings.
  */
 export function normaliseOptions(options: readonly CallOption[], sink: DiagnosticSink, callSpan: { start: number; end: number }): ModuleCallOptions | undefined {
   if (options.length === 0) return undefined;

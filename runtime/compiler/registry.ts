@@ -133,7 +133,7 @@ export class FunctionRegistry {
     return [...this.namespaceSet].sort();
   }
 
-  /** `use N` is valid iff some namespace equals N or starts with `N.` (language.md §4.3). */
+  /** `use N` is valid iff some namespace equals N or starts with `N.`. */
   hasNamespacePrefix(ns: string): boolean {
     if (this.namespaceSet.has(ns)) return true;
     for (const q of this.byQualified.keys()) if (q.startsWith(ns + '.')) return true;
@@ -161,7 +161,7 @@ export class FunctionRegistry {
     return f;
   }
 
-  /** SHA-256 of the sorted signature list (runtime.md §2.8 "registry hash"). */
+  /** SHA-256 of the sorted signature list. */
   hash(): string {
     if (this.hashCache === undefined) {
       this.hashCache = sha256([...this.byQualified.values()].map(signatureText).sort().join('\n'));

@@ -146,7 +146,7 @@ export class Engine {
     for (const input of dag.inputs) {
       const raw = Object.prototype.hasOwnProperty.call(json, input.name) ? json[input.name] : undefined;
       if (raw === undefined || (raw === null && input.type.k !== 'Optional')) {
-        // an omitted Optional input is absent (DECISIONS.md #10); a required one is missing
+        // an omitted Optional input is absent (docs/decisions.md #10); a required one is missing
         if (input.type.k === 'Optional') values.set(input.node, null);
         else if (raw === null) problems.push({ path: input.name, message: `expected ${printType(input.type)}, got null` });
         continue;

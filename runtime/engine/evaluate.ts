@@ -123,7 +123,7 @@ function build(e: IrExpr, track: (slot: number) => void): Evaluator {
         case '-': return (n, env) => intSub(left(n, env) as number, right(n, env) as number);
         case '*': return (n, env) => intMul(left(n, env) as number, right(n, env) as number);
         case '/':
-          // Integer division by zero yields 0 inside a lambda (language.md §9), fails elsewhere.
+          // Integer division by zero yields 0 inside a lambda, fails elsewhere.
           if (e.lambda) return (n, env) => {
             const d = right(n, env) as number;
             return d === 0 ? 0 : intDiv(left(n, env) as number, d);

@@ -2,7 +2,7 @@ import { ConstellationError } from '../errors.js';
 
 /**
  * Per-module rate controls shared by every call site and execution of one engine
- * (module-options.md `throttle`, `concurrency`): a continuously refilling token bucket and a
+ * (the `throttle` and `concurrency` options): a continuously refilling token bucket and a
  * semaphore. The first call that creates the limiter for a module fixes its rate (as specified).
  */
 

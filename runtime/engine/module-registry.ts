@@ -11,7 +11,7 @@ import { STDLIB_FUNCTIONS, STDLIB_SIGNATURES, type PureFunction } from '../stdli
  * - `front`: an async module body on the coordinator's event loop (light, trusted I/O);
  * - `worker`: the body runs on the worker pool (actors/), loaded there from its file.
  *
- * Lookup is by exact registry name first, then by the last dot-separated segment (runtime.md §2.6).
+ * Lookup is by exact registry name first, then by the last dot-separated segment.
  */
 
 export type Placement = 'inline' | 'front' | 'worker';

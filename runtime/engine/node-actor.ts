@@ -13,7 +13,7 @@ import type { CancelToken, CircuitBreakerRegistry, ExecutionListener, MetricsPro
 
 /**
  * The node actor: runs one module node with its `with` options on the normal execution path
- * (the reference compiles these options but never applies them). Order (DECISIONS.md #9,
+ * (the reference compiles these options but never applies them). Order (docs/decisions.md #9,
  * outermost first): priority (scheduler slot) → throttle token → concurrency permit → cache
  * lookup → circuit breaker → attempts (each under its own timeout; retries with delay/backoff) →
  * on final failure: the fallback (a recover node downstream) if there is one, else `on_error`.

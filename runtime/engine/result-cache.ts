@@ -6,7 +6,7 @@ import type { CacheBackend, CacheEntry, CacheScope, CacheStats } from './spi.js'
 
 /**
  * The module result cache (`with cache: <ttl>`): the in-memory default backend, named backends,
- * and the canonical key (runtime.md §1.7 plus DECISIONS.md #9: module, version, canonical
+ * and the canonical key (docs/decisions.md #9: module, version, canonical
  * inputs and call site).
  */
 
@@ -135,7 +135,7 @@ export class CacheRegistry {
   }
 }
 
-/** Canonical value text (runtime.md §1.7), type-directed so Int and Float stay distinct. */
+/** Canonical value text, type-directed so Int and Float stay distinct. */
 export function canonicalValue(v: Value, t: Type): string {
   switch (t.k) {
     case 'String': return 'S:' + escape(v as string);

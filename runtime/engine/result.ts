@@ -7,7 +7,7 @@ import { KIND_MODULE } from './plan.js';
 import type { NodeState } from './spi.js';
 
 /**
- * The result of one execution (runtime.md §3.7, with the TypeScript divergences: timed-out
+ * The result of one execution (the reference's runtime, with the TypeScript divergences: timed-out
  * nodes fail the run, state is keyed by node id, names come from variables).
  */
 

@@ -1,7 +1,7 @@
 import { ConstellationError } from '../errors.js';
 
 /**
- * Priority scheduler (runtime.md §8). Decides *when* a ready module node may start; only nodes
+ * Priority scheduler. Decides *when* a ready module node may start; only nodes
  * whose inputs are all available are submitted (ready-only dispatch), so a waiting node never
  * holds a slot.
  *

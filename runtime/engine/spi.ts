@@ -2,7 +2,7 @@ import type { ErrorCode } from '../error-codes.js';
 import type { Value } from '../values/value.js';
 
 /**
- * Service-provider interfaces of the engine (runtime.md §11). The engine depends only on these;
+ * Service-provider interfaces of the engine. The engine depends only on these;
  * implementations live outside its core (in-memory and file defaults in runtime/stores/, NATS
  * ones in cluster/). Observability SPIs never propagate errors into executions.
  */
@@ -169,7 +169,7 @@ export interface ExecutionStorageStats {
   readonly maxCapacity: number;
 }
 
-/** Execution history (runtime.md §11): bounded, newest first, values truncated when large. */
+/** Execution history: bounded, newest first, values truncated when large. */
 export interface ExecutionStorage {
   store(execution: StoredExecution): Promise<string>;
   get(executionId: string): Promise<StoredExecution | undefined>;

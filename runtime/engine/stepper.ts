@@ -8,7 +8,7 @@ import { planFor } from './plan.js';
 import type { ExecutionResult } from './result.js';
 
 /**
- * Step-through debugging (runtime.md §7) on the normal engine: a gate admits only the module
+ * Step-through debugging on the normal engine: a gate admits only the module
  * nodes of the current batch, so stepping and running cannot diverge. Batch 0 is the inputs;
  * batch k holds the modules whose module dependencies all sit in earlier batches. Inline
  * expressions resolve as soon as their inputs exist.

@@ -9,7 +9,7 @@ import type { Token } from './tokens.js';
 import { closestNames } from './suggest.js';
 
 /**
- * Recursive-descent parser for the whole grammar of language.md §3, with error recovery.
+ * Recursive-descent parser for the whole grammar of the language reference, with error recovery.
  *
  * Recovery works per declaration: a syntax error is reported (E020, exact span), the parser skips
  * to the next token that starts a declaration at the beginning of a line, and carries on. So one

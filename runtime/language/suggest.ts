@@ -1,5 +1,5 @@
 /**
- * "Did you mean" support (language.md §12.3): case-insensitive Levenshtein distance ≤ 2, sorted by
+ * "Did you mean" support: case-insensitive Levenshtein distance ≤ 2, sorted by
  * distance (stable), at most 3. Unlike the reference we keep names that differ only in case (at
  * distance 0): `uppercase(x)` should suggest `Uppercase`, which is the likeliest fix.
  */

@@ -3,7 +3,7 @@ import { floatToInt, intAdd, intDiv, intMod, intMul, intNeg, intSub, intSum, jav
 import type { Value } from '../values/value.js';
 
 /**
- * Implementations of the standard library (stdlib.md), keyed by module name. All are pure and
+ * Implementations of the standard library, keyed by module name. All are pure and
  * synchronous, so the engine runs them inline on the coordinator (no thread hop) and lambda
  * bodies may call them. Arguments arrive positionally, in the signature's parameter order.
  */
@@ -94,7 +94,7 @@ export const STDLIB_FUNCTIONS: Readonly<Record<string, PureFunction>> = {
   },
 };
 
-/** Inside lambda bodies integer division and modulo by zero yield 0 (language.md §9). */
+/** Inside lambda bodies integer division and modulo by zero yield 0. */
 export const LAMBDA_OVERRIDES: Readonly<Record<string, PureFunction>> = {
   'stdlib.divide': (a) => (n(a[1]) === 0 ? 0 : intDiv(n(a[0]), n(a[1]))),
   'stdlib.modulo': (a) => (n(a[1]) === 0 ? 0 : intMod(n(a[0]), n(a[1]))),

@@ -2,9 +2,9 @@ import type { FunctionSignature } from '../compiler/registry.js';
 import { T, type Type } from '../types/type.js';
 
 /**
- * Signatures of the 43 standard functions (stdlib.md). Modules are named `stdlib.<name>`, the
+ * Signatures of the 43 standard functions of the reference. Modules are named `stdlib.<name>`, the
  * output field is `out` (`value` for identity). The higher-order functions are generic in the
- * element type (DECISIONS.md #4); everything else is typed exactly as the reference.
+ * element type (docs/decisions.md #4); everything else is typed exactly as the reference.
  */
 
 type P = readonly [string, Type];

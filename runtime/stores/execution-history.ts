@@ -1,7 +1,7 @@
 import type { ExecutionStorage, ExecutionStorageStats, StoredExecution } from '../engine/spi.js';
 
 /**
- * The in-memory execution history (runtime.md §11 ExecutionStorage): at most `capacity`
+ * The in-memory execution history (ExecutionStorage): at most `capacity`
  * executions, oldest evicted first; any input, output or node value whose JSON exceeds
  * `maxValueBytes` is replaced by `"<truncated: N bytes>"`.
  */

@@ -1,7 +1,7 @@
 import { printType as printMember, type Type } from './type.js';
 
 /**
- * The reference's runtime type rendering used by the HTTP API (http-api.md §1.8):
+ * The reference's runtime type rendering used by the HTTP API:
  * `CInt`, `CList(CString)`, `CProduct(Map(a -> CInt, b -> CString))`, … Record and union fields
  * are sorted by name for determinism.
  */

@@ -1,5 +1,5 @@
 /**
- * Semantic types of constellation-lang (language.md §5) as plain, immutable data, so a type can
+ * Semantic types of constellation-lang as plain, immutable data, so a type can
  * be hashed, serialised into a DAG image and shipped to a worker thread.
  */
 
@@ -71,7 +71,7 @@ export function fieldNames(record: RecordType): string[] {
   return record.fields.map((f) => f[0]);
 }
 
-// ---------------------------------------------------------------- printing (§5.5)
+// ---------------------------------------------------------------- printing
 
 const printCache = new WeakMap<Type, string>();
 
@@ -120,7 +120,7 @@ export function canonicalType(t: Type): string {
   }
 }
 
-// ---------------------------------------------------------------- equality and subtyping (§5.3)
+// ---------------------------------------------------------------- equality and subtyping
 
 export function typeEquals(a: Type, b: Type): boolean {
   if (a === b) return true;
@@ -159,7 +159,7 @@ export function isSubtype(s: Type, t: Type): boolean {
   if (s === t) return true;
   if (s.k === 'Error' || t.k === 'Error') return true;
   if (s.k === 'Nothing') return true;
-  // A union on the left: every member must fit (the complete rule, §5.3.7).
+  // A union on the left: every member must fit (the complete rule).
   if (s.k === 'Union') return s.members.every((m) => isSubtype(m, t));
   if (t.k === 'Union') return t.members.some((m) => isSubtype(s, m));
   switch (t.k) {
@@ -196,7 +196,7 @@ export function isSubtype(s: Type, t: Type): boolean {
   }
 }
 
-// ---------------------------------------------------------------- unions, lub (§5.4)
+// ---------------------------------------------------------------- unions, lub
 
 function makeUnion(members: Iterable<Type>): Type {
   const flat: Type[] = [];
@@ -252,7 +252,7 @@ export function commonType(types: readonly Type[]): Type {
   return acc;
 }
 
-// ---------------------------------------------------------------- merge (§7.1)
+// ---------------------------------------------------------------- merge
 
 export function isMergeable(t: Type): boolean {
   return t.k === 'Record' || ((t.k === 'List' || t.k === 'Seq') && t.of.k === 'Record');

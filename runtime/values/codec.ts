@@ -2,7 +2,7 @@ import { addExtension, Packr } from 'msgpackr';
 import { Some, Tagged, ValueMap } from './value.js';
 
 /**
- * Wire form C (runtime.md §1.5): msgpackr between threads and instances. Every payload starts
+ * Wire form C: msgpackr between threads and instances. Every payload starts
  * with a one-byte format version. Structures are not shared (`useRecords: false`): msgpackr's
  * record structures are per-process state. Records travel as msgpack maps; `ValueMap` (the
  * representation of Map values) and the two value wrappers (`Some`, `Tagged`) are msgpack

@@ -1,7 +1,7 @@
 import { ConstellationError } from '../errors.js';
 
 /**
- * Int arithmetic. Int values are JavaScript numbers holding safe integers (runtime.md §1.2: keep
+ * Int arithmetic. Int values are JavaScript numbers holding safe integers (the reference's runtime: keep
  * CInt as number on the hot path). The language says 64-bit arithmetic wraps; a wrapped result
  * is almost always far outside ±2^53, so instead of silently rounding we compute the exact 64-bit
  * result with BigInt and return it when it is representable, else fail with IntegerOverflow.

@@ -3,7 +3,7 @@ import { javaDouble } from './text.js';
 import { setField, some, Some, Tagged, ValueMap, type Value } from './value.js';
 
 /**
- * Plain JSON ↔ values, directed by the declared type (runtime.md §1.4, language.md §11).
+ * Plain JSON ↔ values, directed by the declared type.
  * Decoding never throws: problems are collected with a field path (`user.tags[2]`) so a caller
  * can report all of them at once.
  */
@@ -83,7 +83,7 @@ function decodeRecord(json: unknown, type: RecordType, path: string, errors: Dec
   for (const [name, ft] of type.fields) {
     const fieldPath = joinPath(path, name);
     if (!Object.prototype.hasOwnProperty.call(json, name)) {
-      // [divergence] an absent key of an Optional field means absent (runtime.md §1.4)
+      // [divergence] an absent key of an Optional field means absent
       if (ft.k === 'Optional') {
         setField(out, name, null);
         continue;
@@ -158,7 +158,7 @@ function joinPath(path: string, key: string): string {
   return path ? `${path}.${safe}` : safe;
 }
 
-/** Value → plain JSON (runtime.md §1.4 encoding): records carry exactly their static fields. */
+/** Value → plain JSON (the reference's runtime encoding): records carry exactly their static fields. */
 export function encodeJson(v: Value, type: Type): unknown {
   switch (type.k) {
     case 'String': case 'Int': case 'Boolean':

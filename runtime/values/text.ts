@@ -2,9 +2,9 @@ import { printType, type Type } from '../types/type.js';
 import { Some, Tagged, type Value } from './value.js';
 
 /**
- * Text of a value inside string interpolation (language.md §11.4), type-directed because Int and
+ * Text of a value inside string interpolation, type-directed because Int and
  * Float are both numbers at run time. Floats print like Java's Double.toString; maps print as
- * `{key: value, …}` (DECISIONS.md #8); unions print as their member's text.
+ * `{key: value, …}` (docs/decisions.md #8); unions print as their member's text.
  */
 
 export function javaDouble(x: number): string {

@@ -2,7 +2,7 @@ import { printType, type Type } from '../types/type.js';
 import { setField, Tagged, ValueMap, type Value } from './value.js';
 
 /**
- * Zero values for `on_error: skip | log` (runtime.md §1.6). For unions the first member in the
+ * Zero values for `on_error: skip | log`. For unions the first member in the
  * printed (lexicographic) order is used, which is deterministic because members are sorted.
  */
 export function zeroValue(t: Type): Value {

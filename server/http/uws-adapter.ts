@@ -133,7 +133,7 @@ export function writeReply(res: uWS.HttpResponse, method: string, requestId: str
     try {
       payload = JSON.stringify(reply.body);
     } catch (e) {
-      payload = JSON.stringify({ error: 'InternalError', message: `Response could not be serialised: ${e instanceof Error ? e.message : String(e)}`, requestId });
+      payload = JSON.stringify(errorReply('InternalError', `Response could not be serialised: ${e instanceof Error ? e.message : String(e)}`, requestId).body);
     }
     contentType = reply.contentType ?? 'application/json';
   }

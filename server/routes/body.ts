@@ -5,7 +5,7 @@ import { describeZodError } from '../schemas.js';
 
 /**
  * Reads a JSON body and validates it with zod. Malformed JSON is a 400 on every endpoint
- * (DECISIONS.md #16; the reference answers 500); an empty body counts as `{}` so optional-only
+ * (docs/decisions.md #16; the reference answers 500); an empty body counts as `{}` so optional-only
  * bodies may be omitted. A too-large body propagates as PayloadTooLarge (→ 413).
  */
 export async function readBody<T extends z.ZodType>(req: HttpRequest, schema: T): Promise<{ ok: true; value: z.output<T> } | { ok: false; message: string }> {

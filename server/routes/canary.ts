@@ -5,9 +5,9 @@ import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, notFound } from './reply.js';
 
 /**
- * Canary routes (http-api.md §6.4): `GET /pipelines/{name}/canary`,
+ * Canary routes: `GET /pipelines/{name}/canary`,
  * `POST /pipelines/{name}/canary/promote`, `POST /pipelines/{name}/canary/rollback`,
- * `DELETE /pipelines/{name}/canary`. The state machine is server/canary.ts (DECISIONS.md #20).
+ * `DELETE /pipelines/{name}/canary`. The state machine is runtime/pipelines/canary-release.ts (docs/decisions.md #20); the routes call the pipeline catalogue.
  *
  * Decisions:
  * - A finished canary (complete or rolled back) stays readable with its final status until a

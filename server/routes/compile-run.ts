@@ -13,9 +13,9 @@ import { readBody } from './body.js';
 import { busyReply, errorReply, shuttingDownReply } from './reply.js';
 
 /**
- * Compile and execution routes (http-api.md §3, §8.4): `/compile`, `/run`, `/execute`,
+ * Compile and execution routes: `/compile`, `/run`, `/execute`,
  * `/executions/{id}/resume`. Responses keep the reference's field names and nulls
- * (DECISIONS.md #15) and add structured `diagnostics` / `errors` beside them.
+ * (docs/decisions.md #15) and add structured `diagnostics` / `errors` beside them.
  */
 
 export function diagnosticsJson(result: CompileResult): WireDiagnostic[] {
@@ -30,7 +30,7 @@ export function errorMessages(result: CompileResult): string[] {
 const NO_ERRORS: readonly never[] = Object.freeze([]);
 
 /**
- * The ExecuteResponse of http-api.md §3.3 (plus `errors`); with `structuralHash` for `/run`'s
+ * The ExecuteResponse of the reference's HTTP API (plus `errors`); with `structuralHash` for `/run`'s
  * RunResponse. Built as one object literal of a fixed shape (no spreads): on the request path a
  * changing object shape costs map transitions that showed up in profiles.
  */

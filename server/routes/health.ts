@@ -2,9 +2,9 @@ import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 
 /**
- * Health endpoints (http-api.md §9, operations.md §7.2): liveness always 200; `/health` and
+ * Health endpoints: liveness always 200; `/health` and
  * readiness 503 unless Running (so a load balancer stops sending traffic while draining);
- * `/health/detail` opt-in and gated by auth (DECISIONS.md #19).
+ * `/health/detail` opt-in and gated by auth (docs/decisions.md #19).
  */
 
 export type ReadinessCheck = () => boolean;

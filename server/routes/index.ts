@@ -17,7 +17,7 @@ import { versionRoutes } from './versions.js';
 export type { ReadinessCheck };
 
 /**
- * The route table (http-api.md §2). Every route is declared with its OpenAPI documentation
+ * The route table. Every route is declared with its OpenAPI documentation
  * (`RouteDoc`); the same table registers the routes and builds `GET /openapi.json` once at
  * start-up, so the document cannot miss a route.
  */
@@ -161,7 +161,7 @@ export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, Readi
     buildOpenApi(routes, {
       title: 'Constellation Engine HTTP API',
       version: '1.0.0',
-      description: 'Compile, store, version and execute constellation-lang pipelines (http-api.md). Generated from the server route table and its zod schemas.',
+      description: 'Compile, store, version and execute constellation-lang pipelines over HTTP. Generated from the server route table and its zod schemas.',
     }),
   );
   return routes;

@@ -2,9 +2,9 @@ import type { ServerContext } from '../context.js';
 import { json, text, type HttpReply, type HttpRequest } from '../http/types.js';
 
 /**
- * `/metrics` (http-api.md §11): JSON by default; Prometheus text when `Accept` admits
+ * `/metrics`: JSON by default; Prometheus text when `Accept` admits
  * text/plain, or at `/metrics/prometheus`. `requests_total` counts every request and the
- * scheduler section reports the real scheduler (DECISIONS.md #21).
+ * scheduler section reports the real scheduler (docs/decisions.md #21).
  */
 
 export function metricsJson(ctx: ServerContext): Record<string, unknown> {

@@ -11,7 +11,7 @@ import { errorDoc, type RouteSpec } from './openapi.js';
 import { busyReply, notFound, shuttingDownReply } from './reply.js';
 
 /**
- * Module routes (http-api.md §7.1–7.3): `GET /modules`, `GET /modules/published`,
+ * Module routes: `GET /modules`, `GET /modules/published`,
  * `POST /modules/{name}/invoke`. The ModuleInfo shape is server/module-info.ts.
  *
  * Decisions:
@@ -19,8 +19,8 @@ import { busyReply, notFound, shuttingDownReply } from './reply.js';
  *   parameter, one module node, one output), through the normal engine: same placement
  *   (worker pool), timeouts, circuit breaker and listeners as inside a pipeline. The DAG is
  *   built once per module. Invoke runs are never stored as suspended executions.
- * - Every parameter is required, except `Optional` ones, which may be omitted (DECISIONS.md #10).
- * - Malformed JSON is 400 (DECISIONS.md #16; the reference answers 500); a failed module run is
+ * - Every parameter is required, except `Optional` ones, which may be omitted (docs/decisions.md #10).
+ * - Malformed JSON is 400 (docs/decisions.md #16; the reference answers 500); a failed module run is
  *   500 with the module's error; a draining server is 503 `ShuttingDown`, a full queue 429.
  * - A module may be addressed by its registry name, or by its short name when that is unique
  *   enough for the registry (`Uppercase`); a dotted name must match exactly.

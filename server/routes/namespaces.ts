@@ -8,8 +8,8 @@ import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply } from './reply.js';
 
 /**
- * Namespace routes (http-api.md §7.4, 7.5): `GET /namespaces`, `GET /namespaces/{namespace}`.
- * Types use the language spelling (`Int`, `List<String>`, `{ a: Int }`), not the §1.8 strings.
+ * Namespace routes: `GET /namespaces`, `GET /namespaces/{namespace}`.
+ * Types use the language spelling (`Int`, `List<String>`, `{ a: Int }`), not the `CInt`-style type strings.
  *
  * Decisions: functions are listed sorted by qualified name; built-in operators (registered but
  * not callable by name) are left out; higher-order functions (`filter`, `map`, …) are listed

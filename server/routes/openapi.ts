@@ -12,7 +12,7 @@ import * as schemas from '../schemas.js';
  * Decisions: the document is built once (routes do not change at run time) and served as a
  * pre-serialised string; it is subject to API-key auth like every non-health route; schemas
  * are rendered in "input" mode (no `additionalProperties: false`) since clients must ignore
- * unknown response fields and the server ignores unknown request fields (http-api.md §1.2).
+ * unknown response fields and the server ignores unknown request fields.
  */
 
 export interface ResponseDoc {
@@ -32,7 +32,7 @@ export interface RouteDoc {
   /** Descriptions of the `:params` of the path. */
   readonly params?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;
-  /** Bypasses API-key auth (operations.md §3). */
+  /** Bypasses API-key auth. */
   readonly public?: boolean;
 }
 
@@ -44,7 +44,7 @@ export interface RouteSpec {
   readonly doc: RouteDoc;
 }
 
-/** Common error responses, by the codes of http-api.md §15. */
+/** Common error responses, by their registered codes (runtime/error-codes.ts). */
 export const errorDoc = (description: string): ResponseDoc => ({ description, schema: schemas.ErrorResponse });
 
 type Json = Record<string, unknown>;

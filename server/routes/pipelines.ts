@@ -10,21 +10,21 @@ import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
 
 /**
- * Pipeline store routes (http-api.md §4.4–4.7): `GET /pipelines`, `GET /pipelines/{ref}`,
+ * Pipeline store routes: `GET /pipelines`, `GET /pipelines/{ref}`,
  * `DELETE /pipelines/{ref}`, `PUT /pipelines/{name}/alias`.
  *
  * Decisions:
- * - Refs resolve as everywhere (DECISIONS.md #13, `resolveRef`). A ref that fails validation
+ * - Refs resolve as everywhere (docs/decisions.md #13, `resolveRef`). A ref that fails validation
  *   (`sha256:` + non-hex, 64 non-hex characters naming no alias, over 256 characters) is 400
  *   `InvalidRequest` "Invalid ref: …" rather than the reference's 404.
- * - DELETE by alias (DECISIONS.md #17): when that alias is the only one pointing at its image,
+ * - DELETE by alias (docs/decisions.md #17): when that alias is the only one pointing at its image,
  *   the alias and the image are both deleted (200 `{"deleted":true}`); when other aliases also
  *   point at it → 409 `AliasConflict` naming them all. DELETE by hash with any alias → 409.
- *   Versions, canaries and suspended executions are left alone (§4.6); a later rollback to a
+ *   Versions, canaries and suspended executions are left alone; a later rollback to a
  *   deleted image answers 404 "no longer exists". An image a running canary routes traffic to
  *   (its old or new version) cannot be deleted: 409 `CanaryConflict`.
  * - PUT alias accepts the hash bare or as `sha256:<hash>`, in any case. It records no version
- *   (§4.7) but keeps DECISIONS.md #20 ("the active version is the one the alias points to"):
+ *   but keeps docs/decisions.md #20 ("the active version is the one the alias points to"):
  *   when the target is one of the name's recorded versions, that version (the newest with this
  *   hash) becomes the active one. It is refused with 409 `CanaryConflict` while a canary of the
  *   name is running, since the canary would move the alias again when it completes.

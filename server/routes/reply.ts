@@ -6,14 +6,14 @@ import { readBody } from './body.js';
 
 /**
  * Small helpers shared by the pipeline, version, canary, execution, module and namespace routes:
- * the `ErrorResponse` envelope (http-api.md §1.7) and JSON body parsing that answers 400
- * `InvalidRequest` (DECISIONS.md #16, http-api.md §16.3).
+ * the `ErrorResponse` envelope and JSON body parsing that answers 400
+ * `InvalidRequest` (docs/decisions.md #16).
  */
 
 /** `requestId` in bodies is null except on the execution routes and the shared edge answers (the reference's shapes); the `X-Request-ID` header always carries it. */
 export { errorReply };
 
-/** 503 `ShuttingDown`: the server is draining and takes no new work (operations.md). */
+/** 503 `ShuttingDown`: the server is draining and takes no new work (the reference's operations guide). */
 export function shuttingDownReply(requestId: string | null): HttpReply {
   return errorReply('ShuttingDown', formatError('ShuttingDown'), requestId);
 }
@@ -39,7 +39,7 @@ export async function jsonBody<T extends z.ZodType>(req: HttpRequest, schema: T)
 
 /**
  * Checks a pipeline name taken from the path (alias PUT, reload). Decision: at most 256
- * characters (the ref limit of §4.3, so every alias stays addressable) and no `sha256:` prefix
+ * characters (the limit on refs, so every alias stays addressable) and no `sha256:` prefix
  * (such an alias could never be resolved: that prefix always means a hash).
  */
 export function invalidName(name: string): string | undefined {

@@ -8,7 +8,7 @@ import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, notFound } from './reply.js';
 
 /**
- * Suspended executions (http-api.md §8.2, 8.3, 8.5): `GET /executions`, `GET /executions/{id}`,
+ * Suspended executions: `GET /executions`, `GET /executions/{id}`,
  * `DELETE /executions/{id}` (resume is in execution.ts). The suspension store is always
  * configured (a file store under the data directory, or the cluster's), so the "no suspension
  * store configured" answers never occur.
@@ -16,7 +16,7 @@ import { errorReply, notFound } from './reply.js';
  * Decisions:
  * - Summaries add `status` (suspended, or failed/cancelled/timed_out for a stored run that can
  *   be resumed) and `lastResumedAt` to the reference fields; `createdAt` is when the execution
- *   was first stored (it is kept across resumes, as the execution id is, DECISIONS.md #11).
+ *   was first stored (it is kept across resumes, as the execution id is, docs/decisions.md #11).
  * - The list is sorted by `createdAt`, oldest first.
  * - An id that is not a UUID is 404 without touching the store.
  * - DELETE while a resume of that execution is running → 409 `ResumeInProgress` (the resume

@@ -10,13 +10,13 @@ import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
 
 /**
- * Versioning and hot reload (http-api.md §5): `POST /pipelines/{name}/reload`,
+ * Versioning and hot reload: `POST /pipelines/{name}/reload`,
  * `GET /pipelines/{name}/versions`, `POST /pipelines/{name}/rollback[/{version}]`. Versioning
- * and canaries are always enabled (the `VersioningNotEnabled` / `CanaryNotEnabled` answers of
- * §5 and §6 never occur).
+ * and canaries are always enabled (the reference's `VersioningNotEnabled` / `CanaryNotEnabled`
+ * answers never occur).
  *
  * Decisions:
- * - DECISIONS.md #20: a failed reload stores nothing. Every conflict (compile error, canary
+ * - docs/decisions.md #20: a failed reload stores nothing. Every conflict (compile error, canary
  *   conflict) is detected before the image is stored or a version recorded.
  * - The active version is the one the alias points to (#20). A plain reload records the new
  *   version as active and moves the alias; a reload with a canary records it *without*
@@ -29,14 +29,14 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  *   (the reference moves the alias under the canary, which then moves it again on completion).
  * - An unchanged reload (same hash as the alias) changes nothing and reports the version the
  *   alias points to; if the name has no recorded version yet (alias set by PUT), one is
- *   recorded, as a named /compile does (DECISIONS.md #17), so `version` is always real.
- * - A malformed JSON body is 400 `InvalidRequest` (DECISIONS.md #16; the reference answers 500).
+ *   recorded, as a named /compile does (docs/decisions.md #17), so `version` is always real.
+ * - A malformed JSON body is 400 `InvalidRequest` (docs/decisions.md #16; the reference answers 500).
  *   An empty body (or none) means "re-read the file". An invalid canary config (weights outside
  *   0..1, an empty step list) is 400 `InvalidRequest`; an unparsable observation window falls
  *   back to 5 minutes as in the reference.
  * - Compilation is not time-limited (see execution.ts: linear-time compiler, bounded body).
  * - Rollback during a running canary aborts the canary first (status `rolled_back`): rolling
- *   back is the emergency action and must win; otherwise rollback touches no canary (§5.4).
+ *   back is the emergency action and must win; otherwise rollback touches no canary.
  * - `{version}` must match `-?[0-9]+` (so `1.0` and `1e0` are `InvalidVersion`).
  */
 

@@ -5,8 +5,8 @@ import type { DagNode, Gate } from '../../runtime/compiler/dag.js';
 import { compiles, exprOf, expectError, nodeOf, outputType, outputTypes } from '../helpers/diagnostics.js';
 
 /**
- * if / branch / guards / coalesce / match (language.md §6.2, §8): result types, union tags, and
- * the gates that keep untaken module calls from running (DECISIONS.md #6).
+ * if / branch / guards / coalesce / match: result types, union tags, and
+ * the gates that keep untaken module calls from running (docs/decisions.md #6).
  */
 
 function modules(r: CompileResult): DagNode[] {

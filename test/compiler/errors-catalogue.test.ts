@@ -9,7 +9,7 @@ import { compiles, expectError, expectErrors, registry } from '../helpers/diagno
 import { ambiguousRegistry, exampleSignatures, moduleSignature } from '../helpers/registry.js';
 
 /**
- * One test per error code the compiler raises (language.md §12.1, module-options.md §2), each
+ * One test per error code the compiler raises, each
  * asserting the code, the message and the exact range (1-based line/column, end exclusive).
  */
 
@@ -382,7 +382,7 @@ describe('E020 parse error', () => {
     parse('x = 1.5e3\nout x', /^Parse error: unexpected 'e3' directly after the number 1\.5/, [1, 5, 1, 10]);
     parse('x = Max([1e5])\nout x', "Parse error: expected ']' to close the list, found 'e5'", [1, 11, 1, 13]);
   });
-  test('-1.5 and other negative literals are accepted (DECISIONS.md #3)', () => {
+  test('-1.5 and other negative literals are accepted (docs/decisions.md #3)', () => {
     compiles('x = -1.5\ny = -3\nz = 2 - -3\nout x\nout y\nout z');
   });
   test('a-b and x-1 are single identifiers, not subtractions', () => {

@@ -11,7 +11,7 @@ import { registry } from '../helpers/diagnostics.js';
 import { exampleRegistry } from '../helpers/registry.js';
 
 /**
- * Hashes (runtime.md §2.8, DECISIONS.md #14): the structural hash is a function of the DAG only —
+ * Hashes (docs/decisions.md #14): the structural hash is a function of the DAG only —
  * the same in a fresh process, blind to whitespace and comments, sensitive to any semantic
  * change; the syntactic hash is the SHA-256 of the text.
  */

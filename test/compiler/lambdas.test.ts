@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { compiles, exprOf, expectError, outputType, outputTypes, warningsOf } from '../helpers/diagnostics.js';
 
 /**
- * Lambdas and the higher-order functions filter/map/all/any (language.md §9, DECISIONS.md #4):
+ * Lambdas and the higher-order functions filter/map/all/any (docs/decisions.md #4):
  * generic element types, closures, shadowing, the supported body subset and its IR.
  */
 

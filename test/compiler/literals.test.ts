@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compiles, exprOf, expectError, outputType, outputTypes } from '../helpers/diagnostics.js';
 
-/** Literals (language.md §2.5) and string interpolation (§2.6): types and the IR they lower to. */
+/** Literals and string interpolation: types and the IR they lower to. */
 
 describe('numeric and boolean literals', () => {
   test('Int, Float, Boolean literals have their types and values', () => {
@@ -34,7 +34,7 @@ describe('numeric and boolean literals', () => {
     assert.deepEqual(exprOf(r, 'z'), { op: 'arith', fn: '-', num: 'int', left: { op: 'lit', value: 5 }, right: { op: 'lit', value: 3 } });
   });
 
-  test('unary minus on expressions is accepted (DECISIONS.md #3) and keeps the numeric type', () => {
+  test('unary minus on expressions is accepted (docs/decisions.md #3) and keeps the numeric type', () => {
     const r = compiles('in a: Int\nin f: Float\nx = -a\ny = -(f)\nout x\nout y');
     assert.deepEqual(outputTypes(r), { x: 'Int', y: 'Float' });
     assert.deepEqual(exprOf(r, 'x'), { op: 'neg', num: 'int', operand: { op: 'ref', node: 0 } });
@@ -47,7 +47,7 @@ describe('numeric and boolean literals', () => {
     expectError('x = 9223372036854775808\nout x', 'E020', /^Parse error: integer literal 9223372036854775808 is outside/, [1, 5, 1, 24]);
   });
 
-  test('mixed Int/Float arithmetic is Float (DECISIONS.md #2)', () => {
+  test('mixed Int/Float arithmetic is Float (docs/decisions.md #2)', () => {
     const r = compiles('in i: Int\nin f: Float\na = i + f\nb = f * 2.0\nc = i / 2\nout a\nout b\nout c');
     assert.deepEqual(outputTypes(r), { a: 'Float', b: 'Float', c: 'Int' });
     assert.equal((exprOf(r, 'a') as unknown as { num: string }).num, 'float');

@@ -4,7 +4,7 @@ import type { CompileResult } from '../../runtime/compiler/compile.js';
 import { compiles, expectError, expectErrors } from '../helpers/diagnostics.js';
 import { ambiguousRegistry } from '../helpers/registry.js';
 
-/** Namespaces, `use`, aliases and function resolution (language.md §4.3, DECISIONS.md #1). */
+/** Namespaces, `use`, aliases and function resolution (docs/decisions.md #1). */
 
 function calledFunctions(r: CompileResult): string[] {
   return r.dag!.nodes.flatMap((n) => (n.kind === 'module' ? [n.function] : []));
@@ -61,7 +61,7 @@ describe('use N (wildcard import)', () => {
     assert.deepEqual(calledFunctions(r), ['acme.nums.score']);
   });
 
-  test('operators are built in: they work whatever the imports (DECISIONS.md #1)', () => {
+  test('operators are built in: they work whatever the imports (docs/decisions.md #1)', () => {
     compiles('use stdlib.string\nin a: Int\nin s: String\nx = a + 1 * 2 - 3 / 4\nb = a != 2 and s == "x" or a > 1\nout x\nout b');
   });
 });

@@ -5,7 +5,7 @@ import type { ModuleCallOptions } from '../../runtime/compiler/options.js';
 import { compiles, expectError, nodeOf, outputType, rangeTuple, warningsOf, type RangeTuple } from '../helpers/diagnostics.js';
 
 /**
- * `with` clauses (module-options.md): the normalised option values stored on module nodes, the
+ * `with` clauses: the normalised option values stored on module nodes, the
  * fallback lowering, and the warnings W001–W009 with their exact ranges.
  */
 

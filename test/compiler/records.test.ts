@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compiles, exprOf, expectError, outputType, outputTypes } from '../helpers/diagnostics.js';
 
-/** Records, merge, projection and field access (language.md §7), on records and lists of records. */
+/** Records, merge, projection and field access, on records and lists of records. */
 
 describe('record literals', () => {
   test('field types are inferred; {} is the empty record', () => {

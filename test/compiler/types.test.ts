@@ -4,7 +4,7 @@ import { canonicalType, commonType, isSubtype, lub, mergeTypes, printType, T, ty
 import { compiles, expectError, outputType, outputTypes } from '../helpers/diagnostics.js';
 
 /**
- * Types (language.md §5, §7.1): type expressions and aliases as the compiler resolves them, the
+ * Types: type expressions and aliases as the compiler resolves them, the
  * type-level merge, and the subtyping / lub / printing rules of runtime/types/type.ts.
  */
 
@@ -163,7 +163,7 @@ describe('lub, commonType, union construction, printing', () => {
     assert.ok(typeEquals(T.union([T.Int, T.String]), T.union([T.String, T.Int])));
   });
 
-  test('printed forms (§5.5)', () => {
+  test('printed forms', () => {
     assert.equal(printType(rec()), '{  }');
     assert.equal(printType(rec(['a', T.Int], ['b', T.String])), '{ a: Int, b: String }');
     assert.equal(printType(T.map(T.String, T.optional(T.list(T.Int)))), 'Map<String, Optional<List<Int>>>');

@@ -6,7 +6,7 @@ import type { HangState } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, ENGINE_MODULES_FILE, EXAMPLE_MODULES_FILE, eventually, FAULTS_FILE, node, sleep, stateOf, withRuntime } from './support.js';
 
 /**
- * Cancellation (runtime.md §3.6): `engine.cancel(id)` aborts every outstanding node — modules
+ * Cancellation: `engine.cancel(id)` aborts every outstanding node — modules
  * see their AbortSignal — and the run ends `cancelled` with what was already computed; an
  * execution time limit ends it `timed_out`.
  */

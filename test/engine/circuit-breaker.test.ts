@@ -6,7 +6,7 @@ import type { HangState } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, eventually, node, stateOf, withRuntime } from './support.js';
 
 /**
- * Circuit breakers (runtime.md §9): closed → open after `failureThreshold` consecutive node
+ * Circuit breakers: closed → open after `failureThreshold` consecutive node
  * failures; open rejects; after `resetDuration` one half-open probe; success closes, failure
  * re-opens. Through the engine a rejected node fails with CircuitOpen and fallback / on_error
  * apply to it. Clocks are injected.

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { StoredExecution } from '../../runtime/engine/spi.js';
 import { MemoryExecutionStorage } from '../../runtime/stores/execution-history.js';
 
-/** The in-memory ExecutionStorage (runtime.md §11): capacity, order, truncation, update, stats. */
+/** The in-memory ExecutionStorage: capacity, order, truncation, update, stats. */
 
 const exec = (id: string, startTime: number, extra: Partial<StoredExecution> = {}): StoredExecution => ({
   executionId: id, dagName: 'p', startTime, inputs: {}, status: 'Completed', nodeResults: {}, source: 'API', ...extra,

@@ -5,7 +5,7 @@ import { compileOk, describeResult, moduleNodes, node, stateOf, withRuntime } fr
 
 /**
  * `fallback: expr` supplies the value after the call's attempts are exhausted; it wins over
- * `on_error`, and it is evaluated only when the call fails (DECISIONS.md #6, #9).
+ * `on_error`, and it is evaluated only when the call fails (docs/decisions.md #6, #9).
  */
 
 describe('option fallback', () => {

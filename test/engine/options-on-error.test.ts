@@ -79,7 +79,7 @@ describe('option on_error', () => {
     await withRuntime({}, async ({ engine }) => {
       const compiled = engine.compile('in t: String\na = FailInt(t) with on_error: wrap\nout a\n');
       if (!compiled.ok) {
-        // rejecting `wrap` at compile time is also allowed (module-options.md)
+        // rejecting `wrap` at compile time is also allowed (the module options reference allows it)
         assert.ok(compiled.diagnostics.some((d) => d.severity === 'error'));
         return;
       }

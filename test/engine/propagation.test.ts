@@ -5,10 +5,10 @@ import type { Tally } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, node, stateOf, withRuntime } from './support.js';
 
 /**
- * Failure propagation is eager (runtime.md §3.5): dependents of a failed node are skipped at
+ * Failure propagation is eager: dependents of a failed node are skipped at
  * once, independent branches complete, partial outputs stay. Untaken work is not run
- * (DECISIONS.md #6), so its failures do not count. A failed inline transform fails the run
- * (DECISIONS.md #12).
+ * (docs/decisions.md #6), so its failures do not count. A failed inline transform fails the run
+ * (docs/decisions.md #12).
  */
 
 describe('failure propagation', () => {
@@ -116,7 +116,7 @@ describe('failure propagation', () => {
     });
   });
 
-  test('a lambda dividing by zero yields 0 instead (DECISIONS.md #5)', async () => {
+  test('a lambda dividing by zero yields 0 instead (docs/decisions.md #5)', async () => {
     await withRuntime({}, async ({ engine }) => {
       const dag = compileOk(engine, 'in xs: List<Int>\nr = map(xs, (x) => divide(10, x))\nout r\n');
       const result = await engine.run(dag, { xs: [0, 5] });

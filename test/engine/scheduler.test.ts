@@ -5,7 +5,7 @@ import { BoundedScheduler, UnboundedScheduler, type Release } from '../../runtim
 import type { NapState } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, node, stateOf, withRuntime } from './support.js';
 
-/** The priority scheduler (runtime.md §8) on its own and under the engine (ready-only dispatch). */
+/** The priority scheduler on its own and under the engine (ready-only dispatch). */
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

@@ -5,7 +5,7 @@ import type { NapState, Tally } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, sleep, stateOf, withRuntime } from './support.js';
 
 /**
- * Step-through (runtime.md §7) on the normal engine: batch 0 is the inputs, batch k the modules
+ * Step-through on the normal engine: batch 0 is the inputs, batch k the modules
  * whose module dependencies lie in earlier batches; `next` runs one batch, `continue` the rest
  * (same outputs as a normal run), `stop` cancels.
  */

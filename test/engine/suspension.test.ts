@@ -6,7 +6,7 @@ import type { NapState, Tally } from '../fixtures/modules/engine.js';
 import { compileOk, describeResult, node, stateOf, withRuntime } from './support.js';
 
 /**
- * Suspension and resume (runtime.md §6, DECISIONS.md #10, #11): a missing required input
+ * Suspension and resume (docs/decisions.md #10, #11): a missing required input
  * suspends the run after everything runnable ran; resume keeps the execution id, reuses
  * computed values and runs only what is missing; one resume at a time.
  */

@@ -6,7 +6,7 @@ import { fillPattern, serverRoutes, type RouteEntry } from '../helpers/routes.js
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Every route × every kind of caller (operations.md §3, DECISIONS.md #19): 401 without a valid
+ * Every route × every kind of caller (docs/decisions.md #19): 401 without a valid
  * bearer key, 403 when the role does not allow the method (method-only rule), never 401/403
  * on the public health/metrics paths; `/health/detail` stays gated. Keys never reach the logs.
  */

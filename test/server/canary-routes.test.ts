@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { compile, startServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Canary releases over HTTP (http-api.md §5.2, §6, DECISIONS.md #20): start by reload, manual
+ * Canary releases over HTTP (docs/decisions.md #20): start by reload, manual
  * promotion through every step, automatic promotion and automatic rollback driven by /execute,
  * manual abort, conflicts that store nothing.
  */

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, parseDuration } from '../../server/config.js';
 import { API_KEYS_ENV, baseEnv, request, runMain, spawnServer, tempDir } from '../helpers/http.js';
 
 /**
- * Configuration (operations.md §1, DECISIONS.md #22): a bad CONSTELLATION_* value stops
+ * Configuration (docs/decisions.md #22): a bad CONSTELLATION_* value stops
  * `node dist/server/main.js` with exit code 2 and a message naming the variable (never a
  * key); valid values parse; durations accept `15s`, `500ms`, `2m` and bare seconds.
  */

@@ -4,7 +4,7 @@ import { API_KEYS_ENV, KEYS, request } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
- * CORS (operations.md §4, §2): preflights answered 200 by the CORS layer, before rate limiting
+ * CORS: preflights answered 200 by the CORS layer, before rate limiting
  * and auth; allowed origins echoed with `Vary: Origin`; disallowed origins get no CORS headers;
  * `*` answers `Access-Control-Allow-Origin: *`. Credentials are never allowed.
  */

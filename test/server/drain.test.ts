@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { deadline, FAULTS_JS, request, sleep, spawnServer, tempDir, type Reply } from '../helpers/http.js';
 
 /**
- * Graceful shutdown of the real process (operations.md §7): SIGTERM while slow executions run →
+ * Graceful shutdown of the real process: SIGTERM while slow executions run →
  * every in-flight request completes with its outputs; meanwhile readiness is 503 and a new
  * execution is refused with 503 ShuttingDown; the process exits 0. With a short drain timeout,
  * the remaining executions are cancelled and still answered, and the exit code is still 0.

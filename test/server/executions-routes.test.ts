@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compile, startServer, type TestServer } from '../helpers/server.js';
 
-/** `GET /executions`, `GET|DELETE /executions/{id}` (http-api.md §8.2, 8.3, 8.5). */
+/** `GET /executions`, `GET|DELETE /executions/{id}`. */
 
 const TWO_INPUTS = 'in a: Int\nin b: String\nc = a + 1\nd = Uppercase(b)\nout c\nout d';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-/** `GET /modules`, `GET /modules/published`, `POST /modules/{name}/invoke` (http-api.md §7.1–7.3). */
+/** `GET /modules`, `GET /modules/published`, `POST /modules/{name}/invoke`. */
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/modules/published.js', import.meta.url));
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-/** `GET /namespaces`, `GET /namespaces/{namespace}` (http-api.md §7.4, 7.5). */
+/** `GET /namespaces`, `GET /namespaces/{namespace}`. */
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/modules/published.js', import.meta.url));
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compile, startServer, type TestServer } from '../helpers/server.js';
 
-/** `GET /pipelines`, `GET|DELETE /pipelines/{ref}`, `PUT /pipelines/{name}/alias` (http-api.md §4). */
+/** `GET /pipelines`, `GET|DELETE /pipelines/{ref}`, `PUT /pipelines/{name}/alias`. */
 
 const UPPER = 'in text: String\nresult = Uppercase(text)\nout result';
 const MIXED = 'in text: String\nin n: Int\nin tags: List<String>\nupper = Uppercase(text)\ntotal = stdlib.math.add(n, 1)\nout upper\nout total\nout tags';
@@ -51,7 +51,7 @@ describe('GET /pipelines/{ref}', () => {
     assert.equal(upperCaseHex.status, 200);
   });
 
-  test('record and optional types render as http-api §1.8 type strings, fields sorted', async () => {
+  test('record and optional types render as the reference renders type strings, fields sorted', async () => {
     await compile(s, 'in p: { name: String, age: Int }\nin o: Optional<Int>\nout p\nout o', 'typed');
     const r = await s.get('/pipelines/typed');
     assert.equal(r.status, 200);

@@ -6,7 +6,7 @@ import { API_KEYS_ENV, baseEnv, KEYS, request, sleep, type Reply } from '../help
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Rate limiting (operations.md §5, DECISIONS.md #18): on when RPM or BURST is set; a token
+ * Rate limiting (docs/decisions.md #18): on when RPM or BURST is set; a token
  * bucket per client address (capacity = burst, continuous refill) and, when a bearer token is
  * present, a second bucket per token (200 rpm / burst 40) — both must grant. 429
  * RateLimitExceeded with an integer Retry-After ≥ 1; health and metrics exempt.
@@ -165,7 +165,7 @@ describe('rate limiting: off', () => {
     assert.deepEqual([...new Set(results.map((r) => r.status))], [401]);
   });
 
-  test('activation follows the variables (DECISIONS.md #18)', () => {
+  test('activation follows the variables (docs/decisions.md #18)', () => {
     const dir = 'unused-data-dir'; // loadConfig does not touch it
     assert.equal(loadConfig(baseEnv(dir)).rateLimit, null);
     assert.deepEqual(loadConfig(baseEnv(dir, { CONSTELLATION_RATE_LIMIT_BURST: '5' })).rateLimit, { rpm: 100, burst: 5, keyRpm: 200, keyBurst: 40 });

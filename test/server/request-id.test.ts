@@ -4,9 +4,9 @@ import { API_KEYS_ENV, KEYS, request, type Reply } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
- * X-Request-ID (http-api.md §1.6): echoed when sent, a fresh UUID when absent (or unusable), on
- * success and on every kind of error; error bodies carry the same id. Metrics (§11,
- * DECISIONS.md #21): `requests_total` counts every request, whatever its outcome; Prometheus
+ * X-Request-ID: echoed when sent, a fresh UUID when absent (or unusable), on
+ * success and on every kind of error; error bodies carry the same id. Metrics (docs/decisions.md #21):
+ * `requests_total` counts every request, whatever its outcome; Prometheus
  * text via `Accept: text/plain` with the spec's series names.
  */
 

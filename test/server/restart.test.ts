@@ -47,7 +47,7 @@ describe('restart of the real process on the same data directory', () => {
     assert.equal(resumed.status, 200, resumed.text);
     assert.equal(resumed.json.status, 'completed', resumed.text);
     assert.deepEqual(resumed.json.outputs, { sum: 42 });
-    assert.equal(resumed.json.executionId, suspendedId, 'resume keeps the id (DECISIONS.md #11)');
+    assert.equal(resumed.json.executionId, suspendedId, 'resume keeps the id (docs/decisions.md #11)');
     const again = await request(second.port, '/compile', { method: 'POST', body: { source, name: 'adder' } });
     assert.equal(again.json.structuralHash, hash, 'the hash is stable across processes');
     await stop(second);

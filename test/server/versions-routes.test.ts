@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { compile, startServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Hot reload, version history and rollback (http-api.md §5, DECISIONS.md #17, #20), including
+ * Hot reload, version history and rollback (docs/decisions.md #17, #20), including
  * reload without a body re-reading the file the start-up loader found.
  */
 
@@ -131,7 +131,7 @@ describe('POST /pipelines/{name}/reload', () => {
 });
 
 describe('GET /pipelines/{name}/versions', () => {
-  test('newest first, the active one flagged; unchanged named compile adds no version (DECISIONS #17)', async () => {
+  test('newest first, the active one flagged; unchanged named compile adds no version (docs/decisions.md #17)', async () => {
     const h1 = await compile(s, v(7), 'hist');
     await compile(s, v(7), 'hist');
     const h2 = await compile(s, v(8), 'hist');
