@@ -60,8 +60,8 @@ async function dispatch(args: ParsedArgs, out: Output, env: Env, config: ReturnT
   const load = LOADERS[args.command];
   if (!load) throw new CliError(EXIT.USAGE_ERROR, `unknown command '${args.command}' (expected one of ${COMMANDS.join(', ')})`);
   checkOptions(args.command, args);
-  const ctx: CommandContext = { args, out, env, config };
-  return (await load())(ctx);
+  const cli: CommandContext = { args, out, env, config };
+  return (await load())(cli);
 }
 
 interface Outcome {

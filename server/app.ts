@@ -45,7 +45,7 @@ export interface ServerOptions {
 }
 
 export interface ConstellationServer {
-  readonly ctx: ServerContext;
+  readonly context: ServerContext;
   /** The backends in use (given ones and the embedded defaults). */
   readonly backends: Backends;
   readonly runtime: Runtime;
@@ -98,11 +98,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   });
   const lifecycle = new Lifecycle();
   const executions = options.executionControl?.(engine, suspensions) ?? new LocalExecutionControl(engine, { suspensions });
-  const ctx: ServerContext = { config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger };
+  const context: ServerContext = { config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger };
 
   if (config.pipelineDir) {
     try {
-      await loadPipelineDirectory(ctx, config.pipelineDir);
+      await loadPipelineDirectory(context, config.pipelineDir);
     } catch (e) {
       await runtime.close();
       throw e;
@@ -115,12 +115,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (config.apiKeys.length > 0) middleware.push(authMiddleware(config.apiKeys));
   const chain = new MiddlewareChain(middleware);
 
-  const host = new Host(config, logger, lifecycle, runtime, ctx, backends, chain);
+  const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   let port: number;
   try {
     await host.startListeners(options.listeners ?? []);
     const router = new Router();
-    registerRoutes(router, ctx, options.readinessChecks ?? new Map(), host.attachedRoutes);
+    registerRoutes(router, context, options.readinessChecks ?? new Map(), host.attachedRoutes);
     attachHttp(host.app, {
       router,
       middleware: chain,
@@ -171,5 +171,5 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     return shuttingDown;
   };
 
-  return { ctx, backends, runtime, host, port, shutdown };
+  return { context, backends, runtime, host, port, shutdown };
 }

@@ -30,43 +30,43 @@ export function parseDuration(text: string): number | undefined {
 const truthy = new Set(['true', '1', 'yes', 'on']);
 const falsy = new Set(['false', '0', 'no', 'off']);
 
-const bool = z.string().transform((s, ctx) => {
+const bool = z.string().transform((s, check) => {
   const v = s.trim().toLowerCase();
   if (truthy.has(v)) return true;
   if (falsy.has(v)) return false;
-  ctx.addIssue({ code: 'custom', message: `expected true/false (or 1/0, yes/no), got '${s}'` });
+  check.addIssue({ code: 'custom', message: `expected true/false (or 1/0, yes/no), got '${s}'` });
   return z.NEVER;
 });
 
-const duration = z.string().transform((s, ctx) => {
+const duration = z.string().transform((s, check) => {
   const ms = parseDuration(s);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms, 2m or a number of seconds, got '${s}'` });
+    check.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms, 2m or a number of seconds, got '${s}'` });
     return z.NEVER;
   }
   if (ms > 2_147_483_647) {
     // timers cannot wait longer (Node would fire them at once)
-    ctx.addIssue({ code: 'custom', message: `'${s}' is longer than the longest timer, 2147483647ms (about 24 days)` });
+    check.addIssue({ code: 'custom', message: `'${s}' is longer than the longest timer, 2147483647ms (about 24 days)` });
     return z.NEVER;
   }
   return ms;
 });
 
 const positiveInt = (what: string) =>
-  z.string().transform((s, ctx) => {
+  z.string().transform((s, check) => {
     const n = Number(s.trim());
     if (!Number.isInteger(n) || n <= 0) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a positive integer, got '${s}'` });
+      check.addIssue({ code: 'custom', message: `${what} must be a positive integer, got '${s}'` });
       return z.NEVER;
     }
     return n;
   });
 
 const nonNegativeInt = (what: string) =>
-  z.string().transform((s, ctx) => {
+  z.string().transform((s, check) => {
     const n = Number(s.trim());
     if (!Number.isInteger(n) || n < 0) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a non-negative integer, got '${s}'` });
+      check.addIssue({ code: 'custom', message: `${what} must be a non-negative integer, got '${s}'` });
       return z.NEVER;
     }
     return n;
@@ -85,10 +85,10 @@ export interface ApiKey {
 const envSchema = z.object({
   CONSTELLATION_PORT: z
     .string()
-    .transform((s, ctx) => {
+    .transform((s, check) => {
       const n = Number(s.trim());
       if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `must be a port number 0–65535, got '${s}'` });
+        check.addIssue({ code: 'custom', message: `must be a port number 0–65535, got '${s}'` });
         return z.NEVER;
       }
       return n;

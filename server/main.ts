@@ -26,11 +26,11 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const stop = (signal: string) => {
     if (signalled) return;
     signalled = true;
-    server.ctx.logger.info({ signal }, 'shutdown requested');
+    server.context.logger.info({ signal }, 'shutdown requested');
     server.shutdown().then(
       () => process.exit(0),
       (e: unknown) => {
-        server.ctx.logger.error({ err: String(e) }, 'shutdown failed');
+        server.context.logger.error({ err: String(e) }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -12,29 +12,29 @@ export async function startMoleculer(port: number): Promise<{ port: number; clos
   broker.createService({
     name: 'lookups',
     actions: {
-      getUser: (ctx: { params: { id: number } }) => getUser(ctx.params.id),
-      getOrders: (ctx: { params: { id: number } }) => getOrders(ctx.params.id),
-      getScore: (ctx: { params: { id: number } }) => getScore(ctx.params.id),
-      step: (ctx: { params: { value: number } }) => step(ctx.params.value),
-      ioWait: (ctx: { params: { ms: number } }) => ioWait(ctx.params.ms),
+      getUser: (request: { params: { id: number } }) => getUser(request.params.id),
+      getOrders: (request: { params: { id: number } }) => getOrders(request.params.id),
+      getScore: (request: { params: { id: number } }) => getScore(request.params.id),
+      step: (request: { params: { value: number } }) => step(request.params.value),
+      ioWait: (request: { params: { ms: number } }) => ioWait(request.params.ms),
     },
   });
   type Ctx = { params: Record<string, number>; call: (action: string, params: object) => Promise<unknown> };
   broker.createService({
     name: 'compose',
     actions: {
-      async composition(ctx: Ctx) {
-        const id = ctx.params['id']!;
-        const [user, orders, score] = await Promise.all([ctx.call('lookups.getUser', { id }), ctx.call('lookups.getOrders', { id }), ctx.call('lookups.getScore', { id })]);
+      async composition(request: Ctx) {
+        const id = request.params['id']!;
+        const [user, orders, score] = await Promise.all([request.call('lookups.getUser', { id }), request.call('lookups.getOrders', { id }), request.call('lookups.getScore', { id })]);
         return { result: { user, orders, score } };
       },
-      async chain(ctx: Ctx) {
-        const a = (await ctx.call('lookups.step', { value: ctx.params['value']! })) as number;
-        const b = (await ctx.call('lookups.step', { value: a })) as number;
-        return { c: await ctx.call('lookups.step', { value: b }) };
+      async chain(request: Ctx) {
+        const a = (await request.call('lookups.step', { value: request.params['value']! })) as number;
+        const b = (await request.call('lookups.step', { value: a })) as number;
+        return { c: await request.call('lookups.step', { value: b }) };
       },
-      async fanoutIo(ctx: Ctx) {
-        const waits = (await Promise.all(Array.from({ length: 8 }, () => ctx.call('lookups.ioWait', { ms: ctx.params['ms']! })))) as number[];
+      async fanoutIo(request: Ctx) {
+        const waits = (await Promise.all(Array.from({ length: 8 }, () => request.call('lookups.ioWait', { ms: request.params['ms']! })))) as number[];
         return { total: waits.reduce((a, b) => a + b, 0) };
       },
     },

@@ -11,14 +11,14 @@ export interface CommandContext {
   readonly config: ConfigFile;
 }
 
-export type Command = (ctx: CommandContext) => Promise<ExitCode>;
+export type Command = (cli: CommandContext) => Promise<ExitCode>;
 
 /** The server to talk to (validated URL, optional key). */
-export function connectionOf(ctx: CommandContext): Connection {
-  return resolveConnection(ctx.args, ctx.env, ctx.config);
+export function connectionOf(cli: CommandContext): Connection {
+  return resolveConnection(cli.args, cli.env, cli.config);
 }
 
 /** `compile`/`run` go to a server only with `--server <url>` or `--remote`. */
-export function wantsServer(ctx: CommandContext): boolean {
-  return ctx.args.server !== undefined || ctx.args.remote;
+export function wantsServer(cli: CommandContext): boolean {
+  return cli.args.server !== undefined || cli.args.remote;
 }

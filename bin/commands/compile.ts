@@ -16,10 +16,10 @@ import { CompileReply } from '../cli/schemas.js';
  * to `POST /compile` under the file's stem instead. Exit 1 on compile errors.
  */
 
-export async function compileCommand(ctx: CommandContext): Promise<ExitCode> {
-  const [file] = expectArgs(ctx.args.args, ['file'], 'compile');
+export async function compileCommand(cli: CommandContext): Promise<ExitCode> {
+  const [file] = expectArgs(cli.args.args, ['file'], 'compile');
   const src = await readSource(file!);
-  return wantsServer(ctx) ? compileRemote(ctx, src) : compileLocal(ctx, src);
+  return wantsServer(cli) ? compileRemote(cli, src) : compileLocal(cli, src);
 }
 
 /** Declared inputs and outputs with their types (language spelling). */
@@ -31,9 +31,9 @@ export function signatureOfDag(result: CompileResult): { inputs: Record<string, 
   };
 }
 
-async function compileLocal(ctx: CommandContext, src: SourceFile): Promise<ExitCode> {
-  const { out } = ctx;
-  const result = await compileLocally(src.text, moduleFiles(ctx.args.modules, ctx.env));
+async function compileLocal(cli: CommandContext, src: SourceFile): Promise<ExitCode> {
+  const { out } = cli;
+  const result = await compileLocally(src.text, moduleFiles(cli.args.modules, cli.env));
   const diagnostics = result.diagnostics.map(toWireDiagnostic);
   if (!result.ok) throw compileFailure(out, src, diagnostics);
   const warnings = reportWarnings(out, src, diagnostics);
@@ -46,9 +46,9 @@ async function compileLocal(ctx: CommandContext, src: SourceFile): Promise<ExitC
   return EXIT.SUCCESS;
 }
 
-async function compileRemote(ctx: CommandContext, src: SourceFile): Promise<ExitCode> {
-  const { out } = ctx;
-  const res = await request(connectionOf(ctx), out, 'POST', '/compile', { body: { source: src.text, name: src.stem } });
+async function compileRemote(cli: CommandContext, src: SourceFile): Promise<ExitCode> {
+  const { out } = cli;
+  const res = await request(connectionOf(cli), out, 'POST', '/compile', { body: { source: src.text, name: src.stem } });
   if (res.status !== 400) failUnlessOk(res);
   const reply = expectShape(res, CompileReply, 'compile');
   if (!reply.success || res.status === 400) {

@@ -19,20 +19,20 @@ import { printRunOutcome, type RunOutcome } from './run-report.js';
  * 1 for compile errors (not 2 as the reference client does).
  */
 
-export async function runCommand(ctx: CommandContext): Promise<ExitCode> {
-  const [file] = expectArgs(ctx.args.args, ['file'], 'run');
-  const fileInputs = ctx.args.inputsFile !== undefined ? await readInputsFile(ctx.args.inputsFile) : {};
-  const inputs = mergeInputs(fileInputs, ctx.args.input);
+export async function runCommand(cli: CommandContext): Promise<ExitCode> {
+  const [file] = expectArgs(cli.args.args, ['file'], 'run');
+  const fileInputs = cli.args.inputsFile !== undefined ? await readInputsFile(cli.args.inputsFile) : {};
+  const inputs = mergeInputs(fileInputs, cli.args.input);
   const src = await readSource(file!);
-  const outcome = wantsServer(ctx) ? await runRemote(ctx, src, inputs) : await runLocal(ctx, src, inputs);
-  return printRunOutcome(ctx.out, outcome, wantsServer(ctx));
+  const outcome = wantsServer(cli) ? await runRemote(cli, src, inputs) : await runLocal(cli, src, inputs);
+  return printRunOutcome(cli.out, outcome, wantsServer(cli));
 }
 
-async function runLocal(ctx: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
-  const files = moduleFiles(ctx.args.modules, ctx.env);
+async function runLocal(cli: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
+  const files = moduleFiles(cli.args.modules, cli.env);
   const compiled = await compileLocally(src.text, files);
-  if (!compiled.ok) throw compileFailure(ctx.out, src, compiled.diagnostics.map(toWireDiagnostic));
-  const runtime = await startRuntime(files, ctx.env, (m) => ctx.out.error(ctx.out.paint('yellow', `warning: ${m}`, true)));
+  if (!compiled.ok) throw compileFailure(cli.out, src, compiled.diagnostics.map(toWireDiagnostic));
+  const runtime = await startRuntime(files, cli.env, (m) => cli.out.error(cli.out.paint('yellow', `warning: ${m}`, true)));
   try {
     const result = await runtime.engine.run(compiled.dag!, inputs);
     return localOutcome(result);
@@ -58,13 +58,13 @@ function localOutcome(result: ExecutionResult): RunOutcome {
   };
 }
 
-async function runRemote(ctx: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
-  const res = await request(connectionOf(ctx), ctx.out, 'POST', '/run', { body: { source: src.text, inputs } });
+async function runRemote(cli: CommandContext, src: SourceFile, inputs: Record<string, unknown>): Promise<RunOutcome> {
+  const res = await request(connectionOf(cli), cli.out, 'POST', '/run', { body: { source: src.text, inputs } });
   if (res.status !== 400) failUnlessOk(res);
   const reply = expectShape(res, RunReply, 'run');
   if (res.status === 400) {
     const messages = reply.compilationErrors ?? [];
-    if (messages.length > 0 || (reply.diagnostics ?? []).length > 0) throw serverCompileFailure(ctx.out, src, reply.diagnostics, messages);
+    if (messages.length > 0 || (reply.diagnostics ?? []).length > 0) throw serverCompileFailure(cli.out, src, reply.diagnostics, messages);
     throw new CliError(EXIT.RUNTIME_ERROR, reply.error ?? 'the server rejected the run (HTTP 400)', { status: 400 });
   }
   if (!reply.status) throw new CliError(EXIT.RUNTIME_ERROR, `unexpected run reply from the server: no status${reply.error ? ` (${reply.error})` : ''}`);

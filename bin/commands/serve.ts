@@ -17,14 +17,14 @@ function portOf(text: string): string {
 }
 
 /** The environment the server starts with: the caller's, with the flags applied. */
-export function serveEnv(ctx: CommandContext): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...ctx.env };
-  if (ctx.args.port !== undefined) env.CONSTELLATION_PORT = portOf(ctx.args.port);
-  if (ctx.args.dataDir !== undefined) {
-    if (ctx.args.dataDir.trim() === '') throw usageError('--data-dir must not be empty');
-    env.CONSTELLATION_DATA_DIR = ctx.args.dataDir;
+export function serveEnv(cli: CommandContext): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...cli.env };
+  if (cli.args.port !== undefined) env.CONSTELLATION_PORT = portOf(cli.args.port);
+  if (cli.args.dataDir !== undefined) {
+    if (cli.args.dataDir.trim() === '') throw usageError('--data-dir must not be empty');
+    env.CONSTELLATION_DATA_DIR = cli.args.dataDir;
   }
-  if (ctx.args.json) env.CONSTELLATION_LOG_FORMAT = 'json';
+  if (cli.args.json) env.CONSTELLATION_LOG_FORMAT = 'json';
   return env;
 }
 
@@ -39,9 +39,9 @@ async function checkConfig(env: Record<string, string | undefined>): Promise<voi
   }
 }
 
-export async function serveCommand(ctx: CommandContext): Promise<ExitCode> {
-  expectArgs(ctx.args.args, [], 'serve');
-  const env = serveEnv(ctx);
+export async function serveCommand(cli: CommandContext): Promise<ExitCode> {
+  expectArgs(cli.args.args, [], 'serve');
+  const env = serveEnv(cli);
   await checkConfig(env);
   const { main } = await import('../../server/main.js');
   await main(env);

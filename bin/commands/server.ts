@@ -11,31 +11,31 @@ import { DeletedReply, ExecutionsReply, ExecutionSummary, HealthReply, MetricsRe
  * Path segments are percent-encoded; replies are validated before they are printed.
  */
 
-type Sub = (ctx: CommandContext, rest: readonly string[]) => Promise<ExitCode>;
+type Sub = (cli: CommandContext, rest: readonly string[]) => Promise<ExitCode>;
 
 const enc = encodeURIComponent;
 
-export async function serverCommand(ctx: CommandContext): Promise<ExitCode> {
-  const [group, ...rest] = ctx.args.args;
+export async function serverCommand(cli: CommandContext): Promise<ExitCode> {
+  const [group, ...rest] = cli.args.args;
   const table: Record<string, Sub> = { health, metrics, pipelines, executions };
   const sub = group !== undefined ? table[group] : undefined;
   if (!sub) throw usageError(group === undefined ? "'server' needs a subcommand: health, metrics, pipelines, executions" : `unknown 'server' subcommand '${group}'`);
-  if (ctx.args.limit !== undefined && !['pipelines', 'executions'].includes(group!)) throw usageError(`option --limit is not valid for 'server ${group}'`);
-  return sub(ctx, rest);
+  if (cli.args.limit !== undefined && !['pipelines', 'executions'].includes(group!)) throw usageError(`option --limit is not valid for 'server ${group}'`);
+  return sub(cli, rest);
 }
 
 /** `-n/--limit`: a positive integer (client-side truncation). */
-function limitOf(ctx: CommandContext): number {
-  if (ctx.args.limit === undefined) return Infinity;
-  const n = Number(ctx.args.limit);
-  if (!Number.isInteger(n) || n <= 0) throw usageError(`--limit must be a positive integer, got '${ctx.args.limit}'`);
+function limitOf(cli: CommandContext): number {
+  if (cli.args.limit === undefined) return Infinity;
+  const n = Number(cli.args.limit);
+  if (!Number.isInteger(n) || n <= 0) throw usageError(`--limit must be a positive integer, got '${cli.args.limit}'`);
   return n;
 }
 
-async function health(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+async function health(cli: CommandContext, rest: readonly string[]): Promise<ExitCode> {
   expectArgs(rest, [], 'server health');
-  const { out } = ctx;
-  const res = await request(connectionOf(ctx), out, 'GET', '/health');
+  const { out } = cli;
+  const res = await request(connectionOf(cli), out, 'GET', '/health');
   if (res.status !== 503) failUnlessOk(res);
   const reply = expectShape(res, HealthReply, 'health');
   if (res.status === 503) throw new CliError(EXIT.RUNTIME_ERROR, `server unhealthy: ${reply.status}`, { status: 503, health: reply });
@@ -44,10 +44,10 @@ async function health(ctx: CommandContext, rest: readonly string[]): Promise<Exi
   return EXIT.SUCCESS;
 }
 
-async function metrics(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+async function metrics(cli: CommandContext, rest: readonly string[]): Promise<ExitCode> {
   expectArgs(rest, [], 'server metrics');
-  const { out } = ctx;
-  const m = await getJson(connectionOf(ctx), out, '/metrics', MetricsReply, 'metrics');
+  const { out } = cli;
+  const m = await getJson(connectionOf(cli), out, '/metrics', MetricsReply, 'metrics');
   out.line(`uptime           ${m.server.uptime_seconds} s`);
   out.line(`requests         ${m.server.requests_total}`);
   if (m.cache) out.line(`compile cache    ${m.cache.entries} entries, ${m.cache.hits} hits, ${m.cache.misses} misses (hit rate ${(m.cache.hitRate * 100).toFixed(1)} %)`);
@@ -56,14 +56,14 @@ async function metrics(ctx: CommandContext, rest: readonly string[]): Promise<Ex
   return EXIT.SUCCESS;
 }
 
-async function pipelines(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+async function pipelines(cli: CommandContext, rest: readonly string[]): Promise<ExitCode> {
   const [verb = 'list', ...args] = rest;
-  if (verb === 'show') return pipelineShow(ctx, expectArgs(args, ['ref'], 'server pipelines show')[0]!);
+  if (verb === 'show') return pipelineShow(cli, expectArgs(args, ['ref'], 'server pipelines show')[0]!);
   if (verb !== 'list') throw usageError(`unknown 'server pipelines' subcommand '${verb}' (expected list or show <ref>)`);
   expectArgs(args, [], 'server pipelines');
-  const { out } = ctx;
-  const reply = await getJson(connectionOf(ctx), out, '/pipelines', PipelinesReply, 'pipelines');
-  const list = reply.pipelines.slice(0, limitOf(ctx));
+  const { out } = cli;
+  const reply = await getJson(connectionOf(cli), out, '/pipelines', PipelinesReply, 'pipelines');
+  const list = reply.pipelines.slice(0, limitOf(cli));
   if (list.length === 0) out.info('no pipelines stored');
   for (const p of list) {
     const names = p.aliases.length > 0 ? p.aliases.join(', ') : '(no alias)';
@@ -73,9 +73,9 @@ async function pipelines(ctx: CommandContext, rest: readonly string[]): Promise<
   return EXIT.SUCCESS;
 }
 
-async function pipelineShow(ctx: CommandContext, ref: string): Promise<ExitCode> {
-  const { out } = ctx;
-  const p = await getJson(connectionOf(ctx), out, `/pipelines/${enc(ref)}`, PipelineDetail, 'pipeline');
+async function pipelineShow(cli: CommandContext, ref: string): Promise<ExitCode> {
+  const { out } = cli;
+  const p = await getJson(connectionOf(cli), out, `/pipelines/${enc(ref)}`, PipelineDetail, 'pipeline');
   out.line(`structural hash  ${p.structuralHash}`);
   if (p.syntacticHash) out.line(`syntactic hash   ${p.syntacticHash}`);
   out.line(`aliases          ${p.aliases.join(', ') || '(none)'}`);
@@ -87,14 +87,14 @@ async function pipelineShow(ctx: CommandContext, ref: string): Promise<ExitCode>
   return EXIT.SUCCESS;
 }
 
-async function executions(ctx: CommandContext, rest: readonly string[]): Promise<ExitCode> {
+async function executions(cli: CommandContext, rest: readonly string[]): Promise<ExitCode> {
   const [verb, ...args] = rest;
   if (verb === 'list') {
     expectArgs(args, [], 'server executions list');
-    return executionList(ctx);
+    return executionList(cli);
   }
-  if (verb === 'show') return executionShow(ctx, expectArgs(args, ['id'], 'server executions show')[0]!);
-  if (verb === 'delete') return executionDelete(ctx, expectArgs(args, ['id'], 'server executions delete')[0]!);
+  if (verb === 'show') return executionShow(cli, expectArgs(args, ['id'], 'server executions show')[0]!);
+  if (verb === 'delete') return executionDelete(cli, expectArgs(args, ['id'], 'server executions delete')[0]!);
   throw usageError(verb === undefined ? "'server executions' needs list, show <id> or delete <id>" : `unknown 'server executions' subcommand '${verb}'`);
 }
 
@@ -103,10 +103,10 @@ function describeExecution(e: ExecutionSummary): string {
   return `${e.executionId}  resumptions: ${e.resumptionCount ?? 0}  missing: ${missing || '-'}  ${e.createdAt ?? ''}`.trimEnd();
 }
 
-async function executionList(ctx: CommandContext): Promise<ExitCode> {
-  const { out } = ctx;
-  const limit = limitOf(ctx);
-  const reply = await getJson(connectionOf(ctx), out, '/executions', ExecutionsReply, 'executions');
+async function executionList(cli: CommandContext): Promise<ExitCode> {
+  const { out } = cli;
+  const limit = limitOf(cli);
+  const reply = await getJson(connectionOf(cli), out, '/executions', ExecutionsReply, 'executions');
   const list = reply.executions.slice(0, limit);
   if (list.length === 0) out.info('no suspended executions');
   for (const e of list) out.line(describeExecution(e));
@@ -114,9 +114,9 @@ async function executionList(ctx: CommandContext): Promise<ExitCode> {
   return EXIT.SUCCESS;
 }
 
-async function executionShow(ctx: CommandContext, id: string): Promise<ExitCode> {
-  const { out } = ctx;
-  const e = await getJson(connectionOf(ctx), out, `/executions/${enc(id)}`, ExecutionSummary, 'execution');
+async function executionShow(cli: CommandContext, id: string): Promise<ExitCode> {
+  const { out } = cli;
+  const e = await getJson(connectionOf(cli), out, `/executions/${enc(id)}`, ExecutionSummary, 'execution');
   out.line(`execution        ${e.executionId}`);
   if (e.structuralHash) out.line(`pipeline         sha256:${e.structuralHash}`);
   out.line(`resumptions      ${e.resumptionCount ?? 0}`);
@@ -127,9 +127,9 @@ async function executionShow(ctx: CommandContext, id: string): Promise<ExitCode>
   return EXIT.SUCCESS;
 }
 
-async function executionDelete(ctx: CommandContext, id: string): Promise<ExitCode> {
-  const { out } = ctx;
-  const res = await request(connectionOf(ctx), out, 'DELETE', `/executions/${enc(id)}`);
+async function executionDelete(cli: CommandContext, id: string): Promise<ExitCode> {
+  const { out } = cli;
+  const res = await request(connectionOf(cli), out, 'DELETE', `/executions/${enc(id)}`);
   failUnlessOk(res);
   const reply = expectShape(res, DeletedReply, 'delete');
   if (!reply.deleted) throw new CliError(EXIT.RUNTIME_ERROR, `the server did not delete execution ${id}`);

@@ -19,8 +19,8 @@ import { compileLocally, moduleFiles } from '../cli/local.js';
 const FORMATS = ['dot', 'mermaid', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
-function formatOf(ctx: CommandContext): Format {
-  const f = (ctx.args.format ?? ctx.config.defaults?.viz_format ?? 'dot').toLowerCase();
+function formatOf(cli: CommandContext): Format {
+  const f = (cli.args.format ?? cli.config.defaults?.viz_format ?? 'dot').toLowerCase();
   if (!(FORMATS as readonly string[]).includes(f)) throw usageError(`unknown format '${f}' (expected ${FORMATS.join(', ')})`);
   return f as Format;
 }
@@ -40,22 +40,22 @@ export function toJsonGraph(dag: Dag) {
   return { nodes: all, edges: all.flatMap((n) => n.dependencies.map((from) => ({ from, to: n.id }))) };
 }
 
-export async function vizCommand(ctx: CommandContext): Promise<ExitCode> {
-  if (ctx.args.server !== undefined) throw usageError("'viz' always compiles locally; --server is not supported");
-  const [file] = expectArgs(ctx.args.args, ['file'], 'viz');
-  const format = formatOf(ctx);
+export async function vizCommand(cli: CommandContext): Promise<ExitCode> {
+  if (cli.args.server !== undefined) throw usageError("'viz' always compiles locally; --server is not supported");
+  const [file] = expectArgs(cli.args.args, ['file'], 'viz');
+  const format = formatOf(cli);
   const src = await readSource(file!);
-  const result = await compileLocally(src.text, moduleFiles(ctx.args.modules, ctx.env));
-  if (!result.ok) throw compileFailure(ctx.out, src, result.diagnostics.map(toWireDiagnostic));
+  const result = await compileLocally(src.text, moduleFiles(cli.args.modules, cli.env));
+  if (!result.ok) throw compileFailure(cli.out, src, result.diagnostics.map(toWireDiagnostic));
   const dag = result.dag!;
   if (format === 'json') {
     const graph = toJsonGraph(dag);
-    ctx.out.raw(JSON.stringify(graph, null, 2) + '\n');
-    ctx.out.result({ success: true, file: src.path, format, graph });
+    cli.out.raw(JSON.stringify(graph, null, 2) + '\n');
+    cli.out.result({ success: true, file: src.path, format, graph });
   } else {
     const text = format === 'dot' ? toDot(dag, src.stem) : toMermaid(dag);
-    ctx.out.raw(text);
-    ctx.out.result({ success: true, file: src.path, format, output: text });
+    cli.out.raw(text);
+    cli.out.result({ success: true, file: src.path, format, output: text });
   }
   return EXIT.SUCCESS;
 }

@@ -125,22 +125,22 @@ export const dagSchema = z
     layers: z.array(z.number().int().min(0)),
     variables: z.array(z.string().nullable()),
   })
-  .superRefine((dag, ctx) => {
+  .superRefine((dag, check) => {
     // Structural invariants the engine relies on: ids are positions, and every reference points
     // backwards (a topological order, so no cycles).
     dag.nodes.forEach((n, i) => {
-      if (n.id !== i) ctx.addIssue({ code: 'custom', message: `node ${i} has id ${n.id}`, path: ['nodes', i, 'id'] });
+      if (n.id !== i) check.addIssue({ code: 'custom', message: `node ${i} has id ${n.id}`, path: ['nodes', i, 'id'] });
       const deps = n.kind === 'module' ? n.args : n.kind === 'transform' ? n.deps : [];
       for (const d of [...deps, ...(n.gate ? [n.gate.node] : [])]) {
-        if (d >= i) ctx.addIssue({ code: 'custom', message: `node ${i} depends on node ${d}, which does not precede it`, path: ['nodes', i] });
+        if (d >= i) check.addIssue({ code: 'custom', message: `node ${i} depends on node ${d}, which does not precede it`, path: ['nodes', i] });
       }
-      if (n.kind === 'module' && n.args.length !== n.params.length) ctx.addIssue({ code: 'custom', message: `node ${i}: ${n.args.length} arguments for ${n.params.length} parameters`, path: ['nodes', i] });
+      if (n.kind === 'module' && n.args.length !== n.params.length) check.addIssue({ code: 'custom', message: `node ${i}: ${n.args.length} arguments for ${n.params.length} parameters`, path: ['nodes', i] });
     });
     for (const io of [...dag.inputs, ...dag.outputs]) {
-      if (io.node >= dag.nodes.length) ctx.addIssue({ code: 'custom', message: `'${io.name}' refers to missing node ${io.node}` });
+      if (io.node >= dag.nodes.length) check.addIssue({ code: 'custom', message: `'${io.name}' refers to missing node ${io.node}` });
     }
     if (dag.layers.length !== dag.nodes.length || dag.variables.length !== dag.nodes.length) {
-      ctx.addIssue({ code: 'custom', message: 'layers and variables must have one entry per node' });
+      check.addIssue({ code: 'custom', message: 'layers and variables must have one entry per node' });
     }
   });
 

@@ -84,7 +84,7 @@ export class Engine {
   readonly breakers: CircuitBreakerRegistry;
   readonly scheduler: Scheduler;
   readonly compileCache: CompileCache<CompileResult>;
-  private readonly ctx: EngineContext;
+  private readonly env: EngineContext;
   private readonly dags = new Map<string, Dag>();
   private readonly running = new Map<string, Execution>();
   private readonly listener: ExecutionListener | undefined;
@@ -98,7 +98,7 @@ export class Engine {
     this.listener = safeListener(compositeListener([options.listener, options.metrics ? metricsListener(options.metrics) : undefined]), warn);
     this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => this.listener?.onCircuitStateChanged?.(name, from, to));
     this.compileCache = new CompileCache(options.compileCacheSize ?? 1000);
-    this.ctx = {
+    this.env = {
       modules: this.modules,
       invoker: options.invoker,
       scheduler: this.scheduler,
@@ -178,7 +178,7 @@ export class Engine {
     const plan = planFor(dag);
     if (!this.dags.has(plan.structuralHash)) this.dags.set(plan.structuralHash, dag);
     const executionId = options.executionId ?? randomUUID();
-    const exec = new Execution(plan, this.ctx, executionId, options.hooks);
+    const exec = new Execution(plan, this.env, executionId, options.hooks);
     const listener = this.listener;
     listener?.onExecutionStart?.(executionId, plan.structuralHash);
     // registered while it runs, so it can be cancelled by id (even from a module that starts inside start())
@@ -212,10 +212,10 @@ export class Engine {
         } else {
           const snapshot = this.snapshotOf(exec, result, previous);
           const saved = await (claim ? claim.save(snapshot) : store.save(snapshot));
-          if (!saved.persisted) this.ctx.warn(`suspension store: execution ${executionId} not persisted: ${saved.message}`, { reason: saved.reason });
+          if (!saved.persisted) this.env.warn(`suspension store: execution ${executionId} not persisted: ${saved.message}`, { reason: saved.reason });
         }
       } catch (e) {
-        this.ctx.warn(`suspension store: cannot persist execution ${executionId}: ${e instanceof Error ? e.message : String(e)}`);
+        this.env.warn(`suspension store: cannot persist execution ${executionId}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     return result;

@@ -106,7 +106,7 @@ export class Execution {
 
   constructor(
     readonly plan: ExecutionPlan,
-    private readonly ctx: EngineContext,
+    private readonly env: EngineContext,
     readonly executionId: string,
     private readonly hooks: ExecutionHooks = {},
   ) {
@@ -122,7 +122,7 @@ export class Execution {
     this.parked = parking ? new Uint8Array(n) : NONE_U8;
     this.lazyLeft = plan.hasLazy ? plan.lazyConsumers.slice() : NONE_I32;
     this.unsettled = n;
-    this.listener = ctx.listener;
+    this.listener = env.listener;
   }
 
   get signal(): AbortSignal {
@@ -254,7 +254,7 @@ export class Execution {
 
   private startModule(id: number): void {
     const node = this.plan.dag.nodes[id] as ModuleNode;
-    const entry = this.ctx.modules.get(node.module);
+    const entry = this.env.modules.get(node.module);
     if (!entry) {
       this.settle(id, FAILED, { error: { code: 'ModuleNotFound', message: `No module named '${node.module}' is registered` } });
       return;
@@ -271,7 +271,7 @@ export class Execution {
     }
     const listener = this.listener;
     // Fast path: a pure stdlib function with no options runs right here, synchronously.
-    if (entry.placement === 'inline' && node.options === undefined && !this.ctx.scheduler.bounded) {
+    if (entry.placement === 'inline' && node.options === undefined && !this.env.scheduler.bounded) {
       listener?.onModuleStart?.(this.executionId, id, node.module);
       const t = performance.now();
       let value: Value;
@@ -296,9 +296,9 @@ export class Execution {
     listener?.onNodeStateChanged?.(this.executionId, id, 'running');
     listener?.onModuleStart?.(this.executionId, id, node.module);
     let pending: Promise<NodeOutcome>;
-    if (node.options === undefined && !this.ctx.scheduler.bounded) {
+    if (node.options === undefined && !this.env.scheduler.bounded) {
       // no options: a synchronous front module settles right here, in this turn
-      const out = runPlain(this.ctx, run, entry, args);
+      const out = runPlain(this.env, run, entry, args);
       if (!(out instanceof Promise)) {
         // (unless the module's own code cancelled the execution meanwhile)
         if (this.state[id] === RUNNING) this.applyOutcome(id, node, out);
@@ -306,7 +306,7 @@ export class Execution {
       }
       pending = out;
     } else {
-      pending = runNode(this.ctx, run, node, entry, args);
+      pending = runNode(this.env, run, node, entry, args);
     }
     this.running++;
     pending
@@ -314,7 +314,7 @@ export class Execution {
         (outcome) => this.moduleSettled(id, node, outcome),
         (e) => this.moduleSettled(id, node, { ok: false, error: errorInfo(e, 'ModuleFailed'), timedOut: false, attempts: 0, durationMs: 0 }),
       )
-      .catch((e: unknown) => this.ctx.warn(`internal error while settling node ${id}: ${e instanceof Error ? e.stack : String(e)}`));
+      .catch((e: unknown) => this.env.warn(`internal error while settling node ${id}: ${e instanceof Error ? e.stack : String(e)}`));
   }
 
   private moduleSettled(id: number, node: ModuleNode, outcome: NodeOutcome): void {

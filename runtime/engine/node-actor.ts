@@ -20,6 +20,11 @@ import type { CancelToken, CircuitBreakerRegistry, ExecutionListener, MetricsPro
  * Only successes are cached; concurrent misses for one key share one computation.
  */
 
+/**
+ * What every node of every execution shares (registry, scheduler, breakers, caches, …), passed
+ * as `env`. Names: `ctx` always means a module's call context (`run(input, ctx)`), `context` the
+ * server's state (ServerContext), `cli` a CLI command's context.
+ */
 export interface EngineContext {
   readonly modules: ModuleRegistry;
   readonly invoker: ModuleInvoker | undefined;
@@ -56,15 +61,15 @@ export function backoffDelay(strategy: 'fixed' | 'linear' | 'exponential' | unde
   return Math.min(MAX_BACKOFF_MS, d);
 }
 
-export async function runNode(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[]): Promise<NodeOutcome> {
+export async function runNode(env: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[]): Promise<NodeOutcome> {
   const opts = node.options ?? {};
   const started = performance.now();
-  const release = ctx.scheduler.bounded ? await ctx.scheduler.acquire(opts.priority ?? 50, run.signal) : undefined;
+  const release = env.scheduler.bounded ? await env.scheduler.acquire(opts.priority ?? 50, run.signal) : undefined;
   try {
-    if (opts.throttleCount && opts.throttlePerMs) await ctx.limits.bucket(entry.id, opts.throttleCount, opts.throttlePerMs).take(run.signal);
-    const permit = opts.concurrency ? await ctx.limits.semaphore(entry.id, opts.concurrency).acquire(run.signal) : undefined;
+    if (opts.throttleCount && opts.throttlePerMs) await env.limits.bucket(entry.id, opts.throttleCount, opts.throttlePerMs).take(run.signal);
+    const permit = opts.concurrency ? await env.limits.semaphore(entry.id, opts.concurrency).acquire(run.signal) : undefined;
     try {
-      return await protectedRun(ctx, run, node, entry, args, started);
+      return await protectedRun(env, run, node, entry, args, started);
     } finally {
       permit?.();
     }
@@ -75,43 +80,43 @@ export async function runNode(ctx: EngineContext, run: NodeRun, node: ModuleNode
   }
 }
 
-async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
+async function protectedRun(env: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
   const opts = node.options ?? {};
   // A cache hit calls no module, so it is served before the breaker is consulted: an open
   // circuit rejects calls, not remembered results.
-  const cache = opts.cacheMs ? { backend: ctx.caches.get(opts.cacheBackend), key: cacheKey(entry.id, entry.version, run.callSite, entry.signature.params, args) } : undefined;
+  const cache = opts.cacheMs ? { backend: env.caches.get(opts.cacheBackend), key: cacheKey(entry.id, entry.version, run.callSite, entry.signature.params, args) } : undefined;
   if (cache) {
     // a failing cache backend is a miss, never a failed call
     const hit = await Promise.resolve()
       .then(() => cache.backend.get(cache.key))
       .catch((e: unknown) => {
-        ctx.warn(`cache backend get failed: ${e instanceof Error ? e.message : String(e)}`);
+        env.warn(`cache backend get failed: ${e instanceof Error ? e.message : String(e)}`);
         return undefined;
       });
     if (hit) return { ok: true, value: hit.value, attempts: 0, cacheHit: true, durationMs: performance.now() - started };
   }
-  const breaker = entry.placement === 'inline' ? undefined : ctx.breakers.forModule(entry.id);
+  const breaker = entry.placement === 'inline' ? undefined : env.breakers.forModule(entry.id);
   if (breaker && !breaker.tryAcquire()) {
-    return finalFailure(ctx, node, { code: 'CircuitOpen', message: `circuit breaker open for module '${entry.id}'` }, false, 0, started);
+    return finalFailure(env, node, { code: 'CircuitOpen', message: `circuit breaker open for module '${entry.id}'` }, false, 0, started);
   }
   let outcome: NodeOutcome;
   if (cache) {
     for (;;) {
-      let shared = ctx.inflight.get(cache.key);
+      let shared = env.inflight.get(cache.key);
       const joined = shared !== undefined;
       if (!shared) {
-        shared = attempts(ctx, run, node, entry, args, started).then(async (o) => {
+        shared = attempts(env, run, node, entry, args, started).then(async (o) => {
           if (o.ok) {
             try {
               await cache.backend.set(cache.key, o.value, opts.cacheMs!, entry.id);
             } catch (e) {
-              ctx.warn(`cache backend set failed: ${e instanceof Error ? e.message : String(e)}`);
+              env.warn(`cache backend set failed: ${e instanceof Error ? e.message : String(e)}`);
             }
           }
           return o;
         });
-        ctx.inflight.set(cache.key, shared);
-        void shared.finally(() => ctx.inflight.delete(cache.key));
+        env.inflight.set(cache.key, shared);
+        void shared.finally(() => env.inflight.delete(cache.key));
       }
       outcome = await shared;
       // the computation joined ran under another execution's signal, which was cancelled: that
@@ -120,7 +125,7 @@ async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, 
       break;
     }
   } else {
-    outcome = await attempts(ctx, run, node, entry, args, started);
+    outcome = await attempts(env, run, node, entry, args, started);
   }
   if (breaker) {
     if (outcome.ok) breaker.onSuccess();
@@ -128,23 +133,23 @@ async function protectedRun(ctx: EngineContext, run: NodeRun, node: ModuleNode, 
     else breaker.onFailure();
   }
   if (outcome.ok) return outcome;
-  return finalFailure(ctx, node, outcome.error, outcome.timedOut, outcome.attempts, started);
+  return finalFailure(env, node, outcome.error, outcome.timedOut, outcome.attempts, started);
 }
 
 /** Without a fallback, `on_error: skip | log` turn the final failure into the zero value. */
-function finalFailure(ctx: EngineContext, node: ModuleNode, error: NodeErrorInfo, timedOut: boolean, attemptCount: number, started: number): NodeOutcome {
+function finalFailure(env: EngineContext, node: ModuleNode, error: NodeErrorInfo, timedOut: boolean, attemptCount: number, started: number): NodeOutcome {
   const opts = node.options ?? {};
   if (!opts.hasFallback && (opts.onError === 'skip' || opts.onError === 'log') && error.code !== 'Cancelled') {
-    if (opts.onError === 'log') ctx.warn(`[${node.module}] failed: ${error.message}. Skipping with zero value.`, { module: node.module, code: error.code });
+    if (opts.onError === 'log') env.warn(`[${node.module}] failed: ${error.message}. Skipping with zero value.`, { module: node.module, code: error.code });
     return { ok: true, value: zeroValue(node.type), attempts: attemptCount, cacheHit: false, durationMs: performance.now() - started, recovered: true };
   }
   return { ok: false, error, timedOut, attempts: attemptCount, durationMs: performance.now() - started };
 }
 
-async function attempts(ctx: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
+async function attempts(env: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
   const opts = node.options ?? {};
   const retries = opts.retry ?? 0;
-  const timeoutMs = opts.timeoutMs ?? ctx.defaultModuleTimeoutMs;
+  const timeoutMs = opts.timeoutMs ?? env.defaultModuleTimeoutMs;
   const errors: NodeErrorInfo[] = [];
   let lastTimedOut = false;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
@@ -157,7 +162,7 @@ async function attempts(ctx: EngineContext, run: NodeRun, node: ModuleNode, entr
       }
     }
     try {
-      const value = await oneAttempt(ctx, run, entry, args, attempt, timeoutMs);
+      const value = await oneAttempt(env, run, entry, args, attempt, timeoutMs);
       return { ok: true, value, attempts: attempt, cacheHit: false, durationMs: performance.now() - started };
     } catch (e) {
       const info = errorInfo(e, 'ModuleFailed');
@@ -269,9 +274,9 @@ function guard(body: Promise<Value>, token: CallToken, timeoutMs: number | undef
 }
 
 /** One attempt under its timeout; the module sees an AbortSignal that fires on timeout or cancel. */
-function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Promise<Value> {
+function oneAttempt(env: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Promise<Value> {
   try {
-    const out = frontOrInlineAttempt(ctx, run, entry, args, attempt, timeoutMs);
+    const out = frontOrInlineAttempt(env, run, entry, args, attempt, timeoutMs);
     return out instanceof Promise ? out : Promise.resolve(out);
   } catch (e) {
     return Promise.reject(e);
@@ -279,12 +284,12 @@ function oneAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: 
 }
 
 /** An attempt that may complete synchronously (inline functions, synchronous front modules). */
-function frontOrInlineAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Value | Promise<Value> {
+function frontOrInlineAttempt(env: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Value | Promise<Value> {
   if (entry.placement === 'inline') return entry.pure!(args);
   const token = new CallToken();
-  if (entry.placement === 'worker' && ctx.invoker) {
+  if (entry.placement === 'worker' && env.invoker) {
     run.track(token);
-    const body = ctx.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, token);
+    const body = env.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, token);
     return guard(body, token, timeoutMs, () => run.untrack(token));
   }
   const call = new FrontCall(run, entry, attempt, token);
@@ -300,9 +305,9 @@ function frontOrInlineAttempt(ctx: EngineContext, run: NodeRun, entry: ModuleEnt
  * is synchronous, return the outcome synchronously (no promise, no timer). The breaker still
  * sees every outcome. This is the path of light `front` modules (the composition benchmark).
  */
-export function runPlain(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[]): NodeOutcome | Promise<NodeOutcome> {
+export function runPlain(env: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[]): NodeOutcome | Promise<NodeOutcome> {
   const started = performance.now();
-  const breaker = ctx.breakers.forModule(entry.id);
+  const breaker = env.breakers.forModule(entry.id);
   if (!breaker.tryAcquire()) {
     return { ok: false, error: { code: 'CircuitOpen', message: `circuit breaker open for module '${entry.id}'` }, timedOut: false, attempts: 0, durationMs: 0 };
   }
@@ -314,7 +319,7 @@ export function runPlain(ctx: EngineContext, run: NodeRun, entry: ModuleEntry, a
   };
   let out: Value | Promise<Value>;
   try {
-    out = frontOrInlineAttempt(ctx, run, entry, args, 1, ctx.defaultModuleTimeoutMs);
+    out = frontOrInlineAttempt(env, run, entry, args, 1, env.defaultModuleTimeoutMs);
   } catch (e) {
     return failure(e);
   }

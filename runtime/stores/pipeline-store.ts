@@ -38,11 +38,11 @@ export const imageSchema = z.object({
   structuralHash: z.string().regex(HASH),
   syntacticHash: z.string().regex(HASH),
   registryHash: z.string(),
-  dag: z.unknown().transform((d, ctx) => {
+  dag: z.unknown().transform((d, check) => {
     try {
       return parseDag(d);
     } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `invalid DAG: ${e instanceof Error ? e.message.slice(0, 300) : String(e)}` });
+      check.addIssue({ code: 'custom', message: `invalid DAG: ${e instanceof Error ? e.message.slice(0, 300) : String(e)}` });
       return z.NEVER;
     }
   }),

@@ -20,8 +20,8 @@ import { errorReply, notFound } from './reply.js';
  * - No request body is read.
  */
 
-export function canaryRoutes(ctx: ServerContext): RouteSpec[] {
-  const catalogue = ctx.pipelines;
+export function canaryRoutes(context: ServerContext): RouteSpec[] {
+  const catalogue = context.pipelines;
 
   const get = (req: HttpRequest): HttpReply => {
     const name = req.params['name']!;

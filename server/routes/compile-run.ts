@@ -97,18 +97,18 @@ function isReply(v: unknown): v is HttpReply {
  * Compiles through the engine's cache. No compile timeout (the reference has 30 s): compilation
  * is linear in the source, bounded in depth, and the body limit bounds the source.
  */
-function compileSource(ctx: ServerContext, source: string): CompileResult {
-  return ctx.engine.compile(source);
+function compileSource(context: ServerContext, source: string): CompileResult {
+  return context.engine.compile(source);
 }
 
-export function compileRoute(ctx: ServerContext) {
+export function compileRoute(context: ServerContext) {
   return async (req: HttpRequest): Promise<HttpReply> => {
     const invalid = (message: string) =>
       json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: [`Invalid request: ${message}`], diagnostics: [] });
     const parsed = await body(req, CompileRequest, invalid);
     if (isReply(parsed)) return parsed;
     const name = parsed.name ?? parsed.dagName ?? null;
-    const result = compileSource(ctx, parsed.source);
+    const result = compileSource(context, parsed.source);
     if (!result.ok) {
       return json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: errorMessages(result), diagnostics: diagnosticsJson(result) });
     }
@@ -116,11 +116,11 @@ export function compileRoute(ctx: ServerContext) {
     if (name) {
       // moving the alias under a running canary would be overwritten when the canary
       // completes: the catalogue refuses, and stores nothing
-      const named = await ctx.pipelines.compileNamed(name, result, parsed.source);
+      const named = await context.pipelines.compileNamed(name, result, parsed.source);
       if (!named.ok) return errorReply(named.code, named.message, req.requestId);
       image = named.image;
     } else {
-      image = await ctx.pipelines.storeImage(result, parsed.source);
+      image = await context.pipelines.storeImage(result, parsed.source);
     }
     return json(200, {
       success: true,
@@ -134,15 +134,15 @@ export function compileRoute(ctx: ServerContext) {
   };
 }
 
-async function runAndReply(ctx: ServerContext, req: HttpRequest, dag: Dag, inputs: Record<string, unknown>, pipeline: string, structuralHash?: string): Promise<{ reply: HttpReply; result?: ExecutionResult }> {
+async function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, inputs: Record<string, unknown>, pipeline: string, structuralHash?: string): Promise<{ reply: HttpReply; result?: ExecutionResult }> {
   const extra = structuralHash === undefined ? {} : { structuralHash, compilationErrors: [] };
   let result: ExecutionResult;
   try {
-    result = await ctx.engine.run(dag, inputs);
+    result = await context.engine.run(dag, inputs);
   } catch (e) {
     return { reply: executionFailure(req, e, extra) };
   }
-  ctx.metrics.onExecution(pipeline, result.status, result.durationMs);
+  context.metrics.onExecution(pipeline, result.status, result.durationMs);
   return { reply: jsonText(200, executeResponseJson(result, structuralHash)), result };
 }
 
@@ -153,31 +153,31 @@ function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, un
   return json(500, { success: false, ...EMPTY_RESULT, error: `Execution failed: ${e instanceof Error ? e.message : String(e)}`, ...extra });
 }
 
-export function runRoute(ctx: ServerContext) {
+export function runRoute(context: ServerContext) {
   return async (req: HttpRequest): Promise<HttpReply> => {
     const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
     const parsed = await body(req, RunRequest, invalid);
     if (isReply(parsed)) return parsed;
-    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
-    const result = compileSource(ctx, parsed.source);
+    if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
+    const result = compileSource(context, parsed.source);
     if (!result.ok) {
       return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
     }
-    const image = await ctx.pipelines.storeImage(result, parsed.source);
-    const { reply } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
+    const image = await context.pipelines.storeImage(result, parsed.source);
+    const { reply } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
     return reply;
   };
 }
 
-export function executeRoute(ctx: ServerContext) {
+export function executeRoute(context: ServerContext) {
   return async (req: HttpRequest): Promise<HttpReply> => {
     const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
     const parsed = await body(req, ExecuteRequest, invalid);
     if (isReply(parsed)) return parsed;
     const ref = parsed.ref ?? parsed.dagName;
     if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
-    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
-    const pipelines = ctx.pipelines;
+    if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
+    const pipelines = context.pipelines;
     let resolved = pipelines.resolve(ref);
     // only a store whose view may lag (cluster) answers not-local; a single instance never waits here
     if (!resolved.ok && resolved.problem === 'not-local') resolved = await pipelines.resolveFromAuthority(ref);
@@ -193,7 +193,7 @@ export function executeRoute(ctx: ServerContext) {
     const image = pipelines.image(hash) ?? (pipelines.completeView ? undefined : await pipelines.fetchImage(hash));
     if (!image) return errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId);
     const started = performance.now();
-    const { reply, result } = await runAndReply(ctx, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash');
+    const { reply, result } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash');
     if (canary) {
       // a run that ended badly — failed, timed out, cancelled, or an error reply — counts against
       // the version; a suspended run is a success
@@ -206,16 +206,16 @@ export function executeRoute(ctx: ServerContext) {
   };
 }
 
-export function resumeRoute(ctx: ServerContext) {
+export function resumeRoute(context: ServerContext) {
   return async (req: HttpRequest): Promise<HttpReply> => {
     const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
     const parsed = await body(req, ResumeRequest, invalid);
     if (isReply(parsed)) return parsed;
-    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
+    if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const id = req.params['id']!;
     try {
-      const result = await ctx.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });
-      ctx.metrics.onExecution('resume', result.status, result.durationMs);
+      const result = await context.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });
+      context.metrics.onExecution('resume', result.status, result.durationMs);
       return json(200, executeResponse(result));
     } catch (e) {
       if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });

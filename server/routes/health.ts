@@ -9,7 +9,7 @@ import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 
 export type ReadinessCheck = () => boolean;
 
-export function healthRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck> = new Map()) {
+export function healthRoutes(context: ServerContext, checks: ReadonlyMap<string, ReadinessCheck> = new Map()) {
   const runChecks = () => {
     const out: Record<string, boolean> = {};
     for (const [name, check] of checks) {
@@ -23,28 +23,28 @@ export function healthRoutes(ctx: ServerContext, checks: ReadonlyMap<string, Rea
   };
   return {
     health: (): HttpReply => {
-      const s = ctx.lifecycle.state;
+      const s = context.lifecycle.state;
       if (s === 'Running') return json(200, { status: 'ok' });
       return json(503, { status: s === 'Starting' ? 'starting' : s === 'Draining' ? 'draining' : 'stopped' });
     },
     live: (): HttpReply => json(200, { status: 'alive' }),
     ready: (): HttpReply => {
-      const ok = ctx.lifecycle.state === 'Running' && Object.values(runChecks()).every(Boolean);
+      const ok = context.lifecycle.state === 'Running' && Object.values(runChecks()).every(Boolean);
       return ok ? json(200, { status: 'ready' }) : json(503, { status: 'not_ready' });
     },
     detail: (_req: HttpRequest): HttpReply => {
-      const cache = ctx.engine.compileCache.stats();
-      const scheduler = ctx.engine.scheduler.stats();
+      const cache = context.engine.compileCache.stats();
+      const scheduler = context.engine.scheduler.stats();
       const results = runChecks();
       return json(200, {
         timestamp: new Date().toISOString(),
-        lifecycle: { state: ctx.lifecycle.state, inflightRequests: ctx.lifecycle.inflightRequests, inflightExecutions: ctx.engine.inflightCount },
+        lifecycle: { state: context.lifecycle.state, inflightRequests: context.lifecycle.inflightRequests, inflightExecutions: context.engine.inflightCount },
         cache: { hits: cache.hits, misses: cache.misses, hitRate: cache.hitRate, evictions: cache.evictions, entries: cache.entries },
         scheduler: scheduler.enabled ? { activeCount: scheduler.activeCount, queuedCount: scheduler.queuedCount, totalSubmitted: scheduler.totalSubmitted, totalCompleted: scheduler.totalCompleted } : null,
         streams: null,
         readinessChecks: checks.size > 0 ? results : null,
-        circuitBreakers: ctx.engine.breakers.all(),
-        resultCaches: ctx.engine.caches.all(),
+        circuitBreakers: context.engine.breakers.all(),
+        resultCaches: context.engine.caches.all(),
       });
     },
   };

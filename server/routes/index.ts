@@ -25,14 +25,14 @@ export type { ReadinessCheck };
 const busy = { 429: errorDoc('QueueFull'), 503: errorDoc('ShuttingDown') };
 const tooLarge = { 413: errorDoc('PayloadTooLarge') };
 
-function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>): RouteSpec[] {
-  const health = healthRoutes(ctx, checks);
-  const metrics = metricsRoutes(ctx);
+function coreRoutes(context: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>): RouteSpec[] {
+  const health = healthRoutes(context, checks);
+  const metrics = metricsRoutes(context);
   const routes: RouteSpec[] = [
     {
       method: 'POST',
       path: '/compile',
-      handler: compileRoute(ctx),
+      handler: compileRoute(context),
       doc: {
         summary: 'Compile source, store the image, optionally create or move an alias',
         tag: 'execution',
@@ -48,7 +48,7 @@ function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessChe
     {
       method: 'POST',
       path: '/run',
-      handler: runRoute(ctx),
+      handler: runRoute(context),
       doc: {
         summary: 'Compile, store and execute in one call',
         tag: 'execution',
@@ -65,7 +65,7 @@ function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessChe
     {
       method: 'POST',
       path: '/execute',
-      handler: executeRoute(ctx),
+      handler: executeRoute(context),
       doc: {
         summary: 'Execute a stored pipeline by reference (canary routing applies to alias refs)',
         tag: 'execution',
@@ -83,7 +83,7 @@ function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessChe
     {
       method: 'POST',
       path: '/executions/:id/resume',
-      handler: resumeRoute(ctx),
+      handler: resumeRoute(context),
       doc: {
         summary: 'Resume a suspended execution with more inputs or resolved nodes',
         tag: 'executions',
@@ -130,7 +130,7 @@ function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessChe
       doc: { summary: 'Metrics in Prometheus text format', tag: 'metrics', public: true, responses: { 200: { description: 'Prometheus exposition', contentType: 'text/plain' } } },
     },
   ];
-  if (ctx.config.healthDetailEnabled) {
+  if (context.config.healthDetailEnabled) {
     routes.push({
       method: 'GET',
       path: '/health/detail',
@@ -142,16 +142,16 @@ function coreRoutes(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessChe
 }
 
 /** Every route of the server, in registration order (documented). */
-export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>, attached: readonly RouteSpec[] = []): RouteSpec[] {
+export function routeTable(context: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>, attached: readonly RouteSpec[] = []): RouteSpec[] {
   const routes: RouteSpec[] = [
-    ...coreRoutes(ctx, checks),
-    ...pipelineRoutes(ctx),
-    ...versionRoutes(ctx),
-    ...canaryRoutes(ctx),
-    ...executionRoutes(ctx),
+    ...coreRoutes(context, checks),
+    ...pipelineRoutes(context),
+    ...versionRoutes(context),
+    ...canaryRoutes(context),
+    ...executionRoutes(context),
     // /modules/published is an exact path: the router matches it before /modules/:name/…
-    ...moduleRoutes(ctx),
-    ...namespaceRoutes(ctx),
+    ...moduleRoutes(context),
+    ...namespaceRoutes(context),
     // routes of attached listeners (provider operations, dashboard API, …)
     ...attached,
   ];
@@ -167,6 +167,6 @@ export function routeTable(ctx: ServerContext, checks: ReadonlyMap<string, Readi
   return routes;
 }
 
-export function registerRoutes(router: Router, ctx: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>, attached: readonly RouteSpec[] = []): void {
-  for (const route of routeTable(ctx, checks, attached)) router.add(route.method, route.path, route.handler);
+export function registerRoutes(router: Router, context: ServerContext, checks: ReadonlyMap<string, ReadinessCheck>, attached: readonly RouteSpec[] = []): void {
+  for (const route of routeTable(context, checks, attached)) router.add(route.method, route.path, route.handler);
 }

@@ -7,9 +7,9 @@ import { json, text, type HttpReply, type HttpRequest } from '../http/types.js';
  * scheduler section reports the real scheduler (docs/decisions.md #21).
  */
 
-export function metricsJson(ctx: ServerContext): Record<string, unknown> {
-  const cache = ctx.engine.compileCache.stats();
-  const s = ctx.engine.scheduler.stats();
+export function metricsJson(context: ServerContext): Record<string, unknown> {
+  const cache = context.engine.compileCache.stats();
+  const s = context.engine.scheduler.stats();
   return {
     timestamp: new Date().toISOString(),
     cache: { hits: cache.hits, misses: cache.misses, hitRate: cache.hitRate, evictions: cache.evictions, entries: cache.entries },
@@ -25,9 +25,9 @@ export function metricsJson(ctx: ServerContext): Record<string, unknown> {
           starvationPromotions: s.starvationPromotions,
         }
       : { enabled: false },
-    server: { uptime_seconds: ctx.metrics.uptimeSeconds(), requests_total: ctx.metrics.requestsTotal, executions_inflight: ctx.engine.inflightCount },
-    resultCaches: ctx.engine.caches.all(),
-    circuitBreakers: ctx.engine.breakers.all(),
+    server: { uptime_seconds: context.metrics.uptimeSeconds(), requests_total: context.metrics.requestsTotal, executions_inflight: context.engine.inflightCount },
+    resultCaches: context.engine.caches.all(),
+    circuitBreakers: context.engine.breakers.all(),
   };
 }
 
@@ -39,8 +39,8 @@ function wantsText(accept: string | undefined): boolean {
   });
 }
 
-async function prometheus(ctx: ServerContext): Promise<string> {
-  const m = metricsJson(ctx) as { cache: Record<string, number>; scheduler: Record<string, number | boolean>; server: Record<string, number> };
+async function prometheus(context: ServerContext): Promise<string> {
+  const m = metricsJson(context) as { cache: Record<string, number>; scheduler: Record<string, number | boolean>; server: Record<string, number> };
   const lines: string[] = [];
   const series = (name: string, type: 'gauge' | 'counter', help: string, value: number) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
@@ -59,13 +59,13 @@ async function prometheus(ctx: ServerContext): Promise<string> {
     series('constellation_scheduler_completed_total', 'counter', 'Scheduled tasks completed', m.scheduler['totalCompleted'] as number);
     series('constellation_scheduler_starvation_promotions_total', 'counter', 'Starvation promotions', m.scheduler['starvationPromotions'] as number);
   }
-  return lines.join('\n') + '\n' + (await ctx.metrics.registry.metrics());
+  return lines.join('\n') + '\n' + (await context.metrics.registry.metrics());
 }
 
-export function metricsRoutes(ctx: ServerContext) {
+export function metricsRoutes(context: ServerContext) {
   return {
     metrics: async (req: HttpRequest): Promise<HttpReply> =>
-      wantsText(req.headers['accept']) ? text(200, await prometheus(ctx), 'text/plain; version=0.0.4; charset=utf-8') : json(200, metricsJson(ctx)),
-    prometheus: async (): Promise<HttpReply> => text(200, await prometheus(ctx), 'text/plain; version=0.0.4; charset=utf-8'),
+      wantsText(req.headers['accept']) ? text(200, await prometheus(context), 'text/plain; version=0.0.4; charset=utf-8') : json(200, metricsJson(context)),
+    prometheus: async (): Promise<HttpReply> => text(200, await prometheus(context), 'text/plain; version=0.0.4; charset=utf-8'),
   };
 }

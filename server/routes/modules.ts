@@ -30,8 +30,8 @@ function isPublished(entry: ModuleEntry): boolean {
   return entry.prepared?.module.published === true;
 }
 
-function lookup(ctx: ServerContext, name: string): ModuleEntry | undefined {
-  const entry = ctx.engine.modules.get(name);
+function lookup(context: ServerContext, name: string): ModuleEntry | undefined {
+  const entry = context.engine.modules.get(name);
   if (!entry) return undefined;
   return entry.id === name || !name.includes('.') ? entry : undefined;
 }
@@ -72,12 +72,12 @@ function oneNodeDag(entry: ModuleEntry): Dag {
   return dag;
 }
 
-export function moduleRoutes(ctx: ServerContext): RouteSpec[] {
-  const list = (): HttpReply => json(200, { modules: [...ctx.engine.modules.entries()].map(moduleInfo).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) });
+export function moduleRoutes(context: ServerContext): RouteSpec[] {
+  const list = (): HttpReply => json(200, { modules: [...context.engine.modules.entries()].map(moduleInfo).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) });
 
   const published = (): HttpReply =>
     json(200, {
-      modules: [...ctx.engine.modules.entries()]
+      modules: [...context.engine.modules.entries()]
         .filter(isPublished)
         .map((e) => ({ ...moduleInfo(e), tags: [...(e.prepared?.module.tags ?? [])], endpoint: `/modules/${encodeURIComponent(e.id)}/invoke` }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
@@ -85,7 +85,7 @@ export function moduleRoutes(ctx: ServerContext): RouteSpec[] {
 
   const invoke = async (req: HttpRequest): Promise<HttpReply> => {
     const name = req.params['name']!;
-    const entry = lookup(ctx, name);
+    const entry = lookup(context, name);
     if (!entry) return notFound(`Module '${name}' not found`);
     if (!isPublished(entry)) return notFound(`Module '${name}' is not published as an HTTP endpoint`);
     const fail = (status: number, error: string) => json(status, { success: false, outputs: {}, error, module: entry.id });
@@ -96,11 +96,11 @@ export function moduleRoutes(ctx: ServerContext): RouteSpec[] {
       const given = Object.prototype.hasOwnProperty.call(inputs, p.name) && inputs[p.name] !== undefined;
       if (!given && p.type.k !== 'Optional') return fail(400, `Missing required input: '${p.name}'`);
     }
-    if (!ctx.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
+    if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const dag = oneNodeDag(entry);
     try {
-      const result = await ctx.engine.run(dag, inputs, { persist: false });
-      ctx.metrics.onExecution(`module:${entry.id}`, result.status, result.durationMs);
+      const result = await context.engine.run(dag, inputs, { persist: false });
+      context.metrics.onExecution(`module:${entry.id}`, result.status, result.durationMs);
       if (result.status !== 'completed') {
         const error =
           result.errors.map((e) => e.message).join('; ') ||

@@ -16,12 +16,12 @@ import { errorReply } from './reply.js';
  * with their type variables (`List<T>`, `(T) => Boolean`).
  */
 
-export function namespaceRoutes(ctx: ServerContext): RouteSpec[] {
-  const list = (): HttpReply => json(200, { namespaces: ctx.engine.functions.namespaces() });
+export function namespaceRoutes(context: ServerContext): RouteSpec[] {
+  const list = (): HttpReply => json(200, { namespaces: context.engine.functions.namespaces() });
 
   const get = (req: HttpRequest): HttpReply => {
     const ns = req.params['namespace']!;
-    const functions = [...ctx.engine.functions.all()]
+    const functions = [...context.engine.functions.all()]
       .filter((s) => s.kind !== 'operator' && s.namespace !== undefined && (s.namespace === ns || s.namespace.startsWith(ns + '.')))
       .map((s) => ({
         name: s.name,

@@ -41,8 +41,8 @@ function refProblem(resolved: Extract<RefResolution, { ok: false }>): HttpReply 
   return resolved.problem === 'invalid' ? errorReply('InvalidRequest', `Invalid ref: ${resolved.message}`) : notFound(resolved.message);
 }
 
-export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
-  const catalogue = ctx.pipelines;
+export function pipelineRoutes(context: ServerContext): RouteSpec[] {
+  const catalogue = context.pipelines;
   /** Resolves a path ref, asking the authority when the local view may lag (cluster). */
   const resolve = async (ref: string): Promise<RefResolution> => {
     const local = catalogue.resolve(ref);
@@ -76,7 +76,7 @@ export function pipelineRoutes(ctx: ServerContext): RouteSpec[] {
       syntacticHash: image.syntacticHash,
       aliases: catalogue.aliasesOf(image.structuralHash),
       compiledAt: image.compiledAt,
-      modules: dag.nodes.filter((n): n is ModuleNode => n.kind === 'module').map((n) => moduleNodeInfo(ctx.engine.modules, dag, n)),
+      modules: dag.nodes.filter((n): n is ModuleNode => n.kind === 'module').map((n) => moduleNodeInfo(context.engine.modules, dag, n)),
       declaredOutputs: dag.outputs.map((o) => o.name),
       inputSchema: Object.fromEntries(dag.inputs.map((i) => [i.name, ctypeString(i.type)])),
       outputSchema: Object.fromEntries(dag.outputs.map((o) => [o.name, ctypeString(o.type)])),

@@ -37,19 +37,19 @@ function summary(s: SuspensionSummary) {
   };
 }
 
-export function executionRoutes(ctx: ServerContext): RouteSpec[] {
+export function executionRoutes(context: ServerContext): RouteSpec[] {
   const missing = (id: string) => notFound(`Execution '${id}' not found`);
 
   const list = async (): Promise<HttpReply> => {
     // pages come sorted by createdAt, then id
-    const items = await listAll(ctx.suspensions);
+    const items = await listAll(context.suspensions);
     return json(200, { executions: items.map(summary) });
   };
 
   const get = async (req: HttpRequest): Promise<HttpReply> => {
     const id = req.params['id']!;
     if (!UUID.test(id)) return missing(id);
-    const snapshot = await ctx.suspensions.load(id);
+    const snapshot = await context.suspensions.load(id);
     if (!snapshot) return missing(id);
     return json(200, summary(snapshot));
   };
@@ -57,7 +57,7 @@ export function executionRoutes(ctx: ServerContext): RouteSpec[] {
   const remove = async (req: HttpRequest): Promise<HttpReply> => {
     const id = req.params['id']!;
     if (!UUID.test(id)) return missing(id);
-    const claim = await ctx.suspensions.claim(id);
+    const claim = await context.suspensions.claim(id);
     if (!claim) return errorReply('ResumeInProgress', formatError('ResumeInProgress', { id }), req.requestId);
     try {
       return (await claim.delete()) ? json(200, { deleted: true }) : missing(id);

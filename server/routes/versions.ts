@@ -55,8 +55,8 @@ export function canaryConfigFrom(request: NonNullable<z.output<typeof ReloadRequ
   };
 }
 
-export function versionRoutes(ctx: ServerContext): RouteSpec[] {
-  const catalogue = ctx.pipelines;
+export function versionRoutes(context: ServerContext): RouteSpec[] {
+  const catalogue = context.pipelines;
 
   const reload = async (req: HttpRequest): Promise<HttpReply> => {
     const name = req.params['name']!;
@@ -70,7 +70,7 @@ export function versionRoutes(ctx: ServerContext): RouteSpec[] {
       if (!outcome.ok) return errorReply(outcome.code, outcome.message);
       return json(200, { success: true, previousHash: outcome.previousHash, newHash: outcome.newHash, name, changed: outcome.changed, version: outcome.version, canary: outcome.canary });
     } catch (e) {
-      ctx.logger.error({ requestId: req.requestId, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, `[${req.requestId}] reload of '${name}' failed`);
+      context.logger.error({ requestId: req.requestId, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, `[${req.requestId}] reload of '${name}' failed`);
       return errorReply('InternalError', formatError('InternalError', { detail: e instanceof Error ? e.message : String(e) }), req.requestId);
     }
   };

@@ -124,7 +124,7 @@ describe('constellation compile --server', () => {
     const j = parseJson(r.stdout);
     assert.equal(j.name, 'ok');
     assert.match(j.structuralHash, /^[0-9a-f]{64}$/);
-    assert.equal(srv.server.ctx.pipelines.resolveAlias('ok'), j.structuralHash);
+    assert.equal(srv.server.context.pipelines.resolveAlias('ok'), j.structuralHash);
     const local = parseJson((await s.run(['compile', 'ok.cst', '--json'])).stdout);
     assert.equal(local.structuralHash, j.structuralHash, 'local and server compilation agree');
   });

@@ -13,8 +13,8 @@ export interface RouteEntry {
   readonly pattern: string;
 }
 
-export function serverRoutes(ctx: ServerContext): RouteEntry[] {
-  return routeTable(ctx, new Map()).map((r) => ({ method: r.method, pattern: r.path }));
+export function serverRoutes(context: ServerContext): RouteEntry[] {
+  return routeTable(context, new Map()).map((r) => ({ method: r.method, pattern: r.path }));
 }
 
 /** Replaces `:param` segments with a placeholder value (`:version` with a number). */

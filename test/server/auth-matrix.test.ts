@@ -66,7 +66,7 @@ describe('auth matrix', () => {
     // two invalid entries (too short, unknown role) around the valid ones: skipped with a warning
     const keys = `${INVALID_SHORT_KEY}:Admin,${API_KEYS_ENV},${INVALID_ROLE_KEY}:Superuser`;
     srv = await startServer({ env: { CONSTELLATION_API_KEYS: keys, CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true', CONSTELLATION_LOG_LEVEL: 'trace' }, server: { logger: logs.logger('trace') } });
-    routes = serverRoutes(srv.server.ctx);
+    routes = serverRoutes(srv.server.context);
   });
   after(async () => {
     await srv.close();

@@ -224,7 +224,7 @@ describe(`HTTP fuzz of the real process (FUZZ_SEED=${SEED})`, () => {
   before(async () => {
     // the route table, read from an in-process server of the same build
     const probe = await startServer({ env: { CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true' } });
-    routes = serverRoutes(probe.server.ctx);
+    routes = serverRoutes(probe.server.context);
     await probe.close();
     srv = await spawnServer(env);
     void srv.exited.then((code) => (died = `server process exited (${code}) during the fuzz [seed ${SEED}]\nstderr: ${srv.stderr().slice(-3000)}`));
