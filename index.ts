@@ -20,7 +20,10 @@ export type { Diagnostic } from './runtime/language/diagnostics.js';
 // the engine and its service-provider interfaces
 export { Engine, InputError, type EngineOptions, type RunOptions, type ResumeRequest } from './runtime/engine/engine.js';
 export type { ExecutionResult, ExecutionStatus, ExecutionFailure, NodeResult } from './runtime/engine/result.js';
-export type { CacheBackend, CacheEntry, CacheStats, CircuitBreaker, CircuitBreakerRegistry, ExecutionListener, MetricsProvider, ModuleInvoker, NodeState } from './runtime/engine/spi.js';
+export type {
+  BreakerObserver, BreakerTransition, CacheBackend, CacheEntry, CacheScope, CacheStats, CircuitBreaker, CircuitBreakerRegistry, ExecutionListener, ExecutionStorage, MetricsProvider, ModuleInvoker, NodeState, StoredExecution, TracerProvider,
+} from './runtime/engine/spi.js';
+export { LocalExecutionControl, type ExecutionControl, type ExecutionStatusReport, type CancelOutcome, type StepAction, type StepReply } from './runtime/engine/execution-control.js';
 export type { ExecutionSnapshot, SuspensionSummary } from './runtime/engine/suspension.js';
 export type { SuspensionStore, SuspensionFilter, SuspensionClaim, SuspensionLimits, SuspensionPage, SaveOutcome, ListRequest } from './runtime/stores/suspension-store.js';
 export { MemorySuspensionStore } from './runtime/stores/suspension-store.js';

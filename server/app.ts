@@ -63,7 +63,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const warn = (m: string) => logger.warn(m);
-  const backends = await withEmbeddedDefaults(options.backends ?? {}, dataDir, warn);
+  const backends = await withEmbeddedDefaults(options.backends ?? {}, config, dataDir, warn);
   const suspensions = backends.suspensionStore;
   const metrics = new ServerMetrics();
   // bound once the engine exists (it compiles for the catalogue); resume reads images through it

@@ -2,6 +2,7 @@ import type { Backends } from '../runtime/backends.js';
 import { MemoryCache } from '../runtime/engine/result-cache.js';
 import { MemoryCanaryStore } from '../runtime/stores/canary-store.js';
 import { MemoryExecutionStorage } from '../runtime/stores/execution-history.js';
+import type { Config } from './config.js';
 import { FilePipelineStore } from './stores/file-pipeline-store.js';
 import { FileSuspensionStore } from './stores/file-suspension-store.js';
 import { FileVersionStore } from './stores/file-version-store.js';
@@ -12,7 +13,8 @@ import { FileVersionStore } from './stores/file-version-store.js';
  * state and execution history in memory (as the reference keeps them), the in-memory result
  * cache, and the engine's own circuit breakers (`undefined`: the engine creates them).
  */
-export async function withEmbeddedDefaults(given: Partial<Backends>, dataDir: string, warn: (message: string) => void): Promise<Backends> {
+export async function withEmbeddedDefaults(given: Partial<Backends>, config: Pick<Config, 'suspensions'>, dataDir: string, warn: (message: string) => void): Promise<Backends> {
+  const s = config.suspensions;
   return {
     metrics: given.metrics,
     tracer: given.tracer,
@@ -22,7 +24,7 @@ export async function withEmbeddedDefaults(given: Partial<Backends>, dataDir: st
     pipelineStore: given.pipelineStore ?? (await FilePipelineStore.open(dataDir, warn)),
     versionStore: given.versionStore ?? (await FileVersionStore.open(dataDir, warn)),
     canaryStore: given.canaryStore ?? new MemoryCanaryStore(),
-    suspensionStore: given.suspensionStore ?? new FileSuspensionStore(dataDir),
+    suspensionStore: given.suspensionStore ?? new FileSuspensionStore(dataDir, { leaseMs: s.leaseMs, failedTtlMs: s.failedTtlMs, limits: { maxEntries: s.maxEntries, maxBytes: s.maxBytes } }),
     executionHistory: given.executionHistory ?? new MemoryExecutionStorage(),
   };
 }

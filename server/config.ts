@@ -128,6 +128,10 @@ const envSchema = z.object({
   CONSTELLATION_WORKERS: positiveInt('worker threads').optional(),
   CONSTELLATION_MODULE_TIMEOUT: duration.optional(),
   CONSTELLATION_EXECUTION_TIMEOUT: duration.optional(),
+  CONSTELLATION_SUSPENSION_LEASE: duration.optional(),
+  CONSTELLATION_SUSPENSION_FAILED_TTL: duration.optional(),
+  CONSTELLATION_SUSPENSION_MAX_ENTRIES: positiveInt('suspension store max entries').optional(),
+  CONSTELLATION_SUSPENSION_MAX_BYTES: positiveInt('suspension store max bytes').optional(),
   CONSTELLATION_DEBUG: z.string().optional(),
 });
 
@@ -155,6 +159,8 @@ export interface Config {
   readonly workers: number | undefined;
   readonly moduleTimeoutMs: number;
   readonly executionTimeoutMs: number | undefined;
+  /** The embedded suspension store: claim lease, expiry of failed runs, limits (a full store refuses). */
+  readonly suspensions: { readonly leaseMs: number; readonly failedTtlMs: number; readonly maxEntries: number; readonly maxBytes: number };
   /** Warnings to log at start-up (skipped key or origin entries, by position only). */
   readonly warnings: readonly string[];
 }
@@ -253,6 +259,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workers: e.CONSTELLATION_WORKERS,
     moduleTimeoutMs: e.CONSTELLATION_MODULE_TIMEOUT ?? 30_000,
     executionTimeoutMs: e.CONSTELLATION_EXECUTION_TIMEOUT,
+    suspensions: {
+      leaseMs: e.CONSTELLATION_SUSPENSION_LEASE ?? 30_000,
+      failedTtlMs: e.CONSTELLATION_SUSPENSION_FAILED_TTL ?? 24 * 3_600_000,
+      maxEntries: e.CONSTELLATION_SUSPENSION_MAX_ENTRIES ?? 10_000,
+      maxBytes: e.CONSTELLATION_SUSPENSION_MAX_BYTES ?? 1024 * 1024 * 1024,
+    },
     warnings,
   };
 }
