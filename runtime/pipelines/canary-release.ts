@@ -68,12 +68,15 @@ export class CanaryMetrics {
   newVersion = new VersionMetrics();
   constructor(readonly startedAt: string, public step: number) {}
 
-  /** Follows the stored state: a new canary of the name or a new step starts fresh counts. */
+  /**
+   * Follows the stored state: a new canary of the name starts fresh counts, and so does the new
+   * version's side at each promoted step that is observed; completion keeps the last step's counts.
+   */
   static follow(current: CanaryMetrics | undefined, state: CanaryState): CanaryMetrics {
     if (!current || current.startedAt !== state.startedAt) return new CanaryMetrics(state.startedAt, state.step);
     if (current.step !== state.step) {
       current.step = state.step;
-      current.newVersion = new VersionMetrics();
+      if (isRunning(state)) current.newVersion = new VersionMetrics();
     }
     return current;
   }

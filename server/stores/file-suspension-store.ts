@@ -40,6 +40,8 @@ export class FileSuspensionStore implements SuspensionStore {
   private readonly failedTtlMs: number;
   private readonly target: ClaimTarget;
   private index: Promise<Map<string, IndexEntry>> | undefined;
+  /** Bytes of every indexed snapshot (kept with the index, for the byte limit). */
+  private totalBytes = 0;
 
   constructor(dataDir: string, options: FileSuspensionStoreOptions = {}) {
     this.dir = join(dataDir, 'executions');
@@ -63,7 +65,11 @@ export class FileSuspensionStore implements SuspensionStore {
         if (!name.endsWith('.json') || name.startsWith('.')) continue;
         const text = await this.readText(name.slice(0, -5));
         const s = text === undefined ? undefined : this.parse(text);
-        if (s) map.set(s.executionId, entryOf(s, Buffer.byteLength(text!)));
+        if (s) {
+          const entry = entryOf(s, Buffer.byteLength(text!));
+          map.set(s.executionId, entry);
+          this.totalBytes += entry.bytes;
+        }
       }
       return map;
     })();
@@ -75,7 +81,7 @@ export class FileSuspensionStore implements SuspensionStore {
     const now = Date.now();
     for (const [id, e] of index) {
       if (e.summary.status !== 'suspended' && now - e.createdAtMs > this.failedTtlMs) {
-        index.delete(id);
+        this.unindex(index, id);
         const path = this.path(id);
         if (path) await rm(path, { force: true });
       }
@@ -95,19 +101,26 @@ export class FileSuspensionStore implements SuspensionStore {
     const text = JSON.stringify(snapshot);
     const bytes = Buffer.byteLength(text);
     const previous = index.get(snapshot.executionId);
-    let total = bytes - (previous?.bytes ?? 0);
-    for (const e of index.values()) total += e.bytes;
-    const refused = limitRefusal(this.limits, index.size + (previous ? 0 : 1), total);
+    const refused = limitRefusal(this.limits, index.size + (previous ? 0 : 1), this.totalBytes - (previous?.bytes ?? 0) + bytes);
     if (refused) return refused;
     await writeFileAtomic(path, text);
+    this.unindex(index, snapshot.executionId);
     index.set(snapshot.executionId, entryOf(snapshot, bytes));
+    this.totalBytes += bytes;
     return { persisted: true };
+  }
+
+  private unindex(index: Map<string, IndexEntry>, executionId: string): void {
+    const entry = index.get(executionId);
+    if (!entry) return;
+    index.delete(executionId);
+    this.totalBytes -= entry.bytes;
   }
 
   private async remove(executionId: string): Promise<boolean> {
     const path = this.path(executionId);
     if (!path) return false;
-    (await this.entries()).delete(executionId);
+    this.unindex(await this.entries(), executionId);
     try {
       await rm(path);
       return true;

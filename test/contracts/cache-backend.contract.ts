@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CacheBackend } from '../../runtime/engine/spi.js';
-import { sleep, type Subject } from './fixtures.js';
+import { sleep, withSubject, type Subject } from './fixtures.js';
 
 /**
  * The CacheBackend contract: values read back until their TTL, and invalidation by key, by
@@ -10,14 +10,7 @@ import { sleep, type Subject } from './fixtures.js';
  */
 export function cacheBackendContract(name: string, open: () => Promise<Subject<CacheBackend>>): void {
   describe(`CacheBackend contract: ${name}`, () => {
-    const withCache = async (body: (cache: CacheBackend) => Promise<void>) => {
-      const subject = await open();
-      try {
-        await body(subject.store);
-      } finally {
-        await subject.cleanup();
-      }
-    };
+    const withCache = (body: (cache: CacheBackend) => Promise<void>) => withSubject(open, (subject) => body(subject.store));
 
     test('a value reads back until its TTL passes; unknown keys miss', () =>
       withCache(async (cache) => {

@@ -70,3 +70,13 @@ export interface Subject<T> {
   readonly reopen?: () => Promise<T>;
   cleanup(): Promise<void>;
 }
+
+/** Opens a subject, runs `body` on it, always cleans up. */
+export async function withSubject<T>(open: () => Promise<Subject<T>>, body: (subject: Subject<T>) => Promise<void>): Promise<void> {
+  const subject = await open();
+  try {
+    await body(subject);
+  } finally {
+    await subject.cleanup();
+  }
+}

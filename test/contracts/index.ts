@@ -12,4 +12,4 @@ export { pipelineStoreContract } from './pipeline-store.contract.js';
 export { suspensionStoreContract, type SuspensionStoreOptions } from './suspension-store.contract.js';
 export { versionStoreContract } from './version-store.contract.js';
 export { casTests, type CasAccess } from './revisioned-store.contract.js';
-export { sampleCanary, sampleHistory, sampleImage, sampleSnapshot, type Subject } from './fixtures.js';
+export { sampleCanary, sampleHistory, sampleImage, sampleSnapshot, withSubject, type Subject } from './fixtures.js';

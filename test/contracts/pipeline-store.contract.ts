@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PipelineStore } from '../../runtime/stores/pipeline-store.js';
-import { sampleImage, type Subject } from './fixtures.js';
+import { sampleImage, withSubject, type Subject } from './fixtures.js';
 
 /**
  * The PipelineStore contract: every implementation (memory, file, NATS) passes it. `open` gives
@@ -10,14 +10,7 @@ import { sampleImage, type Subject } from './fixtures.js';
  */
 export function pipelineStoreContract(name: string, open: () => Promise<Subject<PipelineStore>>): void {
   describe(`PipelineStore contract: ${name}`, () => {
-    const withStore = async (body: (s: Subject<PipelineStore>) => Promise<void>) => {
-      const subject = await open();
-      try {
-        await body(subject);
-      } finally {
-        await subject.cleanup();
-      }
-    };
+    const withStore = (body: (s: Subject<PipelineStore>) => Promise<void>) => withSubject(open, body);
 
     test('an image put is read back by hash, listed, and indexed by (syntactic hash, registry hash)', () =>
       withStore(async ({ store }) => {

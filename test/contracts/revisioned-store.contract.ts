@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CasOutcome, Revisioned } from '../../runtime/stores/revision.js';
-import type { Subject } from './fixtures.js';
+import { withSubject, type Subject } from './fixtures.js';
 
 /**
  * Compare-and-set, as the version store and the canary-state store both promise it: the part of
@@ -14,14 +14,7 @@ export interface CasAccess<S, T> {
 }
 
 export function casTests<S, T>(open: () => Promise<Subject<S>>, access: CasAccess<S, T>): void {
-  const withStore = async (body: (s: Subject<S>) => Promise<void>) => {
-    const subject = await open();
-    try {
-      await body(subject);
-    } finally {
-      await subject.cleanup();
-    }
-  };
+  const withStore = (body: (s: Subject<S>) => Promise<void>) => withSubject(open, body);
 
   test('a write expecting revision 0 creates; the record reads back with a positive revision', () =>
     withStore(async ({ store }) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SuspensionLimits, SuspensionStore } from '../../runtime/stores/suspension-store.js';
-import { sampleSnapshot, sleep, type Subject } from './fixtures.js';
+import { sampleSnapshot, sleep, withSubject, type Subject } from './fixtures.js';
 
 export interface SuspensionStoreOptions {
   readonly limits?: Partial<SuspensionLimits>;
@@ -15,14 +15,7 @@ export interface SuspensionStoreOptions {
  */
 export function suspensionStoreContract(name: string, open: (options: SuspensionStoreOptions) => Promise<Subject<SuspensionStore>>): void {
   describe(`SuspensionStore contract: ${name}`, () => {
-    const withStore = async (options: SuspensionStoreOptions, body: (s: Subject<SuspensionStore>) => Promise<void>) => {
-      const subject = await open(options);
-      try {
-        await body(subject);
-      } finally {
-        await subject.cleanup();
-      }
-    };
+    const withStore = (options: SuspensionStoreOptions, body: (s: Subject<SuspensionStore>) => Promise<void>) => withSubject(() => open(options), body);
 
     test('a saved snapshot loads back; an unknown id loads as undefined', () =>
       withStore({}, async ({ store }) => {

@@ -55,6 +55,22 @@ describe('PipelineCatalogue', () => {
     assert.equal(state.currentWeight, 0.75);
   });
 
+  test('a completed canary moves the alias and the active version, and keeps its last step\'s counts', async () => {
+    const shared = stores();
+    const cat = catalogue(shared, { random: () => 0 });
+    await cat.compileNamed('d', engine.compile(source(11)), source(11));
+    const r = await cat.reload('d', { source: source(12), canary: { initialWeight: 1, promotionSteps: [1], observationWindowMs: 0, errorThreshold: 0.5, latencyThresholdMs: null, minRequests: 2, autoPromote: true } });
+    assert.ok(r.ok);
+    assert.equal(cat.recordOutcome(cat.runningCanary('d')!, r.newHash, true, 1), undefined, 'one request is not enough');
+    await cat.recordOutcome(cat.runningCanary('d')!, r.newHash, true, 1);
+    const state = cat.canary('d')!;
+    assert.equal(state.status, 'complete');
+    assert.equal(state.metrics.newVersion.requests, 2);
+    assert.equal(cat.resolveAlias('d'), r.newHash);
+    assert.equal(cat.versionHistory('d')!.active, 2);
+    assert.equal(cat.runningCanary('d'), undefined);
+  });
+
   test('pins: aliased, versioned and canary images are kept; a suspended execution pins its image; the rest may be evicted', async () => {
     const shared = stores();
     const suspendedOn = new Set<string>();
