@@ -5,7 +5,7 @@ import {
 } from '../schemas.js';
 import { canaryRoutes } from './canary.js';
 import { compileRoute, executeRoute, resumeRoute, runRoute } from './compile-run.js';
-import { executionRoutes } from './suspended-executions.js';
+import { suspendedExecutionRoutes } from './suspended-executions.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { moduleRoutes } from './modules.js';
@@ -148,7 +148,7 @@ export function routeTable(context: ServerContext, checks: ReadonlyMap<string, R
     ...pipelineRoutes(context),
     ...versionRoutes(context),
     ...canaryRoutes(context),
-    ...executionRoutes(context),
+    ...suspendedExecutionRoutes(context),
     // /modules/published is an exact path: the router matches it before /modules/:name/…
     ...moduleRoutes(context),
     ...namespaceRoutes(context),

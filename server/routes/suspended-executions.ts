@@ -9,7 +9,7 @@ import { errorReply, notFound } from './reply.js';
 
 /**
  * Suspended executions: `GET /executions`, `GET /executions/{id}`,
- * `DELETE /executions/{id}` (resume is in execution.ts). The suspension store is always
+ * `DELETE /executions/{id}` (resume is in compile-run.ts). The suspension store is always
  * configured (a file store under the data directory, or the cluster's), so the "no suspension
  * store configured" answers never occur.
  *
@@ -37,7 +37,7 @@ function summary(s: SuspensionSummary) {
   };
 }
 
-export function executionRoutes(context: ServerContext): RouteSpec[] {
+export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
   const missing = (id: string) => notFound(`Execution '${id}' not found`);
 
   const list = async (): Promise<HttpReply> => {

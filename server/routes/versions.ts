@@ -21,7 +21,7 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  * - The active version is the one the alias points to (#20). A plain reload records the new
  *   version as active and moves the alias; a reload with a canary records it *without*
  *   activating it and leaves the alias on the old version; completion of the canary activates
- *   it and moves the alias (canary.ts, execute and promote routes).
+ *   it and moves the alias (the pipeline catalogue, on the request that completes it or a promote).
  * - The canary's old version is the recorded version the alias points to (the active one when
  *   it matches). If the alias points at no recorded version of the name (or there is no alias),
  *   the canary has nothing to compare against: 409 "No previous version exists…".
@@ -34,7 +34,7 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  *   An empty body (or none) means "re-read the file". An invalid canary config (weights outside
  *   0..1, an empty step list) is 400 `InvalidRequest`; an unparsable observation window falls
  *   back to 5 minutes as in the reference.
- * - Compilation is not time-limited (see execution.ts: linear-time compiler, bounded body).
+ * - Compilation is not time-limited (see compile-run.ts: linear-time compiler, bounded body).
  * - Rollback during a running canary aborts the canary first (status `rolled_back`): rolling
  *   back is the emergency action and must win; otherwise rollback touches no canary.
  * - `{version}` must match `-?[0-9]+` (so `1.0` and `1e0` are `InvalidVersion`).
