@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { Engine } from '../../runtime/engine/engine.js';
+import { LocalExecutionControl } from '../../runtime/engine/execution-control.js';
+import { defineModule } from '../../runtime/modules/define.js';
+import { MemorySuspensionStore } from '../../runtime/stores/suspension-store.js';
+import { executionControlContract } from './execution-control.contract.js';
+
+/** The local execution control (one engine, its suspension store) against the contract suite. */
+
+const Slow = defineModule({
+  name: 'Slow',
+  input: z.object({ text: z.string() }),
+  output: z.object({ out: z.string() }),
+  placement: 'front',
+  run: async ({ text }, ctx) => {
+    await ctx.sleep(1000);
+    return { out: text };
+  },
+});
+
+const Upper = defineModule({
+  name: 'Upper',
+  input: z.object({ text: z.string() }),
+  output: z.object({ out: z.string() }),
+  placement: 'front',
+  run: ({ text }) => ({ out: text.toUpperCase() }),
+});
+
+executionControlContract('local', async () => {
+  const suspensions = new MemorySuspensionStore();
+  const engine = new Engine({ suspensionStore: suspensions, modules: [{ module: Slow }, { module: Upper }] });
+  let n = 0;
+  const control = new LocalExecutionControl(engine, { suspensions, sessionIds: () => `instance-a.${++n}` });
+  const slow = engine.compile('in t: String\nx = Slow(t)\nout x\n').dag!;
+  const suspending = engine.compile('in a: Int\nin b: Int\nx = a + b\nout x\n').dag!;
+  const stepped = engine.compile('in t: String\na = Upper(t)\nb = Upper(a)\nout b\n').dag!;
+  return {
+    store: {
+      control,
+      startSlow: async () => {
+        let executionId = '';
+        const finished = engine.run(slow, { t: 'x' }, { onStart: (e) => (executionId = e.executionId) });
+        await new Promise((r) => setImmediate(r));
+        return { executionId, finished };
+      },
+      suspended: async () => (await engine.run(suspending, { a: 1 })).executionId,
+      stepped: { dag: stepped, inputs: { t: 'Mixed' } },
+      sessionIdPrefix: 'instance-a.',
+    },
+    cleanup: () => engine.close(),
+  };
+});
