@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCompileBench } from './compile.js';
+import { runDashboardBench } from './dashboard.js';
 import { runEngineBench, runMemoryBench } from './engine.js';
 import { runHttpBench } from './http.js';
 import { ensureWrk } from './load.js';
@@ -9,7 +10,7 @@ import { machine } from './machine.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,memory,http]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,http]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -66,6 +67,10 @@ async function main(): Promise<void> {
   if (want('memory')) {
     log('memory');
     scenarios.push(...(await memoryInChild()));
+  }
+  if (want('dashboard')) {
+    log('dashboard (Chromium)');
+    scenarios.push(...(await runDashboardBench({ quick })));
   }
   if (want('http')) {
     log('http');

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
 import type { Backends } from '../runtime/backends.js';
 import { compositeListener } from '../runtime/engine/composite-listener.js';
+import { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import type { Engine } from '../runtime/engine/engine.js';
 import { LocalExecutionControl, type ExecutionControl } from '../runtime/engine/execution-control.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
@@ -13,6 +14,8 @@ import { withEmbeddedDefaults } from './backends.js';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { corsMiddleware } from './cors.js';
+import { DashboardListener } from './dashboard/listener.js';
+import { executionEventsRoute } from './events/events-socket.js';
 import { Router } from './http/router.js';
 import { MiddlewareChain, type Middleware } from './http/middleware.js';
 import { attachHttp } from './http/uws-adapter.js';
@@ -68,6 +71,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const metrics = new ServerMetrics();
   // bound once the engine exists (it compiles for the catalogue); resume reads images through it
   let pipelines: PipelineCatalogue | undefined;
+  const events = new ExecutionEventHub(warn);
   const scheduler = config.scheduler.enabled
     ? new BoundedScheduler({ maxConcurrency: config.scheduler.maxConcurrency, maxQueueSize: config.scheduler.maxQueue, starvationTimeoutMs: config.scheduler.starvationTimeoutMs })
     : undefined;
@@ -77,7 +81,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(scheduler ? { scheduler } : {}),
     suspensionStore: suspensions,
     resolveDag: async (hash) => (await pipelines?.fetchImage(hash))?.dag,
-    listener: compositeListener([metrics.listener(), backends.listener]),
+    listener: compositeListener([metrics.listener(), events.listener(), backends.listener]),
     cache: backends.cache,
     ...(backends.circuitBreakers ? { breakers: backends.circuitBreakers } : {}),
     ...(backends.metrics ? { metrics: backends.metrics } : {}),
@@ -98,7 +102,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   });
   const lifecycle = new Lifecycle();
   const executions = options.executionControl?.(engine, suspensions) ?? new LocalExecutionControl(engine, { suspensions });
-  const context: ServerContext = { config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger };
+  const context: ServerContext = { config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger, events, history: backends.executionHistory };
 
   if (config.pipelineDir) {
     try {
@@ -116,9 +120,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const chain = new MiddlewareChain(middleware);
 
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
+  // the dashboard is a listener of its own: its drain waits for the runs it started in the background
+  const listeners = [...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
   let port: number;
   try {
-    await host.startListeners(options.listeners ?? []);
+    host.webSocket(executionEventsRoute(events, logger));
+    await host.startListeners(listeners);
     const router = new Router();
     registerRoutes(router, context, options.readinessChecks ?? new Map(), host.attachedRoutes);
     attachHttp(host.app, {
@@ -148,7 +155,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       scheduler: config.scheduler.enabled ? `bounded(${config.scheduler.maxConcurrency})` : 'unbounded',
       workers: runtime.pool.threadCount,
       modules: [...runtime.engine.modules.entries()].length,
-      listeners: (options.listeners ?? []).map((l) => l.name),
+      listeners: listeners.map((l) => l.name),
+      dashboard: config.dashboard.enabled ? `http://${config.host}:${port}/dashboard` : 'off',
       dataDir,
       pipelineLoader: config.pipelineDir ?? 'off',
     },

@@ -14,6 +14,15 @@ import type { HttpRequest } from './http/types.js';
 
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/health/live', '/health/ready', '/metrics', '/metrics/prometheus']);
 
+/**
+ * Paths served without a key: the exact public paths, and the dashboard's HTML shell and static
+ * files (docs/decisions.md #30: they hold no data, and a browser's navigation cannot carry a
+ * Bearer token; the page asks for the key and sends it on every `/api/v1` call and WebSocket).
+ */
+export function isPublicPath(path: string): boolean {
+  return PUBLIC_PATHS.has(path) || path === '/dashboard' || path.startsWith('/dashboard/static/') || path.startsWith('/static/');
+}
+
 const ALLOWED: Record<Role, ReadonlySet<string>> = {
   Admin: new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']),
   Execute: new Set(['GET', 'HEAD', 'POST', 'OPTIONS']),
@@ -46,7 +55,7 @@ export function bearerToken(req: Pick<HttpRequest, 'headers'>): string | undefin
 export function authMiddleware(keys: readonly ApiKey[]): Middleware {
   return {
     before(req) {
-      if (PUBLIC_PATHS.has(req.path) || req.method === 'OPTIONS') return undefined;
+      if (isPublicPath(req.path) || req.method === 'OPTIONS') return undefined;
       const token = bearerToken(req);
       if (!token) {
         return errorReply('Unauthorized', formatError('Unauthorized'), req.requestId, { 'www-authenticate': 'Bearer' });

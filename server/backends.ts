@@ -13,7 +13,7 @@ import { FileVersionStore } from './stores/file-version-store.js';
  * state and execution history in memory (as the reference keeps them), the in-memory result
  * cache, and the engine's own circuit breakers (`undefined`: the engine creates them).
  */
-export async function withEmbeddedDefaults(given: Partial<Backends>, config: Pick<Config, 'suspensions'>, dataDir: string, warn: (message: string) => void): Promise<Backends> {
+export async function withEmbeddedDefaults(given: Partial<Backends>, config: Pick<Config, 'suspensions' | 'dashboard'>, dataDir: string, warn: (message: string) => void): Promise<Backends> {
   const s = config.suspensions;
   return {
     metrics: given.metrics,
@@ -25,6 +25,6 @@ export async function withEmbeddedDefaults(given: Partial<Backends>, config: Pic
     versionStore: given.versionStore ?? (await FileVersionStore.open(dataDir, warn)),
     canaryStore: given.canaryStore ?? new MemoryCanaryStore(),
     suspensionStore: given.suspensionStore ?? new FileSuspensionStore(dataDir, { leaseMs: s.leaseMs, failedTtlMs: s.failedTtlMs, limits: { maxEntries: s.maxEntries, maxBytes: s.maxBytes } }),
-    executionHistory: given.executionHistory ?? new MemoryExecutionStorage(),
+    executionHistory: given.executionHistory ?? new MemoryExecutionStorage(config.dashboard.maxExecutions),
   };
 }

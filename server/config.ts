@@ -133,6 +133,20 @@ const envSchema = z.object({
   CONSTELLATION_SUSPENSION_MAX_ENTRIES: positiveInt('suspension store max entries').optional(),
   CONSTELLATION_SUSPENSION_MAX_BYTES: positiveInt('suspension store max bytes').optional(),
   CONSTELLATION_DEBUG: z.string().optional(),
+  CONSTELLATION_DASHBOARD_ENABLED: bool.optional(),
+  CONSTELLATION_CST_DIR: z.string().min(1).optional(),
+  CONSTELLATION_SAMPLE_RATE: z
+    .string()
+    .transform((s, ctx) => {
+      const n = Number(s.trim());
+      if (!Number.isFinite(n) || n < 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: `must be a number from 0.0 to 1.0, got '${s}'` });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .optional(),
+  CONSTELLATION_MAX_EXECUTIONS: positiveInt('execution history capacity').optional(),
 });
 
 export interface Config {
@@ -161,6 +175,12 @@ export interface Config {
   readonly executionTimeoutMs: number | undefined;
   /** The embedded suspension store: claim lease, expiry of failed runs, limits (a full store refuses). */
   readonly suspensions: { readonly leaseMs: number; readonly failedTtlMs: number; readonly maxEntries: number; readonly maxBytes: number };
+  /**
+   * The web dashboard (`/dashboard`, `/api/v1/*`): on unless disabled; `cstDir` is the root of
+   * its file browser and of `scriptPath`s; `sampleRate` the share of dashboard runs kept in the
+   * history, which holds at most `maxExecutions` runs.
+   */
+  readonly dashboard: { readonly enabled: boolean; readonly cstDir: string; readonly sampleRate: number; readonly maxExecutions: number };
   /** Warnings to log at start-up (skipped key or origin entries, by position only). */
   readonly warnings: readonly string[];
 }
@@ -264,6 +284,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       failedTtlMs: e.CONSTELLATION_SUSPENSION_FAILED_TTL ?? 24 * 3_600_000,
       maxEntries: e.CONSTELLATION_SUSPENSION_MAX_ENTRIES ?? 10_000,
       maxBytes: e.CONSTELLATION_SUSPENSION_MAX_BYTES ?? 1024 * 1024 * 1024,
+    },
+    dashboard: {
+      enabled: e.CONSTELLATION_DASHBOARD_ENABLED ?? true,
+      cstDir: e.CONSTELLATION_CST_DIR ?? '.',
+      sampleRate: e.CONSTELLATION_SAMPLE_RATE ?? 1,
+      maxExecutions: e.CONSTELLATION_MAX_EXECUTIONS ?? 1000,
     },
     warnings,
   };

@@ -1,4 +1,6 @@
 import type { Engine } from '../runtime/engine/engine.js';
+import type { ExecutionStorage } from '../runtime/engine/spi.js';
+import type { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import type { ExecutionControl } from '../runtime/engine/execution-control.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import type { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
@@ -19,4 +21,8 @@ export interface ServerContext {
   readonly lifecycle: Lifecycle;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
+  /** Live execution events (the `/api/v1/executions/events` WebSocket), fed by the engine. */
+  readonly events: ExecutionEventHub;
+  /** The dashboard's execution history (the `executionHistory` backend). */
+  readonly history: ExecutionStorage;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PUBLIC_PATHS, bearerToken } from './auth.js';
+import { bearerToken, isPublicPath } from './auth.js';
 import type { Middleware } from './http/middleware.js';
 import { errorReply } from './http/error-reply.js';
 
@@ -59,7 +59,7 @@ export function rateLimitMiddleware(config: { rpm: number; burst: number; keyRpm
   const byKey = new TokenBuckets(config.keyRpm, config.keyBurst, now);
   return {
     before(req) {
-      if (PUBLIC_PATHS.has(req.path) || req.method === 'OPTIONS') return undefined;
+      if (isPublicPath(req.path) || req.method === 'OPTIONS') return undefined;
       // the reference's operations guide: the address bucket always, the key bucket only if the address passed
       let wait = byAddress.take(`ip:${req.remoteAddress || 'unknown'}`);
       const token = wait === 0 ? bearerToken(req) : undefined;

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): build, then run every test file with node:test.
+# The README's test command (`npm test`): install what the tests need, build, then run every
+# test file with node:test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx tsc -p tsconfig.json
+# the dashboard's browser tests drive Debian's Chromium (playwright-core brings no browser)
+if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
+  echo "installing chromium (apt-get) for the dashboard's browser tests"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium; }
+fi
+npm run build --silent
 node --test --test-concurrency=2 $(find dist/test -name '*.test.js' | sort)

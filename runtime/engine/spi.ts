@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../error-codes.js';
 import type { Value } from '../values/value.js';
+import type { DagVizIR } from '../viz/types.js';
 
 /**
  * Service-provider interfaces of the engine. The engine depends only on these;
@@ -156,6 +157,12 @@ export interface StoredExecution {
   readonly outputs?: Readonly<Record<string, unknown>>;
   readonly status: 'Running' | 'Completed' | 'Failed';
   readonly nodeResults: Readonly<Record<string, { readonly nodeId: string; readonly status: string; readonly value?: unknown; readonly durationMs?: number; readonly error?: string }>>;
+  /** The graph of the image that ran, without states (states come from `nodeResults` when read). */
+  readonly dagVizIR?: DagVizIR;
+  /** The sampling probability under which the run was stored. */
+  readonly sampleRate?: number;
+  /** The run's error message when it failed. */
+  readonly error?: string;
   readonly source: 'Dashboard' | 'VSCodeExtension' | 'API';
 }
 
@@ -174,6 +181,7 @@ export interface ExecutionStorage {
   store(execution: StoredExecution): Promise<string>;
   get(executionId: string): Promise<StoredExecution | undefined>;
   list(limit: number, offset: number): Promise<StoredExecution[]>;
+  /** Newest first, the executions whose `scriptPath` contains `scriptPath` (a filter box's text). */
   listByScript(scriptPath: string, limit: number): Promise<StoredExecution[]>;
   update(executionId: string, change: (current: StoredExecution) => StoredExecution): Promise<StoredExecution | undefined>;
   delete(executionId: string): Promise<boolean>;

@@ -179,6 +179,11 @@ export class PipelineCatalogue {
     return c ? canaryJson(c.value, this.metricsOf(c.value)) : undefined;
   }
 
+  /** Every name's canary, running or finished, as the API shows it (one call for a dashboard). */
+  canaries(): ReturnType<typeof canaryJson>[] {
+    return [...this.canaryStore.list()].map((c) => canaryJson(c.value, this.metricsOf(c.value)));
+  }
+
   /** The recorded version the alias of `name` points to (the active one if it matches). */
   aliasVersion(name: string): PipelineVersion | undefined {
     const hash = this.store.resolveAlias(name);

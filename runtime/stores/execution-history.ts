@@ -51,7 +51,7 @@ export class MemoryExecutionStorage implements ExecutionStorage {
   }
 
   async listByScript(scriptPath: string, limit: number): Promise<StoredExecution[]> {
-    return this.newestFirst().filter((e) => e.scriptPath === scriptPath).slice(0, Math.max(0, limit));
+    return this.newestFirst().filter((e) => e.scriptPath !== undefined && e.scriptPath.includes(scriptPath)).slice(0, Math.max(0, limit));
   }
 
   async update(executionId: string, change: (current: StoredExecution) => StoredExecution): Promise<StoredExecution | undefined> {

@@ -40,6 +40,8 @@ export interface ServerHost {
   readonly backends: Backends;
   /** Adds a WebSocket route on the HTTP port; its upgrade passes the shared middleware chain. */
   webSocket(route: WebSocketRoute): void;
+  /** Is a WebSocket route mounted at `path` (by any listener, at any time before the call)? */
+  hasWebSocket(path: string): boolean;
   /** Adds HTTP routes (documented in /openapi.json like the core routes). */
   routes(specs: readonly RouteSpec[]): void;
 }

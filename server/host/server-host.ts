@@ -85,6 +85,10 @@ export class Host implements ServerHost {
     return this.extraRoutes;
   }
 
+  hasWebSocket(path: string): boolean {
+    return this.sockets.paths.has(path);
+  }
+
   get openWebSockets(): number {
     return this.sockets.size;
   }

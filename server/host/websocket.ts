@@ -91,9 +91,12 @@ export interface WebSocketMountOptions {
 /** The open connections of every mounted route, for the final close. */
 export class WebSocketRegistry {
   private readonly open = new Set<Connection>();
+  /** Paths of the mounted routes (the dashboard asks whether `/lsp` is there). */
+  readonly paths = new Set<string>();
 
   mount(app: uWS.TemplatedApp, route: WebSocketRoute, options: WebSocketMountOptions): void {
     const { chain, logger } = options;
+    this.paths.add(route.path);
     const guard = (what: string, conn: Connection, body: () => void): void => {
       try {
         body();

@@ -27,7 +27,7 @@ export interface HttpReply {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Readonly<Record<string, string>>;
-  /** Default: JSON (the body is serialised). With `raw`, the body is sent as the string it is. */
+  /** Default: JSON (the body is serialised). With `raw`, the body is sent as the string or bytes it is. */
   readonly contentType?: string;
   readonly raw?: boolean;
 }

@@ -30,7 +30,7 @@ export interface AdapterOptions {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 201: '201 Created', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
+  200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content', 304: '304 Not Modified', 400: '400 Bad Request', 401: '401 Unauthorized',
   403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 408: '408 Request Timeout',
   409: '409 Conflict', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type', 422: '422 Unprocessable Entity',
   429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
@@ -122,12 +122,13 @@ export function readRequestHead(uwsReq: uWS.HttpRequest, trustProxy: boolean): R
  * the body is not read). Call only while the response is alive.
  */
 export function writeReply(res: uWS.HttpResponse, method: string, requestId: string, reply: HttpReply, extra: Record<string, string>): void {
-  let payload = '';
+  let payload: string | Uint8Array = '';
   let contentType: string;
   if (method === 'HEAD') {
     contentType = reply.contentType ?? 'application/json'; // no body to serialise
   } else if (reply.raw) {
-    payload = String(reply.body);
+    // bytes (a precompressed asset) go out as they are
+    payload = reply.body instanceof Uint8Array ? reply.body : String(reply.body);
     contentType = reply.contentType ?? 'text/plain; charset=utf-8';
   } else {
     try {
@@ -147,7 +148,8 @@ export function writeReply(res: uWS.HttpResponse, method: string, requestId: str
     // a HEAD answer carries the GET answer's headers but never its body (a body would be
     // read as the start of the next response on a kept-alive connection); no arguments:
     // with a reported length uWS drops the connection when requests are pipelined
-    if (method === 'HEAD') res.endWithoutBody();
+    // (a 304 has no body either: the cached copy is the body)
+    if (method === 'HEAD' || reply.status === 304) res.endWithoutBody();
     else res.end(payload, close);
   });
 }

@@ -35,6 +35,8 @@ describe('MemoryExecutionStorage', () => {
     assert.equal(updated?.status, 'Completed');
     assert.equal(await s.update('missing', (c) => c), undefined);
     assert.deepEqual((await s.listByScript('x.cst', 5)).map((e) => e.executionId), ['a']);
+    // a part of the path is enough (the history's filter box)
+    assert.deepEqual((await s.listByScript('.cst', 5)).map((e) => e.executionId), ['b', 'a']);
     assert.deepEqual(await s.stats(), { totalExecutions: 2, running: 0, completed: 1, failed: 1, oldestExecutionTime: 1, newestExecutionTime: 2, maxCapacity: 1000 });
     assert.equal(await s.delete('b'), true);
     assert.equal(await s.delete('b'), false);

@@ -1,5 +1,6 @@
 import type { ServerContext } from '../../server/context.js';
 import { routeTable } from '../../server/routes/index.js';
+import type { RouteSpec } from '../../server/routes/openapi.js';
 
 /**
  * The one route table of the tests. `serverRoutes` reads the server's own table (so routes
@@ -13,8 +14,9 @@ export interface RouteEntry {
   readonly pattern: string;
 }
 
-export function serverRoutes(context: ServerContext): RouteEntry[] {
-  return routeTable(context, new Map()).map((r) => ({ method: r.method, pattern: r.path }));
+/** `attached`: the routes listeners added (the dashboard's: `server.host.attachedRoutes`). */
+export function serverRoutes(context: ServerContext, attached: readonly RouteSpec[] = []): RouteEntry[] {
+  return routeTable(context, new Map(), attached).map((r) => ({ method: r.method, pattern: r.path }));
 }
 
 /** Replaces `:param` segments with a placeholder value (`:version` with a number). */
@@ -54,4 +56,20 @@ export const REFERENCE_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/metrics'],
   ['get', '/metrics/prometheus'],
   ['get', '/openapi.json'],
+  // the dashboard (on by default): its shell and files, and its /api/v1 routes
+  ['get', '/dashboard'],
+  ['get', '/dashboard/static/{dir}/{file}'],
+  ['get', '/static/{dir}/{file}'],
+  ['get', '/api/v1/files'],
+  ['get', '/api/v1/file'],
+  ['get', '/api/v1/files/{path}'],
+  ['post', '/api/v1/preview'],
+  ['post', '/api/v1/execute'],
+  ['get', '/api/v1/executions'],
+  ['get', '/api/v1/executions/{id}'],
+  ['get', '/api/v1/executions/{id}/dag'],
+  ['delete', '/api/v1/executions/{id}'],
+  ['get', '/api/v1/status'],
+  ['get', '/api/v1/canaries'],
+  ['get', '/api/v1/modules'],
 ];

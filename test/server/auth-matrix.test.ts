@@ -14,6 +14,8 @@ import { startServer, type TestServer } from '../helpers/server.js';
 const PUBLIC = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 // the server's extra alias of `GET /metrics` with Accept: text/plain: the same public data
 const PUBLIC_EXTRA = new Set(['/metrics/prometheus']);
+// the dashboard's shell and static files: public (they hold no data; the page sends the key on its API calls)
+const PUBLIC_DASHBOARD = new Set(['/dashboard', '/dashboard/static/:dir/:file', '/static/:dir/:file']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const BAD_KEY = 'wrong-key-but-long-enough-0123456789';
 const INVALID_SHORT_KEY = 'short-secret-xyz';
@@ -66,7 +68,7 @@ describe('auth matrix', () => {
     // two invalid entries (too short, unknown role) around the valid ones: skipped with a warning
     const keys = `${INVALID_SHORT_KEY}:Admin,${API_KEYS_ENV},${INVALID_ROLE_KEY}:Superuser`;
     srv = await startServer({ env: { CONSTELLATION_API_KEYS: keys, CONSTELLATION_HEALTH_DETAIL_ENABLED: 'true', CONSTELLATION_LOG_LEVEL: 'trace' }, server: { logger: logs.logger('trace') } });
-    routes = serverRoutes(srv.server.context);
+    routes = serverRoutes(srv.server.context, srv.server.host.attachedRoutes);
   });
   after(async () => {
     await srv.close();
@@ -74,7 +76,7 @@ describe('auth matrix', () => {
 
   test('the route table is the real one (compile/run/execute/health/metrics at least)', () => {
     const names = routes.map((r) => `${r.method} ${r.pattern}`);
-    for (const expected of ['POST /compile', 'POST /run', 'POST /execute', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /health/detail', 'GET /metrics']) {
+    for (const expected of ['POST /compile', 'POST /run', 'POST /execute', 'GET /health', 'GET /health/live', 'GET /health/ready', 'GET /health/detail', 'GET /metrics', 'GET /dashboard', 'POST /api/v1/execute']) {
       assert.ok(names.includes(expected), `${expected} missing from ${names.join(', ')}`);
     }
   });
@@ -84,7 +86,7 @@ describe('auth matrix', () => {
     let checked = 0;
     for (const route of routes) {
       const path = fillPattern(route.pattern);
-      const isPublic = PUBLIC.has(route.pattern) || PUBLIC_EXTRA.has(route.pattern);
+      const isPublic = PUBLIC.has(route.pattern) || PUBLIC_EXTRA.has(route.pattern) || PUBLIC_DASHBOARD.has(route.pattern);
       for (const [caller, variants] of Object.entries(CALLERS) as [Caller, Record<string, string>[]][]) {
         for (const headers of variants) {
           const body = bodyFor(route.method);

@@ -7,7 +7,10 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 const EXPECTED = REFERENCE_ROUTES;
 
-const WITH_BODY = new Set(['post /compile', 'post /run', 'post /execute', 'post /executions/{id}/resume', 'put /pipelines/{name}/alias', 'post /pipelines/{name}/reload', 'post /modules/{name}/invoke']);
+const WITH_BODY = new Set([
+  'post /compile', 'post /run', 'post /execute', 'post /executions/{id}/resume', 'put /pipelines/{name}/alias', 'post /pipelines/{name}/reload', 'post /modules/{name}/invoke',
+  'post /api/v1/preview', 'post /api/v1/execute',
+]);
 
 type Operation = {
   operationId: string;
