@@ -31,6 +31,8 @@ export function executionHistoryContract(name: string, open: () => Promise<Subje
         assert.equal(updated?.status, 'Completed');
         assert.equal(await store.update('missing', (e) => e), undefined);
         assert.deepEqual((await store.listByScript('b.cst', 10)).map((e) => e.executionId), ['f']);
+        // a part of the path matches (the dashboard's history filter), newest first
+        assert.deepEqual((await store.listByScript('.cst', 10)).map((e) => e.executionId), ['f', 'r']);
         const stats = await store.stats();
         assert.deepEqual([stats.totalExecutions, stats.completed, stats.failed, stats.running], [2, 1, 1, 0]);
         assert.equal(await store.delete('f'), true);
