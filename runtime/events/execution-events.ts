@@ -32,8 +32,6 @@ export type ExecutionEvent =
     }
   | { readonly type: 'execution:cancelled'; readonly executionId: string; readonly dagName: string; readonly timestamp: number; readonly origin?: string };
 
-export const EXECUTION_EVENT_TYPES = ['execution:start', 'module:start', 'module:complete', 'module:failed', 'execution:complete', 'execution:cancelled'] as const;
-
 export interface EventSubscription {
   /** Stops delivery (idempotent). */
   close(): void;
