@@ -134,6 +134,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       maxBodyBytes: config.maxBodyBytes,
       trustProxy: config.trustProxy,
       inflight: lifecycle.counter,
+      draining: () => lifecycle.state === 'Draining' || lifecycle.state === 'Stopped',
       onResponse: (req, status, durationMs, route) => metrics.onRequest(req.method, route, status, durationMs),
       onError: (req, error) => logger.error({ requestId: req.requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, `[${req.requestId}] request failed`),
     });

@@ -21,6 +21,13 @@ export interface HttpRequest {
   role: Role | undefined;
   /** Reads the body (bounded by the configured limit); `null` when there is none. */
   body(): Promise<Buffer | null>;
+  /** The client went away before the answer: nothing it is sent will arrive. */
+  readonly aborted: boolean;
+  /**
+   * Calls `listener` once if the client disconnects before the answer (never after it): work
+   * done only for this answer should stop then (an execution is cancelled).
+   */
+  onAbort(listener: () => void): void;
 }
 
 export interface HttpReply {

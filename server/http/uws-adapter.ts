@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import uWS from 'uWebSockets.js';
+import { AfterRead } from './after-read.js';
+import { readBody } from './body-reader.js';
+import { framingProblem } from './framing.js';
 import type { MiddlewareChain } from './middleware.js';
-import type { Router } from './router.js';
 import { errorReply } from './error-reply.js';
+import type { Router } from './router.js';
 import type { HttpReply, HttpRequest } from './types.js';
 
 /**
@@ -10,17 +13,33 @@ import type { HttpReply, HttpRequest } from './types.js';
  * uWS request (it is only valid until the first await), runs the middleware chain and the
  * route, and writes the reply inside `cork` (one syscall per response).
  *
- * Edges handled here, for every route: bodies over the limit → 413 (Content-Length checked
- * first, then the actual byte count); unknown path → 404 JSON; known path, wrong method → 405;
- * a handler that throws → 500 JSON with the request id (never a crash); `X-Request-ID` echoed
- * or generated on every response.
+ * Edges handled here, for every route: ambiguous framing (repeated or non-numeric
+ * Content-Length, a Transfer-Encoding other than chunked) → 400 and close, and nothing runs;
+ * bodies over the limit → 413, delivered after the rest of the body was read and discarded
+ * (body-reader.ts); unknown path → 404 JSON; known path, wrong method → 405; a handler that
+ * throws → 500 JSON with the request id (never a crash); `X-Request-ID` echoed or generated on
+ * every response; `Connection: close` on every answer while the server drains, so keep-alive
+ * clients reconnect elsewhere instead of sending into a closing socket.
+ *
+ * Requests that may change something (every method but GET, HEAD and OPTIONS) start only once
+ * their whole body is in and the read that carried it has been parsed (after-read.ts): a request
+ * whose connection is dropped by then — uWS drops it when a pipelined request follows one that
+ * awaits an asynchronous answer — is never performed. GET, HEAD and OPTIONS start at once, so
+ * pipelined reads are answered in order as before. A client that disconnects before its answer
+ * fires the request's `onAbort` listeners (the execution routes cancel their execution).
  */
 
 export interface AdapterOptions {
   readonly router: Router;
   readonly middleware: MiddlewareChain;
   readonly maxBodyBytes: number;
+  /** Bytes of an over-limit body discarded before its 413 is sent anyway. Default: 4 × maxBodyBytes. */
+  readonly lingerBytes?: number;
+  /** Longest time spent discarding an over-limit body. Default 10 s. */
+  readonly lingerMs?: number;
   readonly trustProxy: boolean;
+  /** True while the server drains: answers then close their connection. */
+  readonly draining?: () => boolean;
   /** Called once per finished response (metrics, access log). */
   readonly onResponse?: (req: HttpRequest, status: number, durationMs: number, route: string) => void;
   /** Called for a handler crash (logged with the request id). */
@@ -33,7 +52,7 @@ const STATUS_TEXT: Record<number, string> = {
   200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content', 304: '304 Not Modified', 400: '400 Bad Request', 401: '401 Unauthorized',
   403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 408: '408 Request Timeout',
   409: '409 Conflict', 413: '413 Payload Too Large', 415: '415 Unsupported Media Type', 422: '422 Unprocessable Entity',
-  429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable',
+  429: '429 Too Many Requests', 500: '500 Internal Server Error', 503: '503 Service Unavailable', 507: '507 Insufficient Storage',
 };
 
 function statusLine(status: number): string {
@@ -42,7 +61,10 @@ function statusLine(status: number): string {
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
+/** Thrown by nothing any more (the adapter answers 413 itself); kept for callers that test for it. */
 class PayloadTooLarge extends Error {}
+
+const NO_BODY = Promise.resolve(null);
 
 /**
  * The request a handler sees. A class, not an object literal: a literal with a getter (the lazy
@@ -55,6 +77,8 @@ export class UwsRequest implements HttpRequest {
   private parsedQuery: URLSearchParams | undefined;
   private remote: string | undefined;
   private live = true;
+  private gone = false;
+  private abortListeners: (() => void)[] | undefined;
 
   constructor(
     readonly method: string,
@@ -62,7 +86,8 @@ export class UwsRequest implements HttpRequest {
     private readonly queryText: string,
     readonly headers: Readonly<Record<string, string>>,
     readonly requestId: string,
-    private readonly bodyPromise: Promise<Buffer | null> | undefined,
+    /** Set by the adapter once the body has been read. */
+    public bodyRead: Promise<Buffer | null> = NO_BODY,
     private readonly res: uWS.HttpResponse,
     forwarded: string | undefined,
   ) {
@@ -79,14 +104,32 @@ export class UwsRequest implements HttpRequest {
     return this.remote;
   }
 
+  get aborted(): boolean {
+    return this.gone;
+  }
+
+  onAbort(listener: () => void): void {
+    if (this.gone) queueMicrotask(listener);
+    else if (this.live) (this.abortListeners ??= []).push(listener);
+  }
+
   /** The uWS response is answered or gone: it must not be touched any more. */
   seal(): void {
     if (this.live && this.remote === undefined) this.remote = '';
     this.live = false;
+    this.abortListeners = undefined;
+  }
+
+  /** The client disconnected before the answer. */
+  abort(): void {
+    const listeners = this.live ? this.abortListeners : undefined;
+    this.gone = true;
+    this.seal();
+    if (listeners) for (const listener of listeners) listener();
   }
 
   body(): Promise<Buffer | null> {
-    return this.bodyPromise ?? Promise.resolve(null);
+    return this.bodyRead;
   }
 }
 
@@ -118,10 +161,10 @@ export function readRequestHead(uwsReq: uWS.HttpRequest, trustProxy: boolean): R
 }
 
 /**
- * Writes a whole reply in one `cork` (one syscall). A 413 closes the connection (the rest of
- * the body is not read). Call only while the response is alive.
+ * Writes a whole reply in one `cork` (one syscall); with `close`, the connection closes after it
+ * (uWS writes `Connection: close` itself). Call only while the response is alive.
  */
-export function writeReply(res: uWS.HttpResponse, method: string, requestId: string, reply: HttpReply, extra: Record<string, string>): void {
+export function writeReply(res: uWS.HttpResponse, method: string, requestId: string, reply: HttpReply, extra: Record<string, string>, close = false): void {
   let payload: string | Uint8Array = '';
   let contentType: string;
   if (method === 'HEAD') {
@@ -138,7 +181,6 @@ export function writeReply(res: uWS.HttpResponse, method: string, requestId: str
     }
     contentType = reply.contentType ?? 'application/json';
   }
-  const close = reply.status === 413;
   res.cork(() => {
     res.writeStatus(statusLine(reply.status));
     res.writeHeader('content-type', contentType);
@@ -149,23 +191,31 @@ export function writeReply(res: uWS.HttpResponse, method: string, requestId: str
     // read as the start of the next response on a kept-alive connection); no arguments:
     // with a reported length uWS drops the connection when requests are pipelined
     // (a 304 has no body either: the cached copy is the body)
-    if (method === 'HEAD' || reply.status === 304) res.endWithoutBody();
-    else res.end(payload, close);
+    if (method === 'HEAD' || reply.status === 304) {
+      if (close) res.writeHeader('connection', 'close');
+      res.endWithoutBody();
+    } else res.end(payload, close);
   });
+}
+
+/** Methods that change nothing (RFC 9110 §9.2.1): started at once, pipelined in order. */
+function isSafe(method: string): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 }
 
 export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void {
   const { router, middleware, maxBodyBytes } = options;
+  const limits = { maxBytes: maxBodyBytes, lingerBytes: options.lingerBytes ?? 4 * maxBodyBytes, lingerMs: options.lingerMs ?? 10_000 };
+  const afterRead = new AfterRead();
 
   app.any('/*', (res, uwsReq) => {
     const started = performance.now();
     const { method, url, queryText, headers, forwarded, requestId } = readRequestHead(uwsReq, options.trustProxy);
+    const req = new UwsRequest(method, url, queryText, headers, requestId, NO_BODY, res, forwarded);
 
-    let aborted = false;
     let finished = false;
     res.onAborted(() => {
-      aborted = true;
-      req.seal();
+      req.abort();
       if (!finished) {
         finished = true;
         options.inflight?.dec();
@@ -173,57 +223,31 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
     });
     options.inflight?.inc();
 
-    // Start reading the body now: uWS delivers it after this handler returns.
-    let bodyPromise: Promise<Buffer | null> | undefined;
-    const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-    if (hasBody) {
-      const declared = headers['content-length'] !== undefined ? Number(headers['content-length']) : undefined;
-      bodyPromise = new Promise<Buffer | null>((resolve, reject) => {
-        if (declared !== undefined && declared > maxBodyBytes) {
-          reject(new PayloadTooLarge(`Request body too large: ${declared} bytes (max ${maxBodyBytes})`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let failed = false;
-        res.onData((chunk, isLast) => {
-          if (failed) return;
-          size += chunk.byteLength;
-          if (size > maxBodyBytes) {
-            failed = true;
-            reject(new PayloadTooLarge(`Request body too large: more than ${maxBodyBytes} bytes (max ${maxBodyBytes})`));
-            return;
-          }
-          // the chunk's memory is reused by uWS after this callback: copy it (once)
-          chunks.push(Buffer.from(new Uint8Array(chunk)));
-          if (isLast) resolve(size === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-        });
-      });
-      bodyPromise.catch(() => {});
-    }
-
-    const req = new UwsRequest(method, url, queryText, headers, requestId, bodyPromise, res, forwarded);
-
-    const send = (reply: HttpReply, route: string): void => {
+    const send = (reply: HttpReply, route: string, close = false): void => {
       if (finished) return;
       req.seal();
       finished = true;
       options.inflight?.dec();
-      if (aborted) return;
+      if (req.aborted) return;
       const extra: Record<string, string> = {};
       middleware.responseHeaders(req, extra);
-      writeReply(res, method, requestId, reply, extra);
+      writeReply(res, method, requestId, reply, extra, close || (options.draining !== undefined && options.draining()));
       options.onResponse?.(req, reply.status, performance.now() - started, route);
     };
 
     const fail = (e: unknown, route: string): void => {
-      if (e instanceof PayloadTooLarge) {
-        send(errorReply('PayloadTooLarge', e.message, requestId), route);
-        return;
-      }
       options.onError?.(req, e);
       send(errorReply('InternalError', `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, requestId), route);
     };
+
+    const problem = framingProblem(headers['content-length'], headers['transfer-encoding']);
+    if (problem !== undefined) {
+      // answered after the read: answered now, uWS would drop our close and parse the bytes
+      // behind this request as a request of its own; pending, a request behind it makes uWS
+      // close the connection before that request runs (then no 400 arrives, and nothing ran)
+      afterRead.run(() => send(errorReply('InvalidRequest', `Ambiguous request framing: ${problem}`, requestId), 'unmatched', true));
+      return;
+    }
 
     const early = middleware.admit(req);
     if (early) {
@@ -242,15 +266,31 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
       return;
     }
     req.params = match.params;
-    let result: HttpReply | Promise<HttpReply>;
-    try {
-      result = match.handler(req);
-    } catch (e) {
-      fail(e, match.pattern);
+    const route = match.pattern;
+    const run = (): void => {
+      if (req.aborted) return; // the answer could not be delivered: do not perform the request
+      let result: HttpReply | Promise<HttpReply>;
+      try {
+        result = match.handler(req);
+      } catch (e) {
+        fail(e, route);
+        return;
+      }
+      if (result instanceof Promise) result.then((r) => send(r, route), (e) => fail(e, route));
+      else send(result, route);
+    };
+    if (isSafe(method)) {
+      run();
       return;
     }
-    if (result instanceof Promise) result.then((r) => send(r, match.pattern), (e) => fail(e, match.pattern));
-    else send(result, match.pattern);
+    const declared = headers['content-length'];
+    readBody(res, declared === undefined ? undefined : Number(declared), limits, {
+      complete: (body) => {
+        if (body !== null) req.bodyRead = Promise.resolve(body);
+        afterRead.run(run);
+      },
+      tooLarge: (message) => send(errorReply('PayloadTooLarge', message, requestId), route, true),
+    });
   });
 }
 

@@ -138,7 +138,9 @@ async function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, i
   const extra = structuralHash === undefined ? {} : { structuralHash, compilationErrors: [] };
   let result: ExecutionResult;
   try {
-    result = await context.engine.run(dag, inputs);
+    // a client that goes away cancels its execution (a no-op once it has ended, so a run that
+    // is being saved as suspended stays resumable)
+    result = await context.engine.run(dag, inputs, { onStart: (execution) => req.onAbort(() => execution.cancel('cancelled')) });
   } catch (e) {
     return { reply: executionFailure(req, e, extra) };
   }
