@@ -67,6 +67,17 @@ export class Lifecycle {
     },
   };
 
+  /** Resolves once no HTTP request is in flight, or after `ms`, whichever is first. */
+  async idle(ms: number): Promise<void> {
+    if (this.inflight === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+  }
+
   /**
    * Waits for in-flight HTTP requests until `deadline` (epoch ms); `onTimeout` cancels what is
    * left, and the requests it cancelled get a moment to write their replies.

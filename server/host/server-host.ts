@@ -27,6 +27,9 @@ import { WebSocketRegistry, type WebSocketRoute } from './websocket.js';
 /** How long past the drain deadline a listener's drain, and each close, may take. */
 const CLOSE_GRACE_MS = 2_000;
 
+/** After the port closes: time for requests already sent on accepted connections to be read. */
+const SETTLE_MS = 50;
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -138,14 +141,24 @@ export class Host implements ServerHost {
     this.lifecycle.markStopped();
   }
 
-  /** Closes listeners (reverse order), open WebSockets and the port. Idempotent. */
+  /**
+   * Closes the port, then listeners (reverse order), open WebSockets and connections.
+   * Idempotent.
+   *
+   * The port closes first: from then on a client that connects is refused (nothing sent, safe
+   * to retry elsewhere) instead of being accepted and reset. Requests already on accepted
+   * connections — sent by a client that reconnected during the drain — get their answers
+   * (503, `Connection: close`) during a short settle before the connections are closed.
+   */
   async close(): Promise<void> {
-    await this.closeListeners();
-    this.sockets.closeAll();
     if (this.listenSocket) {
       uWS.us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // not unref'd: nothing else may keep the process up
+      await this.lifecycle.idle(CLOSE_GRACE_MS);
     }
+    await this.closeListeners();
+    this.sockets.closeAll();
     (this.app as unknown as { close?: () => void }).close?.();
   }
 

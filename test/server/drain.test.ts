@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { startLoad } from '../../bench/keepalive-load.js';
 import { deadline, FAULTS_JS, request, sleep, spawnServer, tempDir, type Reply } from '../helpers/http.js';
 
 /**
@@ -138,6 +141,82 @@ describe('graceful drain of the real process', () => {
       assert.ok(srv.stdout().includes('drain timeout reached'), 'logged the cancellation');
     } finally {
       srv.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGTERM under load: every request gets 200, or 503 with Connection: close; none is reset; exit within the drain timeout', async () => {
+    const dataDir = tempDir();
+    const srv = await spawnServer(env(dataDir, { CONSTELLATION_DRAIN_TIMEOUT: '1s' }));
+    try {
+      const body = JSON.stringify({ source: SLEEP, inputs: { ms: 30 } });
+      const load = startLoad({ port: srv.port, connections: 16, request: `POST /run HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n${body}` });
+      // one execution outlives the drain timeout and is cancelled
+      const long = request(srv.port, '/run', { method: 'POST', body: { source: SLEEP, inputs: { ms: 20_000 } } });
+      for (let i = 0; i < 250 && load.outcome.ok <= 16; i++) await sleep(20);
+      assert.ok(load.outcome.ok > 16, `load is running: ${JSON.stringify(load.outcome)}`);
+      const t0 = performance.now();
+      srv.child.kill('SIGTERM');
+      const code = await Promise.race([srv.exited, deadline(10_000, 'timeout')]);
+      const exitMs = performance.now() - t0;
+      assert.equal(code, 0, srv.stderr());
+      assert.ok(exitMs < 1_000 + 1_000, `exited ${Math.round(exitMs)} ms after SIGTERM (drain timeout 1 s)`);
+      assert.equal((await long).status, 200);
+      await Promise.race([load.ended, sleep(3_000)]);
+      await load.stop();
+      const o = load.outcome;
+      assert.equal(o.reset, 0, `requests lost to a reset: ${JSON.stringify(o)}`);
+      assert.equal(o.refusedOpen, 0, `503 without Connection: close: ${JSON.stringify(o)}`);
+      assert.equal(o.other, 0, JSON.stringify(o));
+      assert.ok(o.closing > 0, `answers while draining carried Connection: close: ${JSON.stringify(o)}`);
+    } finally {
+      srv.child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('npm start: SIGTERM to npm stops the server too (no orphan)', async () => {
+    const dataDir = tempDir();
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    // --ignore-scripts skips the prestart build (the tests run on a built tree), not the script
+    const npm = spawn('npm', ['start', '--ignore-scripts', '--silent'], {
+      cwd: root,
+      env: { ...process.env, ...env(dataDir), CONSTELLATION_LOG_FORMAT: 'json' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    const npmExited = new Promise((resolve) => npm.on('close', resolve));
+    let serverPid: number | undefined;
+    try {
+      for (let i = 0; i < 300 && !out.includes('listening'); i++) await sleep(50);
+      assert.ok(out.includes('listening'), `the server started: ${out}`);
+      const children = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      const descendants = (pid: number): number[] => children(pid).flatMap((c) => [c, ...descendants(c)]);
+      serverPid = descendants(npm.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('server/main.js'));
+      assert.ok(serverPid !== undefined, 'found the server process under npm');
+      npm.kill('SIGTERM');
+      await Promise.race([npmExited, sleep(10_000)]);
+      const alive = () => {
+        try {
+          process.kill(serverPid!, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 100 && alive(); i++) await sleep(50);
+      assert.equal(alive(), false, 'the server exited with npm');
+      assert.ok(out.includes('"msg":"stopped"'), 'it drained and stopped');
+    } finally {
+      npm.kill('SIGKILL');
+      if (serverPid !== undefined) {
+        try {
+          process.kill(serverPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
