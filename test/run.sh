@@ -9,6 +9,12 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium; }
 fi
+# the nginx test runs the shipped deploy/nginx config in front of a real server
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "installing nginx-light (apt-get) for the reverse-proxy test"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get install -y -qq nginx-light >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx-light; }
+fi
 npm run build --silent
 # browser tests (*.browser.test.js) run after the rest, alone: Chromium's bursts of CPU would
 # otherwise land on the timing-sensitive server tests running beside them on a 2-core machine
