@@ -103,8 +103,13 @@ function compileSource(context: ServerContext, source: string): CompileResult {
 
 export function compileRoute(context: ServerContext) {
   return async (req: HttpRequest): Promise<HttpReply> => {
-    const invalid = (message: string) =>
-      json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: [`Invalid request: ${message}`], diagnostics: [] });
+    // a body that is not JSON, not an object or has no string `source` gets the API's fixed
+    // message (the detail beside it); a bad optional field names itself
+    const invalid = (message: string) => {
+      const aboutSource = !message.startsWith("field '") || message.startsWith("field 'source'");
+      const error = aboutSource ? "Invalid request: expected JSON body with 'source' field" : `Invalid request: ${message}`;
+      return json(400, { success: false, structuralHash: null, syntacticHash: null, dagName: null, name: null, errors: [error], diagnostics: [], ...(aboutSource ? { detail: message } : {}) });
+    };
     const parsed = await body(req, CompileRequest, invalid);
     if (isReply(parsed)) return parsed;
     const name = parsed.name ?? parsed.dagName ?? null;

@@ -14,9 +14,10 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  * `DELETE /pipelines/{ref}`, `PUT /pipelines/{name}/alias`.
  *
  * Decisions:
- * - Refs resolve as everywhere (docs/decisions.md #13, `resolveRef`). A ref that fails validation
- *   (`sha256:` + non-hex, 64 non-hex characters naming no alias, over 256 characters) is 400
- *   `InvalidRequest` "Invalid ref: …" rather than the reference's 404.
+ * - Refs resolve as everywhere (docs/decisions.md #13, `resolveRef`). A ref that resolves to
+ *   nothing is 404 NotFound "Pipeline '<ref>' not found" — also one that could never resolve
+ *   (`sha256:` + non-hex, over 256 characters), as the API specification says for these routes
+ *   (only `/execute` validates refs with 400 "Invalid ref").
  * - DELETE by alias (docs/decisions.md #17): when that alias is the only one pointing at its image,
  *   the alias and the image are both deleted (200 `{"deleted":true}`); when other aliases also
  *   point at it → 409 `AliasConflict` naming them all. DELETE by hash with any alias → 409.
@@ -35,10 +36,6 @@ function moduleCount(image: PipelineImage): number {
   let n = 0;
   for (const node of image.dag.nodes) if (node.kind === 'module') n++;
   return n;
-}
-
-function refProblem(resolved: Extract<RefResolution, { ok: false }>): HttpReply {
-  return resolved.problem === 'invalid' ? errorReply('InvalidRequest', `Invalid ref: ${resolved.message}`) : notFound(resolved.message);
 }
 
 export function pipelineRoutes(context: ServerContext): RouteSpec[] {
@@ -67,7 +64,7 @@ export function pipelineRoutes(context: ServerContext): RouteSpec[] {
   const detail = async (req: HttpRequest): Promise<HttpReply> => {
     const ref = req.params['ref']!;
     const resolved = await resolve(ref);
-    if (!resolved.ok) return refProblem(resolved);
+    if (!resolved.ok) return notFound(`Pipeline '${ref}' not found`);
     const image = await catalogue.fetchImage(resolved.hash);
     if (!image) return notFound(`Pipeline '${ref}' not found`);
     const dag = image.dag;
@@ -86,7 +83,7 @@ export function pipelineRoutes(context: ServerContext): RouteSpec[] {
   const remove = async (req: HttpRequest): Promise<HttpReply> => {
     const ref = req.params['ref']!;
     const resolved = await resolve(ref);
-    if (!resolved.ok) return refProblem(resolved);
+    if (!resolved.ok) return notFound(`Pipeline '${ref}' not found`);
     const deleted = await catalogue.deleteImage(ref, resolved);
     return deleted.ok ? json(200, { deleted: true }) : errorReply(deleted.code, deleted.message);
   };

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { rawRequest, sleep, startServer, tempDir, type TestServer } from '../helpers/http.js';
+import { rawRequest, sleep, tempDir } from '../helpers/http.js';
+import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * The shipped nginx configuration (deploy/nginx/constellation.conf) in front of a real server,
