@@ -1,5 +1,6 @@
 import { EXIT, type ExitCode } from '../cli/exit.js';
 import { compactJson, type Output } from '../cli/output.js';
+import { readableType } from '../cli/type-text.js';
 
 /**
  * How `run` reports an execution, local or remote: outputs on stdout; a suspended run lists
@@ -25,7 +26,7 @@ function printOutputs(out: Output, outputs: Readonly<Record<string, unknown>>): 
 
 function printSuspended(out: Output, o: RunOutcome, remote: boolean): void {
   out.line(out.paused(`suspended${o.executionId ? ` (execution ${o.executionId})` : ''}: waiting for inputs`));
-  for (const [name, type] of Object.entries(o.missingInputs)) out.line(`  missing input  ${name}: ${type}`);
+  for (const [name, type] of Object.entries(o.missingInputs)) out.line(`  missing input  ${name}: ${readableType(type)}`);
   if (o.pendingOutputs.length > 0) out.info(`  pending        ${o.pendingOutputs.join(', ')}`);
   printOutputs(out, o.outputs);
   if (remote) out.info(`  resume with POST /executions/${o.executionId ?? '<id>'}/resume`);

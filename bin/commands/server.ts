@@ -3,6 +3,7 @@ import { connectionOf, type CommandContext } from '../cli/context.js';
 import { CliError, EXIT, usageError, type ExitCode } from '../cli/exit.js';
 import { expectShape, failUnlessOk, getJson, request } from '../cli/http.js';
 import { compactJson } from '../cli/output.js';
+import { readableType } from '../cli/type-text.js';
 import { DeletedReply, ExecutionsReply, ExecutionSummary, HealthReply, MetricsReply, PipelineDetail, PipelinesReply } from '../cli/schemas.js';
 
 /**
@@ -81,8 +82,8 @@ async function pipelineShow(cli: CommandContext, ref: string): Promise<ExitCode>
   out.line(`aliases          ${p.aliases.join(', ') || '(none)'}`);
   if (p.compiledAt) out.line(`compiled at      ${p.compiledAt}`);
   out.line(`modules          ${p.modules.map((m) => m.name).join(', ') || '(none)'}`);
-  for (const [name, type] of Object.entries(p.inputSchema)) out.line(`input            ${name}: ${type}`);
-  for (const [name, type] of Object.entries(p.outputSchema)) out.line(`output           ${name}: ${type}`);
+  for (const [name, type] of Object.entries(p.inputSchema)) out.line(`input            ${name}: ${readableType(type)}`);
+  for (const [name, type] of Object.entries(p.outputSchema)) out.line(`output           ${name}: ${readableType(type)}`);
   out.result({ success: true, pipeline: p });
   return EXIT.SUCCESS;
 }
@@ -99,7 +100,7 @@ async function executions(cli: CommandContext, rest: readonly string[]): Promise
 }
 
 function describeExecution(e: ExecutionSummary): string {
-  const missing = Object.entries(e.missingInputs ?? {}).map(([n, t]) => `${n}: ${t}`).join(', ');
+  const missing = Object.entries(e.missingInputs ?? {}).map(([n, t]) => `${n}: ${readableType(t)}`).join(', ');
   return `${e.executionId}  resumptions: ${e.resumptionCount ?? 0}  missing: ${missing || '-'}  ${e.createdAt ?? ''}`.trimEnd();
 }
 
@@ -120,7 +121,7 @@ async function executionShow(cli: CommandContext, id: string): Promise<ExitCode>
   out.line(`execution        ${e.executionId}`);
   if (e.structuralHash) out.line(`pipeline         sha256:${e.structuralHash}`);
   out.line(`resumptions      ${e.resumptionCount ?? 0}`);
-  for (const [name, type] of Object.entries(e.missingInputs ?? {})) out.line(`missing input    ${name}: ${type}`);
+  for (const [name, type] of Object.entries(e.missingInputs ?? {})) out.line(`missing input    ${name}: ${readableType(type)}`);
   if (e.createdAt) out.line(`created at       ${e.createdAt}`);
   for (const [k, v] of Object.entries(e)) if (!['executionId', 'structuralHash', 'resumptionCount', 'missingInputs', 'createdAt'].includes(k)) out.info(`${k.padEnd(16)} ${compactJson(v)}`);
   out.result({ success: true, execution: e });

@@ -62,7 +62,7 @@ describe('constellation run (local)', () => {
     const r = await s.run(['run', 'ok.cst', '-i', 'name=world']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /⏸ suspended/);
-    assert.match(r.stdout, /missing input\s+n: CInt/);
+    assert.match(r.stdout, /missing input\s+n: Int$/m);
     assert.match(r.stdout, /^greeting: "WORLD"$/m, 'what could run, ran');
     const j = parseJson((await s.run(['run', 'ok.cst', '--json'])).stdout);
     assert.equal(j.success, true);
@@ -156,7 +156,7 @@ describe('constellation run --server', () => {
     assert.equal(j.status, 'suspended');
     assert.deepEqual(j.missingInputs, { n: 'CInt' });
     const human = await s.run(['run', 'ok.cst', '--server', srv.url, '-i', 'name=srv']);
-    assert.match(human.stdout, /missing input\s+n: CInt/);
+    assert.match(human.stdout, /missing input\s+n: Int$/m);
     assert.match(human.stdout, /resume with POST \/executions\/[0-9a-f-]{36}\/resume/);
   });
 

@@ -57,8 +57,8 @@ describe('constellation server (real server)', () => {
     const show = await s.run(['server', 'pipelines', 'show', 'ok', '--server', srv.url]);
     assert.equal(show.code, 0, show.stderr);
     assert.match(show.stdout, /^aliases\s+ok$/m);
-    assert.match(show.stdout, /^input\s+name: CString$/m);
-    assert.match(show.stdout, /^output\s+total: CInt$/m);
+    assert.match(show.stdout, /^input\s+name: String$/m);
+    assert.match(show.stdout, /^output\s+total: Int$/m);
     const byHash = await s.run(['server', 'pipelines', 'show', `sha256:${j.pipelines[0].structuralHash}`, '--server', srv.url]);
     assert.equal(byHash.code, 0, byHash.stderr);
     const missing = await s.run(['server', 'pipelines', 'show', 'no-such-pipeline', '--server', srv.url]);
@@ -73,10 +73,10 @@ describe('constellation server (real server)', () => {
     const list = await s.run(['server', 'executions', 'list', '--server', srv.url]);
     assert.equal(list.code, 0, list.stderr);
     assert.ok(list.stdout.includes(id), list.stdout);
-    assert.match(list.stdout, /missing: n: CInt/);
+    assert.match(list.stdout, /missing: n: Int/);
     const show = await s.run(['server', 'executions', 'show', id, '--server', srv.url]);
     assert.equal(show.code, 0, show.stderr);
-    assert.match(show.stdout, /^missing input\s+n: CInt$/m);
+    assert.match(show.stdout, /^missing input\s+n: Int$/m);
     const del = await s.run(['server', 'executions', 'delete', id, '--server', srv.url, '--json']);
     assert.equal(del.code, 0, del.stdout);
     assert.equal(parseJson(del.stdout).success, true);
