@@ -13,7 +13,9 @@ function fromBig(r: bigint, op: string): number {
   const wrapped = BigInt.asIntN(64, r);
   const n = Number(wrapped);
   if (Number.isSafeInteger(n)) return n;
-  throw new ConstellationError('IntegerOverflow', `Integer overflow in ${op}: the result ${wrapped} is outside the exact integer range (±9007199254740991)`);
+  // report the true result; a 64-bit machine would have wrapped it to something else again
+  const wrapNote = wrapped === r ? '' : ` (${wrapped} after 64-bit wrap-around)`;
+  throw new ConstellationError('IntegerOverflow', `Integer overflow in ${op}: the result ${r} is outside the exact integer range (±9007199254740991)${wrapNote}`);
 }
 
 export function intAdd(a: number, b: number): number {

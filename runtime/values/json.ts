@@ -28,7 +28,12 @@ export function decodeJson(json: unknown, type: Type, path: string, errors: Deco
       }
       return fail(errors, path, 'Int', json);
     case 'Float':
-      if (typeof json === 'number') return json;
+      if (typeof json === 'number') {
+        if (Number.isFinite(json)) return json;
+        // JSON has no infinities: a literal such as 1e309 is out of range (JSON.parse made it one)
+        errors.push({ path, message: `expected a finite Float, got a number out of range (±1.7976931348623157e308)` });
+        return 0;
+      }
       if (json === 'NaN') return NaN;
       if (json === 'Infinity') return Infinity;
       if (json === '-Infinity') return -Infinity;
