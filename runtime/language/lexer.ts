@@ -69,6 +69,11 @@ class Lexer {
           pos++;
         }
         const text = src.slice(start, pos);
+        if (text === '__proto__') {
+          // as a key of a JavaScript object it would set the object's prototype and the value
+          // would be lost (inputs, outputs, records are objects on the wire): not a name
+          this.sink.error('E020', "Parse error: '__proto__' cannot be used as a name (JavaScript objects reserve it)", { start, end: pos });
+        }
         tokens.push({ kind: KEYWORDS.has(text) ? 'keyword' : 'ident', text, start, end: pos, spaced });
         spaced = false;
         continue;
