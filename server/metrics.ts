@@ -24,6 +24,7 @@ export class ServerMetrics {
   private readonly moduleSeconds = new FastHistogram('constellation_module_duration_seconds', 'Module call latency by module', ['module'], LATENCY_BUCKETS);
   private readonly moduleFailures = new FastCounter('constellation_module_failures_total', 'Module call failures by module and error code', ['module', 'code']);
   private readonly circuitChanges = new FastCounter('constellation_circuit_transitions_total', 'Circuit breaker state changes', ['module', 'to']);
+  private readonly frontStalls = new FastCounter('constellation_front_module_stalls_total', "Calls of 'front' modules that held the event loop (50 ms or more without yielding)", ['module']);
   /** Set by the server: reads the engine's in-flight count at scrape time. */
   inflightSource: () => number = () => 0;
   private readonly inflight: Gauge = new Gauge({
@@ -38,7 +39,7 @@ export class ServerMetrics {
   private readonly moduleChildren = new Map<string, { observe(v: number): void }>();
 
   constructor() {
-    for (const m of [this.requests, this.requestSeconds, this.executionSeconds, this.moduleSeconds, this.moduleFailures, this.circuitChanges]) {
+    for (const m of [this.requests, this.requestSeconds, this.executionSeconds, this.moduleSeconds, this.moduleFailures, this.circuitChanges, this.frontStalls]) {
       this.registry.registerMetric(m as never);
     }
   }
@@ -78,6 +79,7 @@ export class ServerMetrics {
       },
       onModuleFailed: (_e, _n, module, error: NodeErrorInfo) => this.moduleFailures.child(module, error.code).inc(),
       onCircuitStateChanged: (module, _from, to) => this.circuitChanges.child(module, to).inc(),
+      onFrontModuleStall: (module) => this.frontStalls.child(module).inc(),
     };
   }
 

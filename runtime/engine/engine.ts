@@ -47,6 +47,8 @@ export interface EngineOptions {
   readonly defaultModuleTimeoutMs?: number | null;
   /** Limit for a whole execution (cancels what is left). Default: none. */
   readonly executionTimeoutMs?: number;
+  /** A `front` call that runs this long without yielding is reported (log, listener). Default 50 ms. */
+  readonly frontStallMs?: number;
   /** Where suspended (and failed) executions are kept for resume. */
   readonly suspensionStore?: SuspensionStore;
   /** Finds a DAG by structural hash (the pipeline store), for resuming executions. */
@@ -108,6 +110,7 @@ export class Engine {
       listener: this.listener,
       metrics: options.metrics,
       defaultModuleTimeoutMs: options.defaultModuleTimeoutMs === null ? undefined : (options.defaultModuleTimeoutMs ?? 30_000),
+      frontStallMs: options.frontStallMs ?? 50,
       warn,
       inflight: new Map<string, Promise<NodeOutcome>>(),
     };

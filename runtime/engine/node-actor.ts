@@ -36,6 +36,8 @@ export interface EngineContext {
   readonly metrics: MetricsProvider | undefined;
   /** Per-attempt limit for modules whose call has no `timeout` option (undefined = none). */
   readonly defaultModuleTimeoutMs: number | undefined;
+  /** Synchronous time of one `front` call from which it is reported as stalling the loop. */
+  readonly frontStallMs: number;
   readonly warn: (message: string, fields?: Record<string, unknown>) => void;
   readonly inflight: Map<string, Promise<NodeOutcome>>;
 }
@@ -244,8 +246,17 @@ class FrontCall implements ModuleContext {
   }
 }
 
-/** Races a module's promise against the attempt's timeout and the call's cancellation. */
+function timeoutError(timeoutMs: number): ConstellationError {
+  return new ConstellationError('ModuleTimeout', `Operation timed out after ${timeoutMs}ms`);
+}
+
+/**
+ * Races a module's promise against the attempt's timeout and the call's cancellation. A result
+ * that arrives after the deadline is a timeout too: code that blocks the event loop (a busy
+ * `front` module) delays the timer past the moment its own result settles.
+ */
 function guard(body: Promise<Value>, token: CallToken, timeoutMs: number | undefined, done: () => void): Promise<Value> {
+  const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
   return new Promise<Value>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -257,14 +268,15 @@ function guard(body: Promise<Value>, token: CallToken, timeoutMs: number | undef
       return true;
     };
     if (timeoutMs !== undefined) {
-      timer = setTimeout(() => token.cancel(new ConstellationError('ModuleTimeout', `Operation timed out after ${timeoutMs}ms`)), timeoutMs);
+      timer = setTimeout(() => token.cancel(timeoutError(timeoutMs)), timeoutMs);
     }
     token.onCancel((reason) => {
       if (finish()) reject(reason);
     });
     body.then(
       (v) => {
-        if (finish()) resolve(v);
+        if (performance.now() > deadline) token.cancel(timeoutError(timeoutMs!));
+        else if (finish()) resolve(v);
       },
       (e) => {
         if (finish()) reject(e);
@@ -293,11 +305,25 @@ function frontOrInlineAttempt(env: EngineContext, run: NodeRun, entry: ModuleEnt
     return guard(body, token, timeoutMs, () => run.untrack(token));
   }
   const call = new FrontCall(run, entry, attempt, token);
-  const out = invokeModule(entry.prepared!, args, call);
+  const started = performance.now();
+  let out: Value | Promise<Value>;
+  try {
+    out = invokeModule(entry.prepared!, args, call);
+  } finally {
+    const syncMs = performance.now() - started;
+    if (syncMs >= ctx.frontStallMs) reportStall(ctx, entry, syncMs);
+    // the synchronous part alone overran the deadline: whatever it returned is a timeout
+    if (timeoutMs !== undefined && syncMs > timeoutMs) out = Promise.reject(timeoutError(timeoutMs));
+  }
   if (!(out instanceof Promise)) return out;
   // asynchronous: from now on the call can time out and be cancelled
   run.track(token);
   return guard(out, token, timeoutMs, () => run.untrack(token));
+}
+
+function reportStall(ctx: EngineContext, entry: ModuleEntry, syncMs: number): void {
+  ctx.warn(`front module '${entry.id}' ran ${Math.round(syncMs)} ms without yielding: the server answered nothing meanwhile (give it placement 'worker')`, { module: entry.id, syncMs: Math.round(syncMs) });
+  ctx.listener?.onFrontModuleStall?.(entry.id, syncMs);
 }
 
 /**

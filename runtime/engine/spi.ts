@@ -17,6 +17,8 @@ export interface ExecutionListener {
   onExecutionComplete?(executionId: string, dagName: string, succeeded: boolean, durationMs: number): void;
   onExecutionCancelled?(executionId: string, dagName: string): void;
   onCircuitStateChanged?(moduleName: string, from: CircuitState, to: CircuitState): void;
+  /** A `front` module held the event loop for `syncMs` in one stretch (every request waited). */
+  onFrontModuleStall?(moduleName: string, syncMs: number): void;
 }
 
 export interface MetricsProvider {
