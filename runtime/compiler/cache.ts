@@ -12,6 +12,11 @@ import type { FunctionRegistry } from './registry.js';
 export interface CacheEntry<R> {
   readonly result: R;
   readonly lookups: readonly (readonly [name: string, fingerprint: string])[];
+  /**
+   * Set for results that depend on the whole registry — a failed compile's "did you mean"
+   * suggestions are drawn from every name — so they go stale when any module (de)registers.
+   */
+  readonly registryHash?: string;
 }
 
 export interface CompileCacheStats {
@@ -35,7 +40,7 @@ export class CompileCache<R> {
     const list = this.entries.get(source);
     if (list) {
       for (const entry of list) {
-        if (entry.lookups.every(([name, fp]) => registry.fingerprint(name) === fp)) {
+        if ((entry.registryHash === undefined || entry.registryHash === registry.hash()) && entry.lookups.every(([name, fp]) => registry.fingerprint(name) === fp)) {
           this.hits++;
           // refresh recency: re-insert the key at the end of the map's order
           this.entries.delete(source);
@@ -48,12 +53,13 @@ export class CompileCache<R> {
     return undefined;
   }
 
-  set(source: string, registry: FunctionRegistry, lookups: Iterable<string>, result: R): void {
-    const entry: CacheEntry<R> = { result, lookups: [...lookups].sort().map((n) => [n, registry.fingerprint(n)] as const) };
+  set(source: string, registry: FunctionRegistry, lookups: Iterable<string>, result: R, wholeRegistry = false): void {
+    const sorted = [...lookups].sort().map((n) => [n, registry.fingerprint(n)] as const);
+    const entry: CacheEntry<R> = wholeRegistry ? { result, lookups: sorted, registryHash: registry.hash() } : { result, lookups: sorted };
     const list = this.entries.get(source) ?? [];
     // keep one entry per distinct fingerprint set (different registries seen by this process)
-    const key = JSON.stringify(entry.lookups);
-    const kept = list.filter((e) => JSON.stringify(e.lookups) !== key);
+    const key = JSON.stringify([entry.lookups, entry.registryHash]);
+    const kept = list.filter((e) => JSON.stringify([e.lookups, e.registryHash]) !== key);
     this.count -= list.length - kept.length;
     kept.push(entry);
     this.count++;

@@ -11,6 +11,7 @@ import { DagBuilder } from './builder.js';
 import { coercionFor } from './coercion.js';
 import type { Gate } from './dag.js';
 import type { CompareOp, IrExpr, MatchCaseIr, NodeId } from './ir.js';
+import { WHOLE_VALUE } from './ir.js';
 import { normaliseOptions } from './options.js';
 import type { FunctionRegistry, FunctionSignature } from './registry.js';
 import { qualifiedName } from './registry.js';
@@ -573,7 +574,8 @@ class Checker {
     let sawWildcard = false;
     let failed = false;
 
-    interface Planned { c: MatchCase; tags: string[] | null; bindings: { name: string; type: Type; coerce?: Record<string, import('./ir.js').Coercion> }[] }
+    // `field` is the record field a binding reads, or WHOLE_VALUE: the (untagged) value itself
+    interface Planned { c: MatchCase; tags: string[] | null; bindings: { name: string; field: string; type: Type; coerce?: Record<string, import('./ir.js').Coercion> }[] }
     const planned: Planned[] = [];
     for (const c of expr.cases) {
       const p = c.pattern;
@@ -594,7 +596,9 @@ class Checker {
           continue;
         }
         covered.add(printType(member));
-        planned.push({ c, tags: isUnion ? [printType(member)] : null, bindings: [] });
+        // `match v { is Int -> v + 1, … }`: in the case body the matched variable has type Int
+        const narrowed = isUnion && expr.scrutinee.kind === 'var' ? [{ name: expr.scrutinee.name, field: WHOLE_VALUE, type: member }] : [];
+        planned.push({ c, tags: isUnion ? [printType(member)] : null, bindings: narrowed });
         continue;
       }
       // record pattern: the record members having every listed field
@@ -614,7 +618,7 @@ class Checker {
           const c2 = coercionFor(types[i]!, type);
           if (c2) coerce[printType(m)] = c2;
         });
-        return Object.keys(coerce).length ? { name: n, type, coerce } : { name: n, type };
+        return Object.keys(coerce).length ? { name: n, field: n, type, coerce } : { name: n, field: n, type };
       });
       planned.push({ c, tags: isUnion ? matching.map(printType) : null, bindings });
     }
@@ -647,12 +651,12 @@ class Checker {
         for (const b of p.bindings) {
           if (selector !== undefined) {
             // module calls in the body read bindings as nodes
-            const fieldIr: IrExpr = { op: 'match', scrutinee: scrutineeIr, cases: [{ tags: p.tags, bind: [{ slot: 0, field: b.name, ...(b.coerce ? { coerce: b.coerce } : {}) }], body: { op: 'local', slot: 0 } }] };
+            const fieldIr: IrExpr = { op: 'match', scrutinee: scrutineeIr, cases: [{ tags: p.tags, bind: [{ slot: 0, field: b.field, ...(b.coerce ? { coerce: b.coerce } : {}) }], body: { op: 'local', slot: 0 } }] };
             const node = this.builder.addTransform(b.name, fieldIr, b.type, p.c.pattern.span);
             this.scope.set(b.name, { type: b.type, ir: { op: 'ref', node }, lazy: false });
           } else {
             const slot = this.nextSlot++;
-            bind.push(b.coerce ? { slot, field: b.name, coerce: b.coerce } : { slot, field: b.name });
+            bind.push(b.coerce ? { slot, field: b.field, coerce: b.coerce } : { slot, field: b.field });
             this.scope.set(b.name, { type: b.type, ir: { op: 'local', slot }, lazy: false });
           }
         }

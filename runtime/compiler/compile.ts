@@ -57,7 +57,8 @@ export function compile(source: string, registry: FunctionRegistry, options: Com
     if (hit) return hit;
   }
   const result = compileUncached(source, registry);
-  if (cache) cache.set(source, registry, result.lookups, result);
+  // a failed compile's suggestions come from every registered name: its entry depends on them all
+  if (cache) cache.set(source, registry, result.lookups, result, !result.ok);
   return result;
 }
 

@@ -24,10 +24,16 @@ export type Coercion =
   | { readonly c: 'fields'; readonly fields: readonly (readonly [string, Coercion])[] }
   | { readonly c: 'mapValues'; readonly of: Coercion };
 
+/** A match binding of the whole (untagged) scrutinee, not of one of its fields (`is T` narrowing). */
+export const WHOLE_VALUE = '*';
+
 export interface MatchCaseIr {
   /** Union tags this case accepts; `null` accepts every value. */
   readonly tags: readonly string[] | null;
-  /** Pattern bindings: slot ← field of the (untagged) scrutinee, coerced per member tag if needed. */
+  /**
+   * Pattern bindings: slot ← field of the (untagged) scrutinee, or the scrutinee itself for
+   * WHOLE_VALUE, coerced per member tag if needed.
+   */
   readonly bind: readonly { readonly slot: number; readonly field: string; readonly coerce?: Readonly<Record<string, Coercion>> }[];
   readonly body: IrExpr;
 }

@@ -1,4 +1,5 @@
 import type { Coercion, IrExpr, MatchCaseIr } from '../compiler/ir.js';
+import { WHOLE_VALUE } from '../compiler/ir.js';
 import { ConstellationError } from '../errors.js';
 import { LAMBDA_OVERRIDES, STDLIB_FUNCTIONS, type PureFunction } from '../stdlib/functions.js';
 import { intAdd, intDiv, intMul, intNeg, intSub } from '../values/int.js';
@@ -206,7 +207,7 @@ function build(e: IrExpr, track: (slot: number) => void): Evaluator {
         for (const c of cases) {
           if (!c.test(tag)) continue;
           for (const x of c.bind) {
-            const fieldValue = (inner as Record<string, Value>)[x.field];
+            const fieldValue = x.field === WHOLE_VALUE ? inner : (inner as Record<string, Value>)[x.field];
             const coerce = tag !== null && x.coercers ? x.coercers[tag] : undefined;
             env[x.slot] = coerce ? coerce(fieldValue) : fieldValue;
           }

@@ -84,7 +84,7 @@ class Lexer {
         continue;
       }
       if (c === 34 /* " */) {
-        pos = this.string(start, tokens, spaced, nesting);
+        pos = rawStringPosition(tokens) ? this.rawString(start, tokens, spaced) : this.string(start, tokens, spaced, nesting);
         spaced = false;
         continue;
       }
@@ -165,6 +165,17 @@ class Lexer {
     return pos;
   }
 
+  /** A RawString (`cache_backend: "…"`, `@source("…")`): everything up to the next `"`, no escapes, no interpolation. */
+  private rawString(start: number, tokens: Token[], spaced: boolean): number {
+    const close = this.src.indexOf('"', start + 1);
+    const end = close < 0 ? this.src.length : close + 1;
+    const raw = this.src.slice(start + 1, close < 0 ? end : close);
+    if (close < 0) this.sink.error('E020', 'Parse error: unterminated string literal (missing closing ")', { start, end });
+    const token: Token = { kind: 'string', text: this.src.slice(start, end), start, end, spaced, parts: [{ kind: 'text', text: raw }], raw };
+    tokens.push(close < 0 ? { ...token, unterminated: true } : token);
+    return end;
+  }
+
   private string(start: number, tokens: Token[], spaced: boolean, nesting: number): number {
     const src = this.src;
     const n = src.length;
@@ -234,6 +245,17 @@ class Lexer {
     tokens.push(closed ? token : { ...token, unterminated: true });
     return pos;
   }
+}
+
+/** Whether a string starting now is a RawString: the value of `cache_backend:` or the connector of `@source(` / `@sink(`. */
+function rawStringPosition(tokens: readonly Token[]): boolean {
+  const n = tokens.length;
+  const last = tokens[n - 1];
+  const before = tokens[n - 2];
+  if (!last || !before || last.kind !== 'symbol') return false;
+  if (last.text === ':') return before.text === 'cache_backend' && (before.kind === 'ident' || before.kind === 'keyword');
+  if (last.text === '(') return (before.text === 'source' || before.text === 'sink') && tokens[n - 3]?.kind === 'symbol' && tokens[n - 3]?.text === '@';
+  return false;
 }
 
 function describeChars(text: string): string {
