@@ -22,6 +22,7 @@ import { attachHttp } from './http/uws-adapter.js';
 import type { AttachedListener } from './host/listener.js';
 import { Host } from './host/server-host.js';
 import { Lifecycle } from './lifecycle.js';
+import { moduleLogs, requestLog } from './log-events.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { loadPipelineDirectory } from './pipeline-loader.js';
@@ -81,7 +82,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(scheduler ? { scheduler } : {}),
     suspensionStore: suspensions,
     resolveDag: async (hash) => (await pipelines?.fetchImage(hash))?.dag,
-    listener: compositeListener([metrics.listener(), events.listener(), backends.listener]),
+    listener: compositeListener([metrics.listener(), events.listener(), backends.listener, moduleLogs(logger)]),
     cache: backends.cache,
     ...(backends.circuitBreakers ? { breakers: backends.circuitBreakers } : {}),
     ...(backends.metrics ? { metrics: backends.metrics } : {}),
@@ -128,6 +129,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     await host.startListeners(listeners);
     const router = new Router();
     registerRoutes(router, context, options.readinessChecks ?? new Map(), host.attachedRoutes);
+    const logRequest = requestLog(logger);
     attachHttp(host.app, {
       router,
       middleware: chain,
@@ -135,7 +137,12 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       trustProxy: config.trustProxy,
       inflight: lifecycle.counter,
       draining: () => lifecycle.state === 'Draining' || lifecycle.state === 'Stopped',
-      onResponse: (req, status, durationMs, route) => metrics.onRequest(req.method, route, status, durationMs),
+      onResponse: logRequest
+        ? (req, status, durationMs, route) => {
+            metrics.onRequest(req.method, route, status, durationMs);
+            logRequest(req, status, durationMs, route);
+          }
+        : (req, status, durationMs, route) => metrics.onRequest(req.method, route, status, durationMs),
       onError: (req, error) => logger.error({ requestId: req.requestId, err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, `[${req.requestId}] request failed`),
     });
     port = await host.listen();

@@ -311,7 +311,7 @@ function frontOrInlineAttempt(env: EngineContext, run: NodeRun, entry: ModuleEnt
     out = invokeModule(entry.prepared!, args, call);
   } finally {
     const syncMs = performance.now() - started;
-    if (syncMs >= ctx.frontStallMs) reportStall(ctx, entry, syncMs);
+    if (syncMs >= env.frontStallMs) reportStall(env, entry, syncMs);
     // the synchronous part alone overran the deadline: whatever it returned is a timeout
     if (timeoutMs !== undefined && syncMs > timeoutMs) out = Promise.reject(timeoutError(timeoutMs));
   }
@@ -321,9 +321,9 @@ function frontOrInlineAttempt(env: EngineContext, run: NodeRun, entry: ModuleEnt
   return guard(out, token, timeoutMs, () => run.untrack(token));
 }
 
-function reportStall(ctx: EngineContext, entry: ModuleEntry, syncMs: number): void {
-  ctx.warn(`front module '${entry.id}' ran ${Math.round(syncMs)} ms without yielding: the server answered nothing meanwhile (give it placement 'worker')`, { module: entry.id, syncMs: Math.round(syncMs) });
-  ctx.listener?.onFrontModuleStall?.(entry.id, syncMs);
+function reportStall(env: EngineContext, entry: ModuleEntry, syncMs: number): void {
+  env.warn(`front module '${entry.id}' ran ${Math.round(syncMs)} ms without yielding: the server answered nothing meanwhile (give it placement 'worker')`, { module: entry.id, syncMs: Math.round(syncMs) });
+  env.listener?.onFrontModuleStall?.(entry.id, syncMs);
 }
 
 /**

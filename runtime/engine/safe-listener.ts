@@ -11,7 +11,7 @@ import type { ExecutionListener } from './spi.js';
 
 /** Every callback of ExecutionListener (the compiler checks the list is complete). */
 export const LISTENER_CALLBACKS = [
-  'onExecutionStart', 'onModuleStart', 'onModuleComplete', 'onModuleFailed', 'onNodeStateChanged', 'onExecutionComplete', 'onExecutionCancelled', 'onCircuitStateChanged',
+  'onExecutionStart', 'onModuleStart', 'onModuleComplete', 'onModuleFailed', 'onNodeStateChanged', 'onExecutionComplete', 'onExecutionCancelled', 'onCircuitStateChanged', 'onFrontModuleStall',
 ] as const satisfies readonly (keyof ExecutionListener)[];
 
 type Callback = (typeof LISTENER_CALLBACKS)[number];

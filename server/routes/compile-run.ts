@@ -98,7 +98,11 @@ function isReply(v: unknown): v is HttpReply {
  * is linear in the source, bounded in depth, and the body limit bounds the source.
  */
 function compileSource(context: ServerContext, source: string): CompileResult {
-  return context.engine.compile(source);
+  if (!context.logger.isLevelEnabled('trace')) return context.engine.compile(source);
+  const started = performance.now();
+  const result = context.engine.compile(source);
+  context.logger.trace({ structuralHash: result.hashes.structural ?? null, nodes: result.dag?.nodes.length ?? 0, errors: result.diagnostics.filter((d) => d.severity === 'error').length, durationMs: performance.now() - started }, 'compiled');
+  return result;
 }
 
 export function compileRoute(context: ServerContext) {
@@ -150,6 +154,9 @@ async function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, i
     return { reply: executionFailure(req, e, extra) };
   }
   context.metrics.onExecution(pipeline, result.status, result.durationMs);
+  if (context.logger.isLevelEnabled('debug')) {
+    context.logger.debug({ requestId: req.requestId, executionId: result.executionId, pipelineName: pipeline, status: result.status, durationMs: result.durationMs }, 'execution finished');
+  }
   return { reply: jsonText(200, executeResponseJson(result, structuralHash)), result };
 }
 

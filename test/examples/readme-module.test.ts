@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { request, startServer, tempDir } from '../helpers/http.js';
+import { request, tempDir } from '../helpers/http.js';
+import { startServer } from '../helpers/server.js';
 
 /**
  * The README's "Writing a module" example, taken from the README itself: it compiles with the
@@ -40,7 +41,7 @@ test("the README's module compiles as written and loads with CONSTELLATION_MODUL
     const tsc = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
     assert.equal(tsc.status, 0, `tsc: ${tsc.stdout}${tsc.stderr}`);
 
-    const srv = await startServer({ CONSTELLATION_MODULES: join(dir, 'out', 'my-modules.js'), CONSTELLATION_EXAMPLE_MODULES: 'false' });
+    const srv = await startServer({ env: { CONSTELLATION_MODULES: join(dir, 'out', 'my-modules.js'), CONSTELLATION_EXAMPLE_MODULES: 'false' } });
     try {
       const modules = await request(srv.port, '/modules');
       const geocode = (modules.json.modules as { name: string; version: string }[]).find((m) => m.name === 'Geocode');

@@ -203,7 +203,7 @@ describe('auth matrix', () => {
       // nor a recognisable fragment of it
       assert.ok(!text.includes(secret.slice(0, 12)), `a key prefix leaked into the logs`);
     }
-    const warnings = logs.lines.filter((l) => l['level'] === 40).map((l) => String(l['msg']));
+    const warnings = logs.lines.filter((l) => l['level'] === 'WARN').map((l) => String(l['message']));
     const keyWarnings = warnings.filter((w) => w.includes('CONSTELLATION_API_KEYS'));
     assert.equal(keyWarnings.length, 2, warnings.join('\n'));
     assert.match(keyWarnings[0]!, /entry #1 rejected/);
@@ -213,7 +213,7 @@ describe('auth matrix', () => {
       assert.ok(!w.includes(String(INVALID_SHORT_KEY.length)), w);
       assert.ok(!w.includes(String(INVALID_ROLE_KEY.length)), w);
     }
-    const summary = logs.lines.find((l) => String(l['msg']).includes('listening'));
+    const summary = logs.lines.find((l) => String(l['message']).includes('listening'));
     assert.ok(summary, 'start-up summary logged');
     assert.equal(summary['auth'], '3 keys');
   });

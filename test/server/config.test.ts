@@ -73,11 +73,11 @@ describe('main.js refuses bad configuration', () => {
       assert.equal(await srv.exited, 0);
     }
     const lines = srv.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const summary = lines.find((l) => String(l['msg']).includes('listening'))!;
+    const summary = lines.find((l) => String(l['message']).includes('listening'))!;
     assert.equal(summary['auth'], '3 keys');
     assert.equal(summary['cors'], '1 origins');
     assert.equal(summary['rateLimit'], '100rpm');
-    const warnings = lines.filter((l) => l['level'] === 'warn' || l['level'] === 40).map((l) => String(l['msg']));
+    const warnings = lines.filter((l) => l['level'] === 'WARN').map((l) => String(l['message']));
     assert.ok(warnings.some((w) => /CONSTELLATION_API_KEYS entry #4 rejected/.test(w)), warnings.join('\n'));
     assert.ok(warnings.some((w) => /CONSTELLATION_CORS_ORIGINS entry #2 rejected/.test(w)), warnings.join('\n'));
     const all = srv.stdout() + srv.stderr();

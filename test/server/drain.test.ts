@@ -96,9 +96,9 @@ describe('graceful drain of the real process', () => {
 
       const code = await Promise.race([srv.exited, deadline(10_000, 'timeout')]);
       assert.equal(code, 0, `exit code; stderr: ${srv.stderr()}`);
-      const lines = srv.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; signal?: string });
-      assert.ok(lines.some((l) => l.msg === 'shutdown requested' && l.signal === 'SIGTERM'), 'logged the signal');
-      assert.ok(lines.some((l) => l.msg === 'stopped'), 'logged the stop');
+      const lines = srv.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { message: string; signal?: string });
+      assert.ok(lines.some((l) => l.message === 'shutdown requested' && l.signal === 'SIGTERM'), 'logged the signal');
+      assert.ok(lines.some((l) => l.message === 'stopped'), 'logged the stop');
     } finally {
       srv.child.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -207,7 +207,7 @@ describe('graceful drain of the real process', () => {
       };
       for (let i = 0; i < 100 && alive(); i++) await sleep(50);
       assert.equal(alive(), false, 'the server exited with npm');
-      assert.ok(out.includes('"msg":"stopped"'), 'it drained and stopped');
+      assert.ok(out.includes('"message":"stopped"'), 'it drained and stopped');
     } finally {
       npm.kill('SIGKILL');
       if (serverPid !== undefined) {
