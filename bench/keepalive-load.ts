@@ -6,7 +6,7 @@ import net from 'node:net';
  * request at a time on its connection and reconnecting when the server says
  * `Connection: close` or closes (as an HTTP client does), until `stop()`.
  *
- * Outcomes per request: `ok` (2xx), `closing` (503 with `Connection: close`), `refusedOpen`
+ * Outcomes per request: `ok` (2xx; `okClosing` counts those with `Connection: close`), `closing` (503 with `Connection: close`), `refusedOpen`
  * (503 without it), `other` (any other status), `reset` (the request was written and the
  * connection reset or closed before a whole answer: the request is lost), and per connection
  * attempt `refused` (ECONNREFUSED: nothing was sent, the client may go elsewhere).
@@ -17,6 +17,7 @@ import net from 'node:net';
 
 export interface LoadOutcome {
   ok: number;
+  okClosing: number;
   closing: number;
   refusedOpen: number;
   other: number;
@@ -53,7 +54,7 @@ function parseResponse(buf: Buffer): { status: number; close: boolean; length: n
 }
 
 export function startLoad(options: LoadOptions): RunningLoad {
-  const outcome: LoadOutcome = { ok: 0, closing: 0, refusedOpen: 0, other: 0, reset: 0, refused: 0 };
+  const outcome: LoadOutcome = { ok: 0, okClosing: 0, closing: 0, refusedOpen: 0, other: 0, reset: 0, refused: 0 };
   let stopping = false;
   const loops: Promise<void>[] = [];
 
@@ -81,7 +82,10 @@ export function startLoad(options: LoadOptions): RunningLoad {
         if (!r) return;
         buf = buf.subarray(r.length);
         waiting = false;
-        if (r.status >= 200 && r.status < 300) outcome.ok++;
+        if (r.status >= 200 && r.status < 300) {
+          outcome.ok++;
+          if (r.close) outcome.okClosing++;
+        }
         else if (r.status === 503) r.close ? outcome.closing++ : outcome.refusedOpen++;
         else outcome.other++;
         if (r.close) return finish(options.leaveOnClose ? 'end' : 'again');

@@ -137,6 +137,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       trustProxy: config.trustProxy,
       inflight: lifecycle.counter,
       draining: () => lifecycle.state === 'Draining' || lifecycle.state === 'Stopped',
+      held: () => lifecycle.held,
       onResponse: logRequest
         ? (req, status, durationMs, route) => {
             metrics.onRequest(req.method, route, status, durationMs);

@@ -57,15 +57,61 @@ export class Lifecycle {
     this.enter('Stopped');
   }
 
+  /** When the last HTTP request started (performance.now()). */
+  private lastStart = 0;
+  private holding: Promise<void> | undefined;
+
+  /**
+   * While held, requests wait before they run (see Host.close); resolves and ends the hold when
+   * the returned function is called.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    this.holding = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      this.holding = undefined;
+      release();
+    };
+  }
+
+  /** The hold requests must wait for, or `undefined` (almost always). */
+  get held(): Promise<void> | undefined {
+    return this.holding;
+  }
+
   readonly counter = {
     inc: () => {
       this.inflight++;
+      this.lastStart = performance.now();
     },
     dec: () => {
       this.inflight--;
       if (this.inflight === 0) for (const w of this.waiters.splice(0)) w();
     },
   };
+
+  /** Resolves once no request has started for `quietMs`, or after `maxMs`. */
+  async noneStartedFor(quietMs: number, maxMs: number): Promise<void> {
+    const until = performance.now() + maxMs;
+    for (;;) {
+      const wait = Math.min(quietMs - (performance.now() - this.lastStart), until - performance.now());
+      if (wait <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /**
+   * Resolves once no request is in flight and none has started for `quietMs`, or after `maxMs`.
+   * (After the port closes, requests can still arrive on open connections.)
+   */
+  async quiet(quietMs: number, maxMs: number): Promise<void> {
+    const until = performance.now() + maxMs;
+    for (;;) {
+      await this.noneStartedFor(quietMs, Math.max(0, until - performance.now()));
+      await this.idle(Math.max(0, until - performance.now()));
+      if (performance.now() >= until || (this.inflight === 0 && performance.now() - this.lastStart >= quietMs)) return;
+    }
+  }
 
   /** Resolves once no HTTP request is in flight, or after `ms`, whichever is first. */
   async idle(ms: number): Promise<void> {

@@ -27,8 +27,14 @@ import { WebSocketRegistry, type WebSocketRoute } from './websocket.js';
 /** How long past the drain deadline a listener's drain, and each close, may take. */
 const CLOSE_GRACE_MS = 2_000;
 
-/** After the port closes: time for requests already sent on accepted connections to be read. */
-const SETTLE_MS = 50;
+/**
+ * After the port closes: how long no request may start before the connections close (requests
+ * already sent on accepted connections are read and answered meanwhile).
+ */
+const SETTLE_MS = 100;
+
+/** Before the port closes: requests are held until none has started for this long (reconnecting clients are then all accepted and waiting). */
+const HOLD_MS = 100;
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -145,17 +151,24 @@ export class Host implements ServerHost {
    * Closes the port, then listeners (reverse order), open WebSockets and connections.
    * Idempotent.
    *
-   * The port closes first: from then on a client that connects is refused (nothing sent, safe
-   * to retry elsewhere) instead of being accepted and reset. Requests already on accepted
-   * connections — sent by a client that reconnected during the drain — get their answers
-   * (503, `Connection: close`) during a short settle before the connections are closed.
+   * No request may be lost to a reset. During the drain every answer said `Connection: close`,
+   * so clients that keep sending reconnect again and again; a connection still in the kernel's
+   * accept queue when the port closes would be reset. So requests are first held (not answered)
+   * for a moment: every such client is then accepted and waiting for its answer, none is
+   * connecting. The port closes with an empty queue, the held requests get their 503 with
+   * `Connection: close`, later connects are refused (nothing sent: safe to retry elsewhere), and
+   * the connections close once requests have stopped arriving.
    */
   async close(): Promise<void> {
     if (this.listenSocket) {
+      const release = this.lifecycle.hold();
+      await this.lifecycle.noneStartedFor(HOLD_MS, CLOSE_GRACE_MS);
+      // right after a poll phase: connections that were waiting to be accepted now are
+      await new Promise((resolve) => setImmediate(resolve));
       uWS.us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // not unref'd: nothing else may keep the process up
-      await this.lifecycle.idle(CLOSE_GRACE_MS);
+      release();
+      await this.lifecycle.quiet(SETTLE_MS, CLOSE_GRACE_MS);
     }
     await this.closeListeners();
     this.sockets.closeAll();

@@ -40,6 +40,8 @@ export interface AdapterOptions {
   readonly trustProxy: boolean;
   /** True while the server drains: answers then close their connection. */
   readonly draining?: () => boolean;
+  /** A promise requests wait for before they run (while the server closes its port), else undefined. */
+  readonly held?: () => Promise<void> | undefined;
   /** Called once per finished response (metrics, access log). */
   readonly onResponse?: (req: HttpRequest, status: number, durationMs: number, route: string) => void;
   /** Called for a handler crash (logged with the request id). */
@@ -279,15 +281,20 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
       if (result instanceof Promise) result.then((r) => send(r, route), (e) => fail(e, route));
       else send(result, route);
     };
+    const start = (): void => {
+      const held = options.held?.();
+      if (held) void held.then(run);
+      else run();
+    };
     if (isSafe(method)) {
-      run();
+      start();
       return;
     }
     const declared = headers['content-length'];
     readBody(res, declared === undefined ? undefined : Number(declared), limits, {
       complete: (body) => {
         if (body !== null) req.bodyRead = Promise.resolve(body);
-        afterRead.run(run);
+        afterRead.run(start);
       },
       tooLarge: (message) => send(errorReply('PayloadTooLarge', message, requestId), route, true),
     });
