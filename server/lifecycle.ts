@@ -4,7 +4,8 @@
  * answer (readiness 503); new executions are refused with 503 ShuttingDown. When in-flight work
  * reaches zero, or the drain deadline passes (then the rest is cancelled), the state becomes
  * Stopped. Every change is announced to the observers (attached listeners: the WebSocket
- * routes, the provider port, the cluster agent) in order, synchronously.
+ * routes, the provider port, the cluster agent) in order, synchronously. While the port closes,
+ * requests can be held (see Host.close) so no client is reset.
  */
 
 export type LifecycleState = 'Starting' | 'Running' | 'Draining' | 'Stopped';
@@ -14,6 +15,9 @@ export class Lifecycle {
   private inflight = 0;
   private waiters: (() => void)[] = [];
   private readonly observers: ((state: LifecycleState) => void)[] = [];
+  /** When the last HTTP request started (performance.now()). */
+  private lastStart = 0;
+  private holding: Promise<void> | undefined;
 
   get state(): LifecycleState {
     return this.current;
@@ -56,10 +60,6 @@ export class Lifecycle {
   markStopped(): void {
     this.enter('Stopped');
   }
-
-  /** When the last HTTP request started (performance.now()). */
-  private lastStart = 0;
-  private holding: Promise<void> | undefined;
 
   /**
    * While held, requests wait before they run (see Host.close); resolves and ends the hold when
