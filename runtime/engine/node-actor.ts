@@ -251,12 +251,13 @@ function timeoutError(timeoutMs: number): ConstellationError {
 }
 
 /**
- * Races a module's promise against the attempt's timeout and the call's cancellation. A result
- * that arrives after the deadline is a timeout too: code that blocks the event loop (a busy
- * `front` module) delays the timer past the moment its own result settles.
+ * Races a module's promise against the attempt's timeout and the call's cancellation. With
+ * `lateIsTimeout` (front modules), a result that settles after the deadline is a timeout too:
+ * code that blocks the event loop delays the timer past the moment its own result settles. (A
+ * worker's result that waits for a busy main thread is not the module's fault.)
  */
-function guard(body: Promise<Value>, token: CallToken, timeoutMs: number | undefined, done: () => void): Promise<Value> {
-  const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+function guard(body: Promise<Value>, token: CallToken, timeoutMs: number | undefined, done: () => void, lateIsTimeout = false): Promise<Value> {
+  const deadline = timeoutMs === undefined || !lateIsTimeout ? Infinity : performance.now() + timeoutMs;
   return new Promise<Value>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
@@ -318,7 +319,7 @@ function frontOrInlineAttempt(env: EngineContext, run: NodeRun, entry: ModuleEnt
   if (!(out instanceof Promise)) return out;
   // asynchronous: from now on the call can time out and be cancelled
   run.track(token);
-  return guard(out, token, timeoutMs, () => run.untrack(token));
+  return guard(out, token, timeoutMs, () => run.untrack(token), true);
 }
 
 function reportStall(env: EngineContext, entry: ModuleEntry, syncMs: number): void {
