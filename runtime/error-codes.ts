@@ -72,6 +72,8 @@ export const RuntimeErrorCodes = {
   InvalidModuleInput: { status: 500, message: 'The module was given a value that does not match its input schema: {detail}' },
   ModuleNotFound: { status: 500, message: 'No module named {module} is registered' },
   WorkerCrashed: { status: 500, message: 'The worker thread running {module} died: {detail}' },
+  /** A module provider (another process, over gRPC) could not be reached, or left during the call. */
+  ProviderUnavailable: { status: 500, message: 'The provider of {module} is unavailable: {detail}' },
   ResultTooLarge: { status: 500, message: 'The module returned {bytes} bytes, more than the limit of {limit}' },
   TransformFailed: { status: 500, message: 'An inline expression failed: {detail}' },
   DivisionByZero: { status: 500, message: 'Division by zero in {fn}' },

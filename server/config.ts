@@ -30,7 +30,7 @@ export function parseDuration(text: string): number | undefined {
 const truthy = new Set(['true', '1', 'yes', 'on']);
 const falsy = new Set(['false', '0', 'no', 'off']);
 
-const bool = z.string().transform((s, check) => {
+export const bool = z.string().transform((s, check) => {
   const v = s.trim().toLowerCase();
   if (truthy.has(v)) return true;
   if (falsy.has(v)) return false;
@@ -38,7 +38,7 @@ const bool = z.string().transform((s, check) => {
   return z.NEVER;
 });
 
-const duration = z.string().transform((s, check) => {
+export const duration = z.string().transform((s, check) => {
   const ms = parseDuration(s);
   if (ms === undefined) {
     check.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms, 2m or a number of seconds, got '${s}'` });
@@ -52,7 +52,7 @@ const duration = z.string().transform((s, check) => {
   return ms;
 });
 
-const positiveInt = (what: string) =>
+export const positiveInt = (what: string) =>
   z.string().transform((s, check) => {
     const n = Number(s.trim());
     if (!Number.isInteger(n) || n <= 0) {
@@ -72,7 +72,7 @@ const nonNegativeInt = (what: string) =>
     return n;
   });
 
-const list = z.string().transform((s) => s.split(',').map((e) => e.trim()).filter((e) => e.length > 0));
+export const list = z.string().transform((s) => s.split(',').map((e) => e.trim()).filter((e) => e.length > 0));
 
 export type Role = 'Admin' | 'Execute' | 'ReadOnly';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CompileCache } from '../compiler/cache.js';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import type { Dag } from '../compiler/dag.js';
-import { FunctionRegistry } from '../compiler/registry.js';
+import { FunctionRegistry, qualifiedName } from '../compiler/registry.js';
 import { ConstellationError, formatError } from '../errors.js';
 import type { ConstellationModule } from '../modules/define.js';
 import { STDLIB_SIGNATURES } from '../stdlib/signatures.js';
@@ -12,7 +12,7 @@ import type { Value } from '../values/value.js';
 import { LocalBreakerRegistry } from './circuit-breaker.js';
 import { DONE, Execution, stateName, type ExecutionHooks } from './execution.js';
 import { ModuleLimits } from './limits.js';
-import { ModuleRegistry } from './module-registry.js';
+import { ModuleRegistry, type RemoteModule } from './module-registry.js';
 import type { EngineContext, NodeOutcome } from './node-actor.js';
 import { planFor, type ExecutionPlan } from './plan.js';
 import { buildResult, type ExecutionResult, type ResultOptions } from './result.js';
@@ -123,6 +123,24 @@ export class Engine {
     this.functions.register(entry.signature);
   }
 
+  /**
+   * Registers (or replaces) a module another process runs. Compilations after this call see it;
+   * executions already running reach it from their next node start.
+   */
+  registerRemote(module: RemoteModule): void {
+    const entry = this.modules.registerRemote(module);
+    this.functions.register(entry.signature);
+  }
+
+  /** Withdraws a module (a provider's, typically): later compilations and node starts no longer find it. */
+  unregister(id: string): boolean {
+    const entry = this.modules.get(id);
+    if (!entry || entry.id !== id) return false;
+    this.modules.unregister(id);
+    this.functions.deregister(qualifiedName(entry.signature));
+    return true;
+  }
+
   get suspensionStore(): SuspensionStore | undefined {
     return this.options.suspensionStore;
   }
@@ -196,7 +214,10 @@ export class Engine {
         end = exec.endState!;
       } else {
         const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
-        if (timeoutMs) timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
+        if (timeoutMs) {
+          exec.deadline = exec.startedAt + timeoutMs;
+          timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
+        }
         end = await exec.done;
       }
     } finally {

@@ -59,7 +59,7 @@ const EMPTY_ENV: Value[] = [];
 
 /** What a node actor needs of its execution; the signal is only created if someone asks. */
 class NodeRunRef implements NodeRun {
-  constructor(private readonly exec: Execution, private readonly nodeId: number) {}
+  constructor(private readonly exec: Execution, readonly nodeId: number) {}
   track(token: CallToken): void {
     this.exec.trackCall(token);
   }
@@ -74,6 +74,12 @@ class NodeRunRef implements NodeRun {
   }
   get signal(): AbortSignal {
     return this.exec.signal;
+  }
+  get structuralHash(): string {
+    return this.exec.plan.structuralHash;
+  }
+  get deadline(): number | undefined {
+    return this.exec.deadline;
   }
 }
 const NONE_U8 = new Uint8Array(0);
@@ -102,6 +108,8 @@ export class Execution {
   readonly startedAt = Date.now();
   private readonly t0 = performance.now();
   durationMs = 0;
+  /** When the execution's own time limit ends it (epoch ms), if it has one. */
+  deadline: number | undefined = undefined;
   private readonly listener;
 
   constructor(

@@ -49,6 +49,11 @@ export type NodeOutcome =
 export interface NodeRun {
   readonly executionId: string;
   readonly callSite: string;
+  /** The node's id in its DAG, and the DAG's structural hash (for remote calls' metadata). */
+  readonly nodeId: number;
+  readonly structuralHash: string;
+  /** When the execution's time limit ends (epoch ms), if it has one. */
+  readonly deadline: number | undefined;
   /** The execution's signal (for waits of the options path: scheduler, throttle, delays). */
   readonly signal: AbortSignal;
   /** Registers a call to be cancelled with the execution (until untracked). */
@@ -151,7 +156,7 @@ function finalFailure(env: EngineContext, node: ModuleNode, error: NodeErrorInfo
 async function attempts(env: EngineContext, run: NodeRun, node: ModuleNode, entry: ModuleEntry, args: readonly Value[], started: number): Promise<NodeOutcome> {
   const opts = node.options ?? {};
   const retries = opts.retry ?? 0;
-  const timeoutMs = opts.timeoutMs ?? env.defaultModuleTimeoutMs;
+  const timeoutMs = opts.timeoutMs ?? entry.timeoutMs ?? env.defaultModuleTimeoutMs;
   const errors: NodeErrorInfo[] = [];
   let lastTimedOut = false;
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
@@ -171,6 +176,8 @@ async function attempts(env: EngineContext, run: NodeRun, node: ModuleNode, entr
       errors.push(info);
       lastTimedOut = info.code === 'ModuleTimeout';
       if (info.code === 'Cancelled') return { ok: false, error: info, timedOut: false, attempts: attempt, durationMs: performance.now() - started };
+      // a failure that another attempt cannot change (a wrong type, an unknown module) ends the attempts
+      if (isPermanent(e)) return { ok: false, error: info, timedOut: false, attempts: attempt, durationMs: performance.now() - started };
     }
   }
   if (retries === 0) return { ok: false, error: errors[0]!, timedOut: lastTimedOut, attempts: 1, durationMs: performance.now() - started };
@@ -186,6 +193,11 @@ async function attempts(env: EngineContext, run: NodeRun, node: ModuleNode, entr
     attempts: retries + 1,
     durationMs: performance.now() - started,
   };
+}
+
+/** An error that says retrying is pointless: a ConstellationError with `details.retryable === false`. */
+function isPermanent(e: unknown): boolean {
+  return e instanceof ConstellationError && e.details?.['retryable'] === false;
 }
 
 /**
@@ -300,6 +312,13 @@ function oneAttempt(env: EngineContext, run: NodeRun, entry: ModuleEntry, args: 
 function frontOrInlineAttempt(env: EngineContext, run: NodeRun, entry: ModuleEntry, args: readonly Value[], attempt: number, timeoutMs: number | undefined): Value | Promise<Value> {
   if (entry.placement === 'inline') return entry.pure!(args);
   const token = new CallToken();
+  if (entry.placement === 'remote') {
+    run.track(token);
+    let deadline = timeoutMs !== undefined ? Date.now() + timeoutMs : undefined;
+    if (run.deadline !== undefined && (deadline === undefined || run.deadline < deadline)) deadline = run.deadline;
+    const body = entry.remote!.call(args, { executionId: run.executionId, nodeId: run.nodeId, structuralHash: run.structuralHash, attempt, deadline }, token);
+    return guard(body, token, timeoutMs, () => run.untrack(token));
+  }
   if (entry.placement === 'worker' && env.invoker) {
     run.track(token);
     const body = env.invoker.invoke({ moduleId: entry.id, file: entry.file!, args, attempt, executionId: run.executionId }, token);
@@ -346,7 +365,7 @@ export function runPlain(env: EngineContext, run: NodeRun, entry: ModuleEntry, a
   };
   let out: Value | Promise<Value>;
   try {
-    out = frontOrInlineAttempt(env, run, entry, args, 1, env.defaultModuleTimeoutMs);
+    out = frontOrInlineAttempt(env, run, entry, args, 1, entry.timeoutMs ?? env.defaultModuleTimeoutMs);
   } catch (e) {
     return failure(e);
   }

@@ -1,0 +1,42 @@
+import type { ProviderConnection } from './connection.js';
+import { write } from './control-plane.js';
+import type { ProviderDirectory } from './directory.js';
+
+/**
+ * Draining a provider: it is told to finish its work by an absolute deadline (epoch ms — the
+ * protocol's `deadline_ms`), and from that moment no new call is routed to it, whether or not it
+ * acknowledges (the reference SDKs never send a DrainAck, never stop taking calls and never
+ * close their stream). A provider that ends its stream leaves as usual; one still connected
+ * past its deadline plus the grace period is force-closed by the liveness monitor.
+ *
+ * The engine drains every provider when it shuts down, with its own drain deadline, and waits
+ * for the calls in flight to providers before it closes the port.
+ */
+
+export type DrainOutcome = 'requested' | 'already-draining' | 'not-active';
+
+export function drainProvider(directory: ProviderDirectory, conn: ProviderConnection, reason: string, deadline: number): DrainOutcome {
+  if (conn.state === 'Draining') return 'already-draining';
+  if (conn.state !== 'Active' || !conn.stream) return 'not-active';
+  conn.state = 'Draining';
+  conn.drain = { reason, deadline, requestedAt: Date.now(), acknowledged: false, reportedInFlight: undefined };
+  write(conn.stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, drainRequest: { reason, deadlineMs: deadline } });
+  directory.log.info({ connectionId: conn.id, namespace: conn.namespace, reason, deadline: new Date(deadline).toISOString() }, 'provider drain requested');
+  return 'requested';
+}
+
+/** Drains every connection (server shutdown): those without a stream yet just stop taking calls. */
+export function drainAll(directory: ProviderDirectory, reason: string, deadline: number): void {
+  for (const conn of directory.connections.values()) {
+    if (drainProvider(directory, conn, reason, deadline) === 'not-active' && conn.state === 'Registered') {
+      conn.state = 'Draining';
+      conn.drain = { reason, deadline, requestedAt: Date.now(), acknowledged: false, reportedInFlight: undefined };
+    }
+  }
+}
+
+/** Resolves when no call to any provider is in flight, or at the deadline. */
+export async function callsSettled(directory: ProviderDirectory, deadline: number, pollMs = 20): Promise<void> {
+  const busy = () => [...directory.connections.values()].some((c) => c.inFlight.size > 0);
+  while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+}
