@@ -19,6 +19,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   viz: async () => (await import('./commands/viz.js')).vizCommand,
   server: async () => (await import('./commands/server.js')).serverCommand,
+  provide: async () => (await import('./commands/provide.js')).provideCommand,
 };
 
 /** `--json`/`-j` anywhere in argv: how to report a failure to parse argv itself. */
@@ -66,7 +67,7 @@ async function dispatch(args: ParsedArgs, out: Output, env: Env, config: ReturnT
 
 interface Outcome {
   readonly code: ExitCode;
-  /** `serve` started the server: the process stays up until a signal. */
+  /** `serve` started the server (or `provide` a provider): the process stays up until a signal. */
   readonly serving: boolean;
 }
 
@@ -79,7 +80,8 @@ async function cli(argv: readonly string[], env: Env = process.env): Promise<Out
     args = parseCommandLine(argv);
     out = new Output(args.json || config.defaults?.output === 'json', args.quiet, args.verbose);
     const code = await dispatch(args, out, env, config);
-    return { code, serving: code === EXIT.SUCCESS && args.command === 'serve' && !args.help && !args.version };
+    const longRunning = args.command === 'serve' || args.command === 'provide';
+    return { code, serving: code === EXIT.SUCCESS && longRunning && !args.help && !args.version };
   } catch (e) {
     const error = e instanceof CliError ? e : internalError(e, args?.verbose ?? false);
     report(out, error, args?.command !== undefined && args.command in LOADERS ? args.command : undefined);

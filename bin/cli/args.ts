@@ -31,6 +31,12 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   // server executions list
   limit: { type: 'string', short: 'n' },
+  // provide
+  engine: { type: 'string', short: 'e', multiple: true },
+  namespace: { type: 'string' },
+  group: { type: 'string' },
+  'executor-port': { type: 'string' },
+  advertise: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type OptionName = keyof typeof OPTIONS;
@@ -55,6 +61,12 @@ export interface ParsedArgs {
   readonly port?: string;
   readonly dataDir?: string;
   readonly limit?: string;
+  /** `provide`: engine provider ports, namespace, group, executor port and advertised address. */
+  readonly engine: readonly string[];
+  readonly namespace?: string;
+  readonly group?: string;
+  readonly executorPort?: string;
+  readonly advertise?: string;
   /** Options actually given, for the per-command check. */
   readonly given: ReadonlySet<OptionName>;
 }
@@ -68,6 +80,7 @@ const ACCEPTS: Readonly<Record<string, readonly OptionName[]>> = {
   viz: ['modules', 'format'],
   serve: ['port', 'data-dir'],
   server: ['limit'],
+  provide: ['engine', 'namespace', 'group', 'executor-port', 'advertise'],
   help: [],
 };
 
@@ -102,6 +115,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     ...(v.port !== undefined ? { port: v.port } : {}),
     ...(v['data-dir'] !== undefined ? { dataDir: v['data-dir'] } : {}),
     ...(v.limit !== undefined ? { limit: v.limit } : {}),
+    engine: (v.engine ?? []).flatMap(splitList),
+    ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
+    ...(v.group !== undefined ? { group: v.group } : {}),
+    ...(v['executor-port'] !== undefined ? { executorPort: v['executor-port'] } : {}),
+    ...(v.advertise !== undefined ? { advertise: v.advertise } : {}),
     given,
   };
 }

@@ -16,6 +16,7 @@ Commands:
   server executions list             List suspended executions (-n/--limit N)
   server executions show <id>        Show one suspended execution
   server executions delete <id>      Discard a suspended execution
+  provide <file>                     Serve a file's modules to engines as a module provider
   help [command]                     This text, or a command's
 
 Options:
@@ -66,6 +67,19 @@ Compiles locally and prints the DAG: Graphviz DOT (default), Mermaid, or a JSON 
 
 Talks to a running server (--server, CONSTELLATION_SERVER_URL, default http://localhost:8080).
   -n, --limit N     Show at most N entries (pipelines, executions list)
+`,
+  provide: `Usage: constellation provide <file> -e <host:port> [-e <host:port>]... [--namespace NS]
+                        [--group ID] [--executor-port N] [--advertise host:port]
+
+Serves the modules the file exports (defineModule) to Constellation engines over gRPC (the
+Module Provider Protocol) until SIGTERM/SIGINT, or until every engine has drained it.
+  -e, --engine host:port   An engine's provider port (repeatable; also CONSTELLATION_PROVIDER_ENGINES)
+  --namespace NS           Namespace of the modules (else the file's exported \`namespace\`)
+  --group ID               Join a scaling group (else the file's exported \`groupId\`)
+  --executor-port N        Port of this provider's executor (default: any free port)
+  --advertise host:port    Address engines call the executor at (default: 127.0.0.1 for
+                           engines on loopback, else this machine's host name)
+The shared secret, when the engines require one, comes from CONSTELLATION_PROVIDER_TOKEN.
 `,
   help: `Usage: constellation help [command]
 `,

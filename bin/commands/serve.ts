@@ -31,8 +31,10 @@ export function serveEnv(cli: CommandContext): Record<string, string | undefined
 /** A bad CONSTELLATION_* value is a usage error here (main() itself would exit 2). */
 async function checkConfig(env: Record<string, string | undefined>): Promise<void> {
   const { ConfigError, loadConfig } = await import('../../server/config.js');
+  const { loadProviderConfig } = await import('../../server/provider/config.js');
   try {
     loadConfig(env);
+    loadProviderConfig(env);
   } catch (e) {
     if (e instanceof ConfigError) throw usageError(e.message);
     throw e;

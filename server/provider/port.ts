@@ -145,6 +145,11 @@ export class ProviderPort {
     return drainProvider(this.directory, conn, reason, deadline);
   }
 
+  /** From now on, Register is refused with UNAVAILABLE. */
+  stopRegistrations(): void {
+    this.accepting = false;
+  }
+
   /** Stops registrations, drains every provider, waits for calls in flight until `deadline` (epoch ms). */
   async drain(deadline: number): Promise<void> {
     this.accepting = false;
