@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { ControlMessageMsg } from './proto.js';
+import { PROTOCOL_VERSION, type ControlMessageMsg } from './proto.js';
 import type { WireType } from './type-schema.js';
 
 /**
@@ -39,6 +39,8 @@ export interface DrainState {
   /** Epoch ms the provider was told to be done by. */
   readonly deadline: number;
   readonly requestedAt: number;
+  /** The DrainRequest went out (it waits for the control stream when there is none yet). */
+  sent: boolean;
   acknowledged: boolean;
   /** In-flight count the provider reported in its DrainAck. */
   reportedInFlight: number | undefined;
@@ -118,4 +120,15 @@ export interface ProviderInfo {
   readonly lastHeartbeatAt: string | null;
   readonly inFlightCalls: number;
   readonly drain: { reason: string; deadline: string; acknowledged: boolean; reportedInFlight: number | null } | null;
+}
+
+/** Writes a control message; a stream that broke meanwhile is left to its error handler. */
+export function sendControl(stream: ControlStream, msg: ControlMessageMsg): boolean {
+  if (stream.destroyed || stream.writableEnded) return false;
+  try {
+    stream.write({ protocolVersion: PROTOCOL_VERSION, ...msg });
+    return true;
+  } catch {
+    return false;
+  }
 }

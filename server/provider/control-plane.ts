@@ -1,13 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ControlStream, ProviderConnection } from './connection.js';
+import { sendControl, type ControlStream, type ProviderConnection } from './connection.js';
 import type { ProviderDirectory } from './directory.js';
-import { PROTOCOL_VERSION, type ControlMessageMsg } from './proto.js';
+import { sendDrainRequest } from './draining.js';
+import type { ControlMessageMsg } from './proto.js';
 
 /**
  * The control plane: one bidirectional stream per connection, and the liveness monitor.
  *
  * The first message on a stream must carry the connection id a `Register` returned; it binds
- * the stream to that connection (`Registered` → `Active`). From then on every message on the
+ * the stream to that connection (`Registered` → `Active`; a connection drained before its
+ * stream opened stays `Draining` and gets its DrainRequest now). From then on every message on the
  * stream belongs to that connection, whatever its `connection_id` field says (the reference SDK
  * sends its DrainAck without one); a message naming another connection is ignored — a stream
  * can never touch another provider. A second stream for a bound connection is refused.
@@ -90,10 +92,10 @@ export class ControlPlane {
     conn.stream = stream;
     const now = Date.now();
     conn.controlPlaneAt = now;
-    if (conn.state === 'Registered') {
-      conn.state = 'Active';
-      conn.lastHeartbeatAt = now;
-    }
+    conn.lastHeartbeatAt = now;
+    if (conn.state === 'Registered') conn.state = 'Active';
+    // a drain requested before the stream opened is told now
+    sendDrainRequest(conn);
     return conn;
   }
 
@@ -103,7 +105,7 @@ export class ControlPlane {
         const timestamp = msg.heartbeat?.timestamp ?? 0;
         if (conn.state === 'Active' || conn.state === 'Draining') conn.lastHeartbeatAt = Date.now();
         this.directory.metrics.onHeartbeat(timestamp);
-        write(stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, heartbeatAck: { timestamp } });
+        sendControl(stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, heartbeatAck: { timestamp } });
         return;
       }
       case 'drainAck': {
@@ -143,18 +145,7 @@ export class ControlPlane {
   sendReports(): void {
     for (const conn of this.directory.connections.values()) {
       if (conn.state !== 'Active' || !conn.stream) continue;
-      write(conn.stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, activeModulesReport: { activeModules: [...conn.modules.keys()].sort() } });
+      sendControl(conn.stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, activeModulesReport: { activeModules: [...conn.modules.keys()].sort() } });
     }
-  }
-}
-
-/** Writes a control message; a stream that broke meanwhile is left to its error handler. */
-export function write(stream: ControlStream, msg: ControlMessageMsg): boolean {
-  if (stream.destroyed || stream.writableEnded) return false;
-  try {
-    stream.write({ protocolVersion: PROTOCOL_VERSION, ...msg });
-    return true;
-  } catch {
-    return false;
   }
 }

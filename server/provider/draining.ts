@@ -1,5 +1,4 @@
-import type { ProviderConnection } from './connection.js';
-import { write } from './control-plane.js';
+import { sendControl, type ProviderConnection } from './connection.js';
 import type { ProviderDirectory } from './directory.js';
 
 /**
@@ -13,26 +12,30 @@ import type { ProviderDirectory } from './directory.js';
  * for the calls in flight to providers before it closes the port.
  */
 
-export type DrainOutcome = 'requested' | 'already-draining' | 'not-active';
+export type DrainOutcome = 'requested' | 'already-draining';
 
+/**
+ * Marks a connection draining and tells the provider. A connection whose control stream is not
+ * open yet stops taking calls now and is told as soon as its stream opens.
+ */
 export function drainProvider(directory: ProviderDirectory, conn: ProviderConnection, reason: string, deadline: number): DrainOutcome {
-  if (conn.state === 'Draining') return 'already-draining';
-  if (conn.state !== 'Active' || !conn.stream) return 'not-active';
+  if (conn.state === 'Draining' || conn.state === 'Disconnected') return 'already-draining';
   conn.state = 'Draining';
-  conn.drain = { reason, deadline, requestedAt: Date.now(), acknowledged: false, reportedInFlight: undefined };
-  write(conn.stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, drainRequest: { reason, deadlineMs: deadline } });
+  conn.drain = { reason, deadline, requestedAt: Date.now(), sent: false, acknowledged: false, reportedInFlight: undefined };
+  sendDrainRequest(conn);
   directory.log.info({ connectionId: conn.id, namespace: conn.namespace, reason, deadline: new Date(deadline).toISOString() }, 'provider drain requested');
   return 'requested';
 }
 
-/** Drains every connection (server shutdown): those without a stream yet just stop taking calls. */
+/** Sends the pending DrainRequest, if the connection has a stream to send it on. */
+export function sendDrainRequest(conn: ProviderConnection): void {
+  if (!conn.drain || conn.drain.sent || !conn.stream) return;
+  conn.drain.sent = sendControl(conn.stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, drainRequest: { reason: conn.drain.reason, deadlineMs: conn.drain.deadline } });
+}
+
+/** Drains every connection (server shutdown). */
 export function drainAll(directory: ProviderDirectory, reason: string, deadline: number): void {
-  for (const conn of directory.connections.values()) {
-    if (drainProvider(directory, conn, reason, deadline) === 'not-active' && conn.state === 'Registered') {
-      conn.state = 'Draining';
-      conn.drain = { reason, deadline, requestedAt: Date.now(), acknowledged: false, reportedInFlight: undefined };
-    }
-  }
+  for (const conn of directory.connections.values()) drainProvider(directory, conn, reason, deadline);
 }
 
 /** Resolves when no call to any provider is in flight, or at the deadline. */

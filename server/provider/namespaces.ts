@@ -3,12 +3,15 @@
  * addresses. Each check returns a problem sentence, or undefined when the name is fine.
  *
  * - namespace: dot-separated segments; each starts with a letter, then letters, digits or `_`
- *   (case-sensitive), so it can be written in constellation-lang (`ml.sentiment.Analyze(x)`);
+ *   (case-sensitive), and is not a keyword of constellation-lang (`type`, `in`, `match`, …), so
+ *   it can be written in a pipeline (`ml.sentiment.Analyze(x)`);
  * - module name: one such segment;
  * - reserved: a namespace equal to a reserved entry or below it (`stdlib`, `stdlib.math`);
  * - executor address: `host:port` (an IPv6 host in brackets); a bare host means port 9090, as in
  *   the reference. A URL with a scheme is refused.
  */
+
+import { KEYWORDS } from '../../runtime/language/tokens.js';
 
 const SEGMENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 
@@ -16,6 +19,7 @@ export function namespaceProblem(namespace: string): string | undefined {
   if (namespace.length === 0) return 'the namespace is empty';
   for (const part of namespace.split('.')) {
     if (!SEGMENT.test(part)) return `namespace '${namespace}': segment '${part}' must start with a letter and contain only letters, digits and '_'`;
+    if (KEYWORDS.has(part)) return `namespace '${namespace}': segment '${part}' is a keyword of constellation-lang`;
   }
   return undefined;
 }
@@ -23,6 +27,7 @@ export function namespaceProblem(namespace: string): string | undefined {
 export function moduleNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'the module name is empty';
   if (!SEGMENT.test(name)) return `module name '${name}' must start with a letter and contain only letters, digits and '_'`;
+  if (KEYWORDS.has(name)) return `module name '${name}' is a keyword of constellation-lang`;
   return undefined;
 }
 

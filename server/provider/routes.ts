@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../config.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { errorDoc, type RouteSpec } from '../routes/openapi.js';
-import { errorReply, jsonBody, notFound } from '../routes/reply.js';
+import { jsonBody, notFound } from '../routes/reply.js';
 import type { ProviderPort } from './port.js';
 
 /**
@@ -12,9 +12,9 @@ import type { ProviderPort } from './port.js';
  *   timestamps, calls in flight and drain;
  * - `POST /providers/{connectionId}/drain` with an optional body `{ "reason", "timeout" }`
  *   (`timeout` as `30s`, `500ms` or a number of milliseconds; default the configured drain
- *   deadline): the provider is told to finish by then and gets no new calls. 202 when the
- *   request was sent, 200 when it was already draining, 404 for an unknown connection, 409
- *   for one without a control stream yet.
+ *   deadline): the provider is told to finish by then (at once, or when its control stream
+ *   opens) and gets no new calls. 202 when the drain starts, 200 when it was already
+ *   draining, 404 for an unknown connection.
  */
 
 const ProviderDrain = z.object({
@@ -73,7 +73,6 @@ export function providerRoutes(port: () => ProviderPort | undefined, defaultDrai
     if (!p || !conn) return notFound(`No provider connection '${id}'`, req.requestId);
     const deadline = Date.now() + (body.value.timeout ?? defaultDrainMs);
     const outcome = p.drainConnection(id, body.value.reason ?? 'drain requested by an operator', deadline);
-    if (outcome === 'not-active') return errorReply(409, 'Conflict', `Provider connection '${id}' has no control stream yet (state ${conn.state}): nothing to send a drain request on`, req.requestId);
     const status = outcome === 'requested' ? 202 : 200;
     return json(status, { connectionId: id, namespace: conn.namespace, reason: conn.drain?.reason ?? null, deadline: conn.drain ? new Date(conn.drain.deadline).toISOString() : null, inFlightCalls: conn.inFlight.size, state: conn.state });
   };
@@ -99,7 +98,6 @@ export function providerRoutes(port: () => ProviderPort | undefined, defaultDrai
           202: { description: 'Drain requested', schema: ProviderDrain },
           400: errorDoc('InvalidRequest'),
           404: errorDoc('NotFound: no such connection'),
-          409: errorDoc('Conflict: the connection has no control stream yet'),
         },
       },
     },
