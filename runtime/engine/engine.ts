@@ -208,16 +208,15 @@ export class Engine {
     let timer: NodeJS.Timeout | undefined;
     try {
       options.onStart?.(exec);
+      const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
+      // known before the first node starts: remote calls cut their deadlines to it
+      if (timeoutMs) exec.deadline = exec.startedAt + timeoutMs;
       exec.start(inputs, seeded);
       if (exec.isEnded) {
         // an all-inline execution ends inside start(): no timer, no promise to wait for
         end = exec.endState!;
       } else {
-        const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
-        if (timeoutMs) {
-          exec.deadline = exec.startedAt + timeoutMs;
-          timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
-        }
+        if (timeoutMs) timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
         end = await exec.done;
       }
     } finally {

@@ -70,6 +70,8 @@ export interface ModuleEntry {
 export class ModuleRegistry {
   private readonly byId = new Map<string, ModuleEntry>();
   private readonly byShort = new Map<string, ModuleEntry>();
+  /** Ids ever held by remote modules: a miss on one of them never falls back to a short name. */
+  private readonly remoteIds = new Set<string>();
 
   constructor(withStdlib = true) {
     if (withStdlib) {
@@ -102,6 +104,7 @@ export class ModuleRegistry {
 
   /** Registers (or replaces) a remote module. */
   registerRemote(remote: RemoteModule): ModuleEntry {
+    this.remoteIds.add(remote.id);
     const entry: ModuleEntry = {
       id: remote.id,
       version: remote.version,
@@ -146,7 +149,9 @@ export class ModuleRegistry {
   }
 
   get(id: string): ModuleEntry | undefined {
-    return this.byId.get(id) ?? this.byShort.get(id.slice(id.lastIndexOf('.') + 1));
+    const entry = this.byId.get(id);
+    if (entry !== undefined || this.remoteIds.has(id)) return entry;
+    return this.byShort.get(shortName(id));
   }
 
   entries(): IterableIterator<ModuleEntry> {
