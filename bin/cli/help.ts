@@ -79,7 +79,8 @@ Module Provider Protocol) until SIGTERM/SIGINT, or until every engine has draine
   --executor-port N        Port of this provider's executor (default: any free port)
   --advertise host:port    Address engines call the executor at (default: 127.0.0.1 for
                            engines on loopback, else this machine's host name)
-The shared secret, when the engines require one, comes from CONSTELLATION_PROVIDER_TOKEN.
+The shared secret, when the engines require one, comes from CONSTELLATION_PROVIDER_TOKEN; the
+heartbeat interval from CONSTELLATION_PROVIDER_HEARTBEAT_INTERVAL (default 5s).
 `,
   help: `Usage: constellation help [command]
 `,

@@ -14,7 +14,8 @@ import { CliError, EXIT, usageError, type ExitCode } from '../cli/exit.js';
  *
  * The file may also export `namespace` and `groupId`; flags win. Engines also come from
  * `CONSTELLATION_PROVIDER_ENGINES` (comma-separated); the shared secret from
- * `CONSTELLATION_PROVIDER_TOKEN`.
+ * `CONSTELLATION_PROVIDER_TOKEN`; the heartbeat interval from
+ * `CONSTELLATION_PROVIDER_HEARTBEAT_INTERVAL` (default 5s).
  */
 
 export async function provideCommand(ctx: CommandContext): Promise<ExitCode> {
@@ -37,6 +38,13 @@ export async function provideCommand(ctx: CommandContext): Promise<ExitCode> {
     executorPort = Number(ctx.args.executorPort);
     if (!Number.isInteger(executorPort) || executorPort < 0 || executorPort > 65535) throw usageError(`--executor-port must be a port number 0–65535, got '${ctx.args.executorPort}'`);
   }
+  let heartbeatIntervalMs: number | undefined;
+  const heartbeat = ctx.env['CONSTELLATION_PROVIDER_HEARTBEAT_INTERVAL'];
+  if (heartbeat) {
+    const { parseDuration } = await import('../../server/config.js');
+    heartbeatIntervalMs = parseDuration(heartbeat);
+    if (heartbeatIntervalMs === undefined || heartbeatIntervalMs <= 0) throw usageError(`CONSTELLATION_PROVIDER_HEARTBEAT_INTERVAL: expected a duration such as 5s or 500ms, got '${heartbeat}'`);
+  }
   const { serveProvider, RegistrationRefused } = await import('../../server/provider/kit/index.js');
   const out = ctx.out;
   let provider;
@@ -47,6 +55,7 @@ export async function provideCommand(ctx: CommandContext): Promise<ExitCode> {
       servers: engines,
       ...(groupId ? { groupId } : {}),
       ...(ctx.env['CONSTELLATION_PROVIDER_TOKEN'] ? { token: ctx.env['CONSTELLATION_PROVIDER_TOKEN'] } : {}),
+      ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
       executor: { ...(executorPort !== undefined ? { port: executorPort } : {}), ...(ctx.args.advertise ? { advertise: ctx.args.advertise } : {}) },
       log: (level, message, fields) => out.error(`[provider ${namespace}] ${level}: ${message}${fields ? ' ' + JSON.stringify(fields) : ''}`),
     });

@@ -72,7 +72,7 @@ export class ProviderPort {
     port = new ProviderPort(directory, controlPlane, server, bound);
     if (options.registry) metrics.register(options.registry);
     controlPlane.start();
-    logger.info({ port: bound, host: config.host, tls: config.tls ? (config.tls.caFile ? 'mutual' : 'on') : 'off', token: config.token ? 'on' : 'off' }, `provider port listening on ${host}:${bound}`);
+    logger.info({ providerPort: bound, host: config.host, tls: config.tls ? (config.tls.caFile ? 'mutual' : 'on') : 'off', token: config.token ? 'on' : 'off' }, `provider port open on ${host}:${bound}`);
     return port;
   }
 
