@@ -5,12 +5,13 @@ import { runCompileBench } from './compile.js';
 import { runDashboardBench } from './dashboard.js';
 import { runEngineBench, runMemoryBench } from './engine.js';
 import { runHttpBench } from './http.js';
+import { runProviderBench } from './provider.js';
 import { ensureWrk } from './load.js';
 import { machine } from './machine.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,http]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,provider,http]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
   if (want('dashboard')) {
     log('dashboard (Chromium)');
     scenarios.push(...(await runDashboardBench({ quick })));
+  }
+  if (want('provider')) {
+    log('provider');
+    scenarios.push(...(await runProviderBench({ quick })));
   }
   if (want('http')) {
     log('http');
