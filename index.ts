@@ -54,3 +54,11 @@ export { createRuntime, EXAMPLE_MODULES_FILE, type Runtime, type RuntimeOptions 
 export { WorkerPool, type WorkerPoolOptions } from './actors/pool.js';
 export { createServer, type ConstellationServer, type ServerOptions } from './server/app.js';
 export { loadConfig, type Config } from './server/config.js';
+export type { AttachedListener, ServerHost } from './server/host/listener.js';
+
+// module providers: the engine's provider port, and the kit that serves modules to it
+export { ProviderListener } from './server/provider/listener.js';
+export { ProviderPort, type ProviderPortOptions } from './server/provider/port.js';
+export { loadProviderConfig, providerConfig, type ProviderConfig } from './server/provider/config.js';
+export { serveProvider, dnsDiscovery, RegistrationRefused, type ServeProviderOptions, type ServedProvider, type ProviderStatus } from './server/provider/kit/index.js';
+export type { RemoteModule, RemoteCallContext } from './runtime/engine/module-registry.js';

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Dag } from '../runtime/compiler/dag.js';
 import { Engine } from '../runtime/engine/engine.js';
 import { createLogger } from '../server/logger.js';
 import { providerConfig } from '../server/provider/config.js';
 import { ProviderPort } from '../server/provider/port.js';
+import { machine } from './machine.js';
 import { lookup } from './modules/provider-modules.js';
 import type { Scenario } from './scenario.js';
 import { round, summarise } from './stats.js';
@@ -14,7 +18,8 @@ import { round, summarise } from './stats.js';
  * pipeline in-process (on the coordinator) and through a provider process over gRPC on
  * loopback — p50/p99 of one call and their difference (the protocol's overhead: tagged-JSON
  * encoding, a gRPC round trip, the provider's decoding), then the throughput of a pipeline
- * calling the provider module with 32 executions in flight.
+ * calling the provider module with 32 executions in flight. Part of `npm run bench`; alone:
+ * `node dist/bench/provider.js [--quick]` (writes bench/results/provider.json).
  */
 
 const PROVIDER_MAIN = fileURLToPath(new URL('./provider-main.js', import.meta.url));
@@ -83,4 +88,24 @@ export async function runProviderBench(opts: { quick: boolean }): Promise<Scenar
     await port.close();
     await engine.close();
   }
+}
+
+/** `node dist/bench/provider.js [--quick]`: this benchmark alone; writes bench/results/provider.json. */
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const started = performance.now();
+  const scenarios = await runProviderBench({ quick });
+  const file = fileURLToPath(new URL('../../bench/results/provider.json', import.meta.url));
+  mkdirSync(dirname(file), { recursive: true });
+  const loadAverage = loadavg()[0]!;
+  writeFileSync(file, JSON.stringify({ bench: 'provider', machine: machine(), loadAverage: round(loadAverage, 2), mode: quick ? 'quick' : 'full', durationSeconds: Math.round((performance.now() - started) / 1000), scenarios }, null, 2) + '\n');
+  for (const s of scenarios) process.stdout.write(`${s.name}: ${s.value} ${s.unit} (p50 ${s.p50_ms} ms, p99 ${s.p99_ms} ms)${s.peers ? ' ' + JSON.stringify(s.peers) : ''}\n`);
+  process.stdout.write(`load average ${loadAverage.toFixed(2)}; wrote ${file}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 1;
+  });
 }
