@@ -8,8 +8,7 @@ import type { ProviderDirectory } from './directory.js';
  * close their stream). A provider that ends its stream leaves as usual; one still connected
  * past its deadline plus the grace period is force-closed by the liveness monitor.
  *
- * The engine drains every provider when it shuts down, with its own drain deadline, and waits
- * for the calls in flight to providers before it closes the port.
+ * A server that shuts down does not drain its providers (see `serverDrained`).
  */
 
 export type DrainOutcome = 'requested' | 'already-draining';
@@ -33,13 +32,13 @@ export function sendDrainRequest(conn: ProviderConnection): void {
   conn.drain.sent = sendControl(conn.stream, { protocolVersion: conn.protocolVersion, connectionId: conn.id, drainRequest: { reason: conn.drain.reason, deadlineMs: conn.drain.deadline } });
 }
 
-/** Drains every connection (server shutdown). */
-export function drainAll(directory: ProviderDirectory, reason: string, deadline: number): void {
-  for (const conn of directory.connections.values()) drainProvider(directory, conn, reason, deadline);
-}
-
-/** Resolves when no call to any provider is in flight, or at the deadline. */
-export async function callsSettled(directory: ProviderDirectory, deadline: number, pollMs = 20): Promise<void> {
-  const busy = () => [...directory.connections.values()].some((c) => c.inFlight.size > 0);
+/**
+ * The server's own drain: resolves when no execution is running and no provider call is in
+ * flight, or at the deadline. Providers are not told to drain then — they keep serving the
+ * executions still running; when the port closes their streams end with UNAVAILABLE and they
+ * register again once the server is back (a DrainRequest would make a provider leave for good).
+ */
+export async function serverDrained(directory: ProviderDirectory, deadline: number, pollMs = 20): Promise<void> {
+  const busy = () => directory.engine.inflightCount > 0 || [...directory.connections.values()].some((c) => c.inFlight.size > 0);
   while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
 }

@@ -7,8 +7,9 @@ import { providerRoutes } from './routes.js';
 /**
  * The provider port as one of the server's attached listeners: opened before the HTTP port
  * listens (a port already taken fails the start), its routes added to the HTTP API, drained with
- * the server (no new registrations; every provider drained; calls in flight awaited until the
- * deadline), closed after it (every provider's modules leave the engine).
+ * the server (no new registrations; providers keep serving the executions still running, which
+ * are awaited until the deadline), closed after it (every provider's modules leave the engine
+ * and its stream ends with UNAVAILABLE, so it registers again when the server is back).
  */
 export class ProviderListener implements AttachedListener {
   readonly name = 'provider-port';

@@ -6,7 +6,7 @@ import type { ProviderConfig } from './config.js';
 import type { ControlStream, ProviderInfo } from './connection.js';
 import { ControlPlane } from './control-plane.js';
 import { ProviderDirectory } from './directory.js';
-import { callsSettled, drainAll, drainProvider, type DrainOutcome } from './draining.js';
+import { drainProvider, serverDrained, type DrainOutcome } from './draining.js';
 import { ExecutorChannels } from './executor-channels.js';
 import { ProviderInvoker } from './invoker.js';
 import { ProviderMetrics } from './metrics.js';
@@ -18,9 +18,10 @@ import { portCredentials, tokenAccepted } from './security.js';
  * The provider port: a gRPC server (`@grpc/grpc-js`) serving `ModuleProvider` on
  * `CONSTELLATION_PROVIDER_PORT`, separate from the HTTP port. It wires the pieces together —
  * registration, the control plane and its monitor, the executor invoker, metrics — and owns
- * their lifetime: `drain` stops registrations, drains every provider and waits for the calls
+ * their lifetime: `drain` stops registrations and waits for the executions and provider calls
  * in flight; `close` withdraws every connection (their modules leave the engine), ends the
- * streams and stops the server.
+ * streams with UNAVAILABLE — providers register again when the server is back — and stops the
+ * server.
  *
  * While the port drains, Register is refused with UNAVAILABLE; Deregister and the control plane
  * keep working so providers can leave cleanly.
@@ -150,11 +151,13 @@ export class ProviderPort {
     this.accepting = false;
   }
 
-  /** Stops registrations, drains every provider, waits for calls in flight until `deadline` (epoch ms). */
+  /**
+   * The server's drain: no new registrations; providers keep serving the executions still
+   * running; resolves when none runs and no provider call is in flight, or at `deadline`.
+   */
   async drain(deadline: number): Promise<void> {
     this.accepting = false;
-    drainAll(this.directory, 'the server is shutting down', deadline);
-    await callsSettled(this.directory, deadline);
+    await serverDrained(this.directory, deadline);
   }
 
   /** Withdraws every connection and stops the server. Idempotent. */

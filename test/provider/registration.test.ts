@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { services } from '../../server/provider/proto.js';
+import { API_KEYS_ENV, KEYS, request as http } from '../helpers/http.js';
 import { callDeregister, callRegister, eventually, freePort, I, killProviders, rawClient, run, S, startEngine, startKitProvider, type EngineServer, type RawProviderClient } from './support.js';
 
 /**
@@ -261,7 +262,33 @@ describe('providers that answer badly', () => {
   });
 });
 
-describe('the shared secret', () => {
+describe('access', () => {
+  test('the provider routes take API keys like any GET / POST route, and are in /openapi.json', async () => {
+    const guarded = await startEngine({ CONSTELLATION_API_KEYS: API_KEYS_ENV });
+    try {
+      const get = (key?: string) => http(guarded.server.port, '/providers', key ? { headers: { authorization: `Bearer ${key}` } } : {});
+      const drain = (key: string) => http(guarded.server.port, '/providers/nobody/drain', { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+      assert.equal((await get()).status, 401);
+      assert.equal((await get(KEYS.readonly)).status, 200);
+      assert.equal((await drain(KEYS.readonly)).status, 403);
+      assert.equal((await drain(KEYS.execute)).status, 404);
+      assert.equal((await drain(KEYS.admin)).status, 404);
+      const doc = (await http(guarded.server.port, '/openapi.json', { headers: { authorization: `Bearer ${KEYS.readonly}` } })).json;
+      assert.ok(doc.paths['/providers']?.get);
+      assert.ok(doc.paths['/providers/{connectionId}/drain']?.post);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  test('a drain request with a bad body is 400', async () => {
+    const id = (await callRegister(client, request({ namespace: 'drainbody' }))).response.connectionId;
+    const bad = await engine.post(`/providers/${id}/drain`, { timeout: 'whenever' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /timeout: expected a duration/);
+  });
+
+
   test('with CONSTELLATION_PROVIDER_TOKEN, calls without it are UNAUTHENTICATED; the kit presents it and the engine sends it to executors', async () => {
     const token = 'provider-secret-0123456789';
     const secured = await startEngine({ CONSTELLATION_PROVIDER_TOKEN: token });

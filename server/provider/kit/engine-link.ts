@@ -6,8 +6,8 @@ import { PROTOCOL_VERSION, services, type ControlMessageMsg, type ModuleDeclarat
  * (a heartbeat at once, then every `heartbeatIntervalMs`), until stopped or drained. Unlike the
  * reference SDK it
  * - sets a deadline on every unary call;
- * - reconnects: when the stream breaks or the engine restarts it registers again, with
- *   exponential backoff (capped), for as long as it runs;
+ * - reconnects: when the stream breaks, the engine restarts or stops acknowledging heartbeats,
+ *   it registers again, with exponential backoff (capped), for as long as it runs;
  * - acknowledges a DrainRequest, stops offering its modules to that engine once the calls in
  *   flight are done, deregisters and then closes its stream;
  * - stops in the order the engine prefers: Deregister first, then the stream.
@@ -140,12 +140,22 @@ export class EngineLink {
     this.closeStream();
     const stream = this.client.controlPlane(this.metadata());
     this.stream = stream;
+    // an engine that stopped answering (a host gone without closing its connections) is noticed
+    // by the missing acknowledgements, and registered with again
+    let lastAck = Date.now();
+    const silence = Math.max(3 * this.options.heartbeatIntervalMs, 2_000);
     const send = () => {
       if (this.stream !== stream) return;
+      if (Date.now() - lastAck > silence) {
+        lost(`no heartbeat acknowledgement for ${silence} ms`);
+        stream.cancel();
+        return;
+      }
       stream.write({ protocolVersion: PROTOCOL_VERSION, connectionId: this.connectionId, heartbeat: { namespace: this.options.namespace, timestamp: Date.now() } });
     };
     stream.on('data', (msg: ControlMessageMsg) => {
-      if (msg.payload === 'drainRequest') void this.onDrain(stream, msg.drainRequest?.reason ?? '', msg.drainRequest?.deadlineMs ?? 0);
+      if (msg.payload === 'heartbeatAck') lastAck = Date.now();
+      else if (msg.payload === 'drainRequest') void this.onDrain(stream, msg.drainRequest?.reason ?? '', msg.drainRequest?.deadlineMs ?? 0);
       else if (msg.payload === 'activeModulesReport') {
         const held = new Set(msg.activeModulesReport?.activeModules ?? []);
         const missing = this.declarations.map((d) => d.name!).filter((n) => !held.has(n));

@@ -119,6 +119,7 @@ function declarationsOf(served: readonly ServedModule[]): ModuleDeclarationMsg[]
 export async function serveProvider(options: ServeProviderOptions): Promise<ServedProvider> {
   let served = checkModules(options.namespace, options.modules);
   const servers = [...(options.servers ?? [])];
+  if (servers.length === 0 && !options.discover) throw new TypeError('serveProvider: give the engines to register with (servers, or discover)');
   for (const s of servers) if (typeof parseExecutorUrl(s) === 'string') throw new TypeError(`serveProvider: server '${s}' is not host:port`);
   const log = options.log ?? ((level, message, fields) => process.stderr.write(`[provider ${options.namespace}] ${level}: ${message}${fields ? ' ' + JSON.stringify(fields) : ''}\n`));
   const executorTls = options.executor?.tls;
