@@ -82,18 +82,17 @@ export interface ApiKey {
   readonly role: Role;
 }
 
+export const portNumber = z.string().transform((s, check) => {
+  const n = Number(s.trim());
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    check.addIssue({ code: 'custom', message: `must be a port number 0–65535, got '${s}'` });
+    return z.NEVER;
+  }
+  return n;
+});
+
 const envSchema = z.object({
-  CONSTELLATION_PORT: z
-    .string()
-    .transform((s, check) => {
-      const n = Number(s.trim());
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        check.addIssue({ code: 'custom', message: `must be a port number 0–65535, got '${s}'` });
-        return z.NEVER;
-      }
-      return n;
-    })
-    .optional(),
+  CONSTELLATION_PORT: portNumber.optional(),
   CONSTELLATION_HOST: z.string().min(1).optional(),
   CONSTELLATION_API_KEYS: z.string().optional(),
   CONSTELLATION_CORS_ORIGINS: list.optional(),

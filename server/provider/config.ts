@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, ConfigError, duration, list, positiveInt } from '../config.js';
+import { bool, ConfigError, duration, list, portNumber, positiveInt } from '../config.js';
 
 /**
  * Settings of the provider port, from `CONSTELLATION_PROVIDER_*` variables (validated like the
@@ -44,17 +44,8 @@ export interface ProviderConfig {
   readonly maxMessageBytes: number;
 }
 
-const port = z.string().transform((s, ctx) => {
-  const n = Number(s.trim());
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    ctx.addIssue({ code: 'custom', message: `must be a port number 0–65535, got '${s}'` });
-    return z.NEVER;
-  }
-  return n;
-});
-
 const envSchema = z.object({
-  CONSTELLATION_PROVIDER_PORT: port.optional(),
+  CONSTELLATION_PROVIDER_PORT: portNumber.optional(),
   CONSTELLATION_PROVIDER_ENABLED: bool.optional(),
   CONSTELLATION_PROVIDER_HOST: z.string().min(1).optional(),
   CONSTELLATION_HOST: z.string().min(1).optional(),

@@ -10,6 +10,7 @@ import { drainProvider, serverDrained, type DrainOutcome } from './draining.js';
 import { ExecutorChannels } from './executor-channels.js';
 import { ProviderInvoker } from './invoker.js';
 import { ProviderMetrics } from './metrics.js';
+import { bindServer, stopServer } from './grpc-server.js';
 import { services, type DeregisterResponseMsg, type RegisterResponseMsg } from './proto.js';
 import { deregister, register, RegistrationError } from './registration.js';
 import { portCredentials, tokenAccepted } from './security.js';
@@ -66,14 +67,11 @@ export class ProviderPort {
       deregister: (call: grpc.ServerUnaryCall<unknown, DeregisterResponseMsg>, callback: grpc.sendUnaryData<DeregisterResponseMsg>) => port!.onDeregister(call, callback),
       controlPlane: (stream: ControlStream) => port!.onControlPlane(stream),
     });
-    const host = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
-    const bound = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${config.port}`, credentials.server, (error, p) => (error ? reject(new Error(`cannot open the provider port ${host}:${config.port}: ${error.message}`)) : resolve(p)));
-    });
+    const bound = await bindServer(server, config.host, config.port, credentials.server, 'the provider port');
     port = new ProviderPort(directory, controlPlane, server, bound);
     if (options.registry) metrics.register(options.registry);
     controlPlane.start();
-    logger.info({ providerPort: bound, host: config.host, tls: config.tls ? (config.tls.caFile ? 'mutual' : 'on') : 'off', token: config.token ? 'on' : 'off' }, `provider port open on ${host}:${bound}`);
+    logger.info({ providerPort: bound, host: config.host, tls: config.tls ? (config.tls.caFile ? 'mutual' : 'on') : 'off', token: config.token ? 'on' : 'off' }, `provider port open on ${config.host}:${bound}`);
     return port;
   }
 
@@ -169,17 +167,7 @@ export class ProviderPort {
     for (const conn of [...this.directory.connections.values()]) {
       this.directory.withdraw(conn, { reason: 'server shutting down', failInFlight: true, streamStatus: { code: grpc.status.UNAVAILABLE, details: 'the server is shutting down' } });
     }
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 2000);
-      force.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await stopServer(this.server, 2000);
     this.directory.channels.closeAll();
     this.directory.metrics.unregister();
   }

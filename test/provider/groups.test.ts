@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { callRegister, eventually, killProviders, rawClient, run, S, startEngine, startKitProvider, type EngineServer } from './support.js';
+import { sharedEngine, callRegister, eventually, rawClient, run, S, startKitProvider } from './support.js';
 
 /**
  * Provider groups: members registering a namespace with the same group id share its calls
@@ -10,14 +10,7 @@ import { callRegister, eventually, killProviders, rawClient, run, S, startEngine
  * providers and groups.
  */
 
-let engine: EngineServer;
-before(async () => {
-  engine = await startEngine();
-});
-after(async () => {
-  await killProviders();
-  await engine.close();
-});
+const engine = sharedEngine();
 
 const ECHO = 'in t: String\nr = scale.Echo(t)\nout r';
 

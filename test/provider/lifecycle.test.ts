@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually, killProviders, run, startEngine, startKitProvider, type EngineServer } from './support.js';
+import { sharedEngine, eventually, run, startKitProvider } from './support.js';
 
 /**
  * A provider's life against a real server, with real provider processes (the provider kit):
@@ -9,14 +9,7 @@ import { eventually, killProviders, run, startEngine, startKitProvider, type Eng
  * deregister, be drained, be killed mid-call, hang and come back.
  */
 
-let engine: EngineServer;
-before(async () => {
-  engine = await startEngine();
-});
-after(async () => {
-  await killProviders();
-  await engine.close();
-});
+const engine = sharedEngine();
 
 const ECHO = 'in t: String\nr = text.kit.Echo(t)\nout r';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { eventually, freePort, killProviders, run, spawnReferenceProvider, startEngine, startKitProvider, type EngineServer, type ProviderProcess } from './support.js';
+import { before, describe, test } from 'node:test';
+import { sharedEngine, eventually, freePort, run, spawnReferenceProvider, startKitProvider, type ProviderProcess } from './support.js';
 
 /**
  * Compatibility with providers written against the reference TypeScript SDK: a provider process
@@ -8,14 +8,7 @@ import { eventually, freePort, killProviders, run, spawnReferenceProvider, start
  * registers and serves unchanged. Each of the SDK's habits is pinned here.
  */
 
-let engine: EngineServer;
-before(async () => {
-  engine = await startEngine();
-});
-after(async () => {
-  await killProviders();
-  await engine.close();
-});
+const engine = sharedEngine();
 
 async function startReference(env: Record<string, string> = {}): Promise<{ p: ProviderProcess; connectionId: string }> {
   const port = await freePort();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { createServer, type ConstellationServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -9,6 +10,7 @@ import { loadProviderConfig } from '../../server/provider/config.js';
 import { ProviderListener } from '../../server/provider/listener.js';
 import type { ProviderPort } from '../../server/provider/port.js';
 import { services } from '../../server/provider/proto.js';
+import type { KitProviderOptions } from '../fixtures/providers/kit-provider.js';
 import { baseEnv, request, tempDir, type Reply } from '../helpers/http.js';
 
 /**
@@ -64,6 +66,28 @@ export async function startEngine(extraEnv: Record<string, string> = {}): Promis
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The server of a test file: started before its tests, closed (with every provider process
+ * still running) after them. The object returned forwards to it once it runs.
+ */
+export function sharedEngine(env: Record<string, string> = {}): EngineServer {
+  let current: EngineServer | undefined;
+  before(async () => {
+    current = await startEngine(env);
+  });
+  after(async () => {
+    await killProviders();
+    await current?.close();
+  });
+  return new Proxy({} as EngineServer, {
+    get: (_target, key) => {
+      if (!current) throw new Error('the test server is not started yet (use it inside tests)');
+      const value = (current as unknown as Record<PropertyKey, unknown>)[key];
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(current) : value;
+    },
+  });
 }
 
 export type Event = Record<string, unknown> & { event: string };
@@ -130,20 +154,8 @@ function spawnFixture(script: string, env: Record<string, string>): ProviderProc
   return p;
 }
 
-export interface KitOptions {
-  namespace: string;
-  servers: string[];
-  groupId?: string;
-  tag?: string;
-  version?: 'v1' | 'v2';
-  heartbeatMs?: number;
-  token?: string;
-  tls?: { ca?: string; cert?: string; key?: string };
-  executorTls?: { cert: string; key: string };
-}
-
 /** A kit provider process; resolves once it reported `ready` (registered everywhere it could). */
-export async function startKitProvider(options: KitOptions): Promise<ProviderProcess> {
+export async function startKitProvider(options: KitProviderOptions): Promise<ProviderProcess> {
   const p = spawnFixture(KIT_PROVIDER, { PROVIDER_OPTIONS: JSON.stringify(options) });
   const first = await p.next(['ready', 'error'], 15_000);
   if (first.event === 'error') throw new Error(`kit provider failed: ${String(first['message'])}`);

@@ -3,6 +3,7 @@ import { prepare, sleep, type PreparedModule } from '../../../runtime/modules/ca
 import { invokeModule } from '../../../runtime/modules/call.js';
 import type { ConstellationModule, ModuleContext } from '../../../runtime/modules/define.js';
 import { ConstellationError } from '../../../runtime/errors.js';
+import { bindServer, stopServer } from '../grpc-server.js';
 import { services, type ExecuteRequestMsg, type ExecuteResponseMsg } from '../proto.js';
 import { tokenAccepted } from '../security.js';
 import { fromEngineType, product, type WireProduct, type WireType } from '../type-schema.js';
@@ -68,10 +69,7 @@ export class ExecutorServer {
         );
       },
     });
-    const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${host}:${options.port}`, options.credentials, (error, p) => (error ? reject(new Error(`cannot open the executor port ${host}:${options.port}: ${error.message}`)) : resolve(p)));
-    });
+    const port = await bindServer(server, options.host, options.port, options.credentials, 'the executor port');
     executor = new ExecutorServer(server, port);
     executor.setModules(modules);
     return executor;
@@ -145,16 +143,6 @@ export class ExecutorServer {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, 5000);
-      force.unref();
-      this.server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    await stopServer(this.server, 5000);
   }
 }
