@@ -6,7 +6,7 @@ import { bool, ConfigError, duration, list, portNumber, positiveInt } from '../c
  * rest of the configuration: a bad value stops the server with a message naming the variable).
  *
  * The port is on when `CONSTELLATION_PROVIDER_PORT` is set, or `CONSTELLATION_PROVIDER_ENABLED`
- * is true (port 9090 then). Durations accept `15s`, `500ms`, `2m` or bare seconds (the
+ * is true (port 9090 then; docs/decisions.md #24). Durations accept `15s`, `500ms`, `2m` or bare seconds (the
  * reference reads bare seconds only). `CONSTELLATION_PROVIDER_RESERVED_NS` is read (the reference
  * documents it but never reads it). Every timer has a variable, so tests run in seconds.
  */

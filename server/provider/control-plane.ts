@@ -11,7 +11,7 @@ import type { ControlMessageMsg } from './proto.js';
  * the stream to that connection (`Registered` → `Active`; a connection drained before its
  * stream opened stays `Draining` and gets its DrainRequest now). From then on every message on the
  * stream belongs to that connection, whatever its `connection_id` field says (the reference SDK
- * sends its DrainAck without one); a message naming another connection is ignored — a stream
+ * sends its DrainAck without one; docs/decisions.md #26); a message naming another connection is ignored — a stream
  * can never touch another provider. A second stream for a bound connection is refused.
  *
  * Heartbeats are answered with a HeartbeatAck echoing their timestamp. When the provider ends

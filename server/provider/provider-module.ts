@@ -10,7 +10,7 @@ import { product, toEngineType, wireText, type WireProduct, type WireType } from
  * a `call` that goes to one of the namespace's executors.
  *
  * Parameters: a record input's fields, sorted by name (the wire form of a record is a proto map,
- * which has no order); any other input is one parameter named `input`, sent wrapped as
+ * which has no order: docs/decisions.md #25); any other input is one parameter named `input`, sent wrapped as
  * `{ "input": … }` — the input sent is always a record. The call evaluates to the declared
  * output: a record output as the whole record (field access projects it), anything else as the
  * module's one output, named `output`.

@@ -50,11 +50,11 @@ const DrainBody = z.object({
   timeout: z
     .union([z.number().int().positive(), z.string()])
     .optional()
-    .transform((t, ctx) => {
+    .transform((t, check) => {
       if (t === undefined || typeof t === 'number') return t;
       const ms = parseDuration(t);
       if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `timeout: expected a duration such as 30s or 500ms, got '${t}'` });
+        check.addIssue({ code: 'custom', message: `timeout: expected a duration such as 30s or 500ms, got '${t}'` });
         return z.NEVER;
       }
       return ms;

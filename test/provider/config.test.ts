@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ConfigError } from '../../server/config.js';
 import { loadProviderConfig } from '../../server/provider/config.js';
 
-/** The CONSTELLATION_PROVIDER_* variables (operations.md's provider table plus our timers). */
+/** The CONSTELLATION_PROVIDER_* variables: the reference's provider settings plus our timers and limits. */
 
 describe('provider configuration', () => {
   test('off unless the port is set or the port is enabled', () => {

@@ -1,17 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { createServer, type ConstellationServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
+import type { ConstellationServer } from '../../server/app.js';
 import { loadProviderConfig } from '../../server/provider/config.js';
 import { ProviderListener } from '../../server/provider/listener.js';
 import type { ProviderPort } from '../../server/provider/port.js';
 import { services } from '../../server/provider/proto.js';
 import type { KitProviderOptions } from '../fixtures/providers/kit-provider.js';
-import { baseEnv, request, tempDir, type Reply } from '../helpers/http.js';
+import { request, type Reply } from '../helpers/http.js';
+import { startServer } from '../helpers/server.js';
 
 /**
  * Helpers of the provider tests: a real server (uWS HTTP + worker pool) with the provider port
@@ -46,25 +45,17 @@ export interface EngineServer {
 }
 
 export async function startEngine(extraEnv: Record<string, string> = {}): Promise<EngineServer> {
-  const dataDir = tempDir();
-  const env = baseEnv(dataDir, { CONSTELLATION_WORKERS: '1', ...FAST_TIMERS, ...extraEnv });
+  const env = { CONSTELLATION_HOST: '127.0.0.1', ...FAST_TIMERS, ...extraEnv };
   const listener = new ProviderListener(loadProviderConfig(env)!);
-  const server = await createServer(loadConfig(env), { listeners: [listener] });
-  const base = `http://127.0.0.1:${server.port}`;
-  let closed = false;
+  const started = await startServer({ env, server: { listeners: [listener] } });
   return {
-    server,
-    base,
+    server: started.server,
+    base: started.base,
     grpcAddress: `127.0.0.1:${listener.providerPort!.port}`,
     port: listener.providerPort!,
-    get: (path) => request(server.port, path),
-    post: (path, body) => request(server.port, path, { method: 'POST', ...(body === undefined ? {} : { body }), headers: { 'content-type': 'application/json' } }),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await server.shutdown();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    get: (path) => request(started.port, path),
+    post: (path, body) => request(started.port, path, { method: 'POST', ...(body === undefined ? {} : { body }), headers: { 'content-type': 'application/json' } }),
+    close: () => started.close(),
   };
 }
 
