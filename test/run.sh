@@ -3,18 +3,17 @@
 # test file with node:test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# the dashboard's browser tests drive Debian's Chromium (playwright-core brings no browser)
-if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
-  echo "installing chromium (apt-get) for the dashboard's browser tests"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium; }
-fi
-# the nginx test runs the shipped deploy/nginx config in front of a real server
-if [ ! -x /usr/sbin/nginx ]; then
-  echo "installing nginx-light (apt-get) for the reverse-proxy test"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq nginx-light >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nginx-light; }
-fi
+# Debian packages the tests run for real, installed when a fresh machine lacks them
+# (`apt-get update` only when the package index is too old to find them).
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+need() { # need <command or path> <package> <why>
+  if [ -x "$1" ] || command -v "$1" >/dev/null 2>&1; then return; fi
+  echo "installing $2 (apt-get) for $3"
+  $sudo apt-get install -y -qq "$2" >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2"; }
+}
+[ -n "${CHROMIUM_PATH:-}" ] || need /usr/bin/chromium chromium "the dashboard's browser tests"
+need /usr/sbin/nginx nginx-light "the reverse-proxy test (the shipped deploy/nginx config)"
+need openssl openssl "the provider TLS tests (they make their certificates)"
 npm run build --silent
 # browser tests (*.browser.test.js) run after the rest, alone: Chromium's bursts of CPU would
 # otherwise land on the timing-sensitive server tests running beside them on a 2-core machine
