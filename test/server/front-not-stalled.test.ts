@@ -13,6 +13,9 @@ import { startServer, type TestServer } from '../helpers/server.js';
 const BUSY = 'in t: String\nr = BusyLoop(t)\nout r\n';
 const STDLIB = 'in a: Int\nin b: Int\nc = a * b + 1\nout c\n';
 const ECHO = 'in text: String\nr = Echo(text)\nout r\n';
+// after the stuck workers are replaced, a call may wait for a fresh thread to start and load
+// its modules: seconds on a loaded CI machine, which the server-wide 1 s timeout would count
+const ECHO_PATIENT = 'in text: String\nr = Echo(text) with timeout: 30s\nout r\n';
 
 describe('the HTTP front is not stalled by a spinning module', () => {
   let srv: TestServer;
@@ -77,7 +80,7 @@ describe('the HTTP front is not stalled by a spinning module', () => {
   test('afterwards the server keeps serving, including pool work on replaced workers', async () => {
     const health = await request(srv.port, '/health');
     assert.equal(health.status, 200);
-    const echoes = await Promise.all([1, 2, 3, 4].map((i) => request(srv.port, '/run', { method: 'POST', body: { source: ECHO, inputs: { text: `after-${i}` } } })));
+    const echoes = await Promise.all([1, 2, 3, 4].map((i) => request(srv.port, '/run', { method: 'POST', body: { source: ECHO_PATIENT, inputs: { text: `after-${i}` } } })));
     echoes.forEach((r, i) => {
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.success, true, r.text);
