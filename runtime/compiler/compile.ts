@@ -5,7 +5,7 @@ import { LineMap } from '../language/source.js';
 import { CompileCache } from './cache.js';
 import { check } from './checker.js';
 import type { Dag, DagSourceMap } from './dag.js';
-import { structuralHash, syntacticHash } from './hash.js';
+import { measuredStructuralHash, syntacticHash } from './hash.js';
 import type { FunctionRegistry } from './registry.js';
 
 /**
@@ -30,6 +30,11 @@ export interface CompileResult {
   readonly hashes: CompileHashes;
   /** Registry names the program looked up (the compile cache's key). */
   readonly lookups: readonly string[];
+  /**
+   * Estimated heap bytes the result holds with its source (the source text, the DAG, the source
+   * map, the diagnostics): what the compile cache and the image memory budgets count.
+   */
+  readonly footprint: number;
 }
 
 export interface CompileOptions {
@@ -58,7 +63,7 @@ export function compile(source: string, registry: FunctionRegistry, options: Com
   }
   const result = compileUncached(source, registry);
   // a failed compile's suggestions come from every registered name: its entry depends on them all
-  if (cache) cache.set(source, registry, result.lookups, result, !result.ok);
+  if (cache) cache.set(source, registry, result.lookups, result, !result.ok, result.footprint);
   return result;
 }
 
@@ -86,12 +91,24 @@ function compileUncached(source: string, registry: FunctionRegistry): CompileRes
   const lines = new LineMap(text);
   const diagnostics = sink.items.map((d) => locate(d, lines)).sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   const ok = !sink.hasErrors && dag !== null;
+  const measured = ok && dag ? measuredStructuralHash(dag) : null;
   return {
     ok,
     dag: ok ? dag : null,
     sourceMap: ok ? sourceMap : null,
     diagnostics,
-    hashes: { syntactic: syntacticHash(text), structural: ok && dag ? structuralHash(dag) : null },
+    hashes: { syntactic: syntacticHash(text), structural: measured?.hash ?? null },
     lookups,
+    footprint: footprintOf(text, measured?.chars ?? 0, ok ? (sourceMap?.length ?? 0) : 0, diagnostics.length),
   };
+}
+
+/**
+ * The heap a compile result holds, estimated from what is cheap to know: two bytes a source
+ * character (V8 strings may be two-byte), four bytes a character of the DAG's canonical text
+ * (objects and arrays weigh more than their JSON; measured at 2.5–3.5 × for node-heavy programs),
+ * a source-map entry and a diagnostic at fixed sizes. An overestimate errs on the safe side.
+ */
+function footprintOf(source: string, dagChars: number, sourceMapEntries: number, diagnostics: number): number {
+  return 2 * source.length + 4 * dagChars + 48 * sourceMapEntries + 512 * diagnostics + 1024;
 }

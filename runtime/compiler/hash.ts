@@ -47,11 +47,21 @@ export function canonicalJson(value: unknown): string {
  * long-lived text was a large part of the garbage collector's work.
  */
 export function structuralHash(dag: Dag): string {
+  return measuredStructuralHash(dag).hash;
+}
+
+/** The structural hash and the length of the canonical text it hashed (a measure of the DAG's size, for memory budgets). */
+export function measuredStructuralHash(dag: Dag): { readonly hash: string; readonly chars: number } {
   const hash = createHash('sha256');
-  const writer = new CanonicalWriter((chunk) => hash.update(chunk));
+  let chars = 0;
+  const writer = new CanonicalWriter((chunk) => {
+    chars += chunk.length;
+    hash.update(chunk);
+  });
   writer.write(dag, false);
+  chars += writer.text.length;
   hash.update(writer.text);
-  return hash.digest('hex');
+  return { hash: hash.digest('hex'), chars };
 }
 
 export function syntacticHash(source: string): string {

@@ -25,7 +25,7 @@ describe('compile cache', () => {
     const first = compile(PROGRAM, reg, { cache });
     const second = compile(PROGRAM, reg, { cache });
     assert.equal(second, first);
-    assert.deepEqual(cache.stats(), { hits: 1, misses: 1, evictions: 0, entries: 1, hitRate: 0.5 });
+    assert.deepEqual(cache.stats(), { hits: 1, misses: 1, evictions: 0, entries: 1, bytes: first.footprint, maxBytes: Infinity, hitRate: 0.5 });
     assert.ok(first.lookups.includes('Uppercase') && first.lookups.includes('add'), first.lookups.join(','));
   });
 
@@ -143,6 +143,25 @@ describe('compile cache', () => {
     const hitsBefore = cache.stats().hits;
     compile('b = 1\nout b', reg, { cache });
     assert.equal(cache.stats().hits, hitsBefore, 'b was evicted');
+  });
+
+  test('bounded by bytes: a large source pushes older ones out, and one larger than the whole budget is not kept', () => {
+    const cache = new CompileCache<CompileResult>(1000, 300_000);
+    const reg = fresh();
+    const big = (tag: string, n: number) => `s = "${tag}${'x'.repeat(n)}"\nout s`;
+    const small = compile('a = 1\nout a', reg, { cache });
+    const first = compile(big('first', 30_000), reg, { cache });
+    assert.ok(first.footprint > 3 * 30_000, `the footprint counts the source and the DAG's copy of the literal (${first.footprint})`);
+    assert.equal(cache.stats().entries, 2);
+    compile(big('second', 30_000), reg, { cache });
+    assert.ok(cache.stats().bytes <= 300_000, `within the budget (${cache.stats().bytes})`);
+    assert.equal(cache.stats().evictions, 2, 'the older entries went (least recently used first)');
+    assert.notEqual(compile('a = 1\nout a', reg, { cache }), small);
+    const hits = cache.stats().hits;
+    const huge = big('huge', 200_000);
+    compile(huge, reg, { cache });
+    compile(huge, reg, { cache });
+    assert.equal(cache.stats().hits, hits, 'never cached');
   });
 
   test('clear empties the cache', () => {
