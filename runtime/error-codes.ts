@@ -106,6 +106,12 @@ export const ApiErrorCodes = {
   /** A compare-and-set write lost to another writer more often than it retries (cluster). */
   ConcurrentUpdate: { status: 409, message: "Pipeline '{name}' was changed concurrently; retry the request" },
   PayloadTooLarge: { status: 413, message: 'Request body too large: {detail}' },
+  /**
+   * A run that would suspend (or a resume that would suspend again) while the suspension store is
+   * at its limits: nothing stored is evicted to make room; the reply carries the computed outputs
+   * and the missing inputs so the client can run again with every input.
+   */
+  SuspensionStoreFull: { status: 507, message: 'The execution was not stored: {detail}; run it again with every input' },
   RateLimitExceeded: { status: 429, message: 'Too many requests, retry after {seconds} seconds' },
   InternalError: { status: 500, message: 'Unexpected error: {detail}' },
   /** A shared write that cannot reach the coordination service (cluster): refused, never local-only. */

@@ -10,7 +10,7 @@ import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
 import { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import { authMiddleware } from './auth.js';
-import { withEmbeddedDefaults } from './backends.js';
+import { startupDamage, withEmbeddedDefaults } from './backends.js';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
 import { corsMiddleware } from './cors.js';
@@ -28,6 +28,7 @@ import { ServerMetrics } from './metrics.js';
 import { loadPipelineDirectory } from './pipeline-loader.js';
 import { rateLimitMiddleware } from './rate-limit.js';
 import { registerRoutes, type ReadinessCheck } from './routes/index.js';
+import { FilePipelineStore } from './stores/file-pipeline-store.js';
 
 /**
  * Assembles the server: the backends (given ones, else the embedded defaults: file stores under
@@ -66,10 +67,16 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   if (config.natsUrl) logger.warn('CONSTELLATION_NATS_URL is set, but cluster mode is not part of this version: running as a single instance');
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const warn = (m: string) => logger.warn(m);
-  const backends = await withEmbeddedDefaults(options.backends ?? {}, config, dataDir, warn);
-  const suspensions = backends.suspensionStore;
+  const warn = (m: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, m);
   const metrics = new ServerMetrics();
+  const backends = await withEmbeddedDefaults(options.backends ?? {}, config, dataDir, warn, {
+    onExpired: (count, rule) => {
+      metrics.onSuspensionsExpired(count, rule);
+      logger.info({ count, rule }, `suspension store: ${count} stored execution(s) expired (${rule === 'retention' ? 'CONSTELLATION_SUSPENSION_RETENTION' : 'CONSTELLATION_SUSPENSION_FAILED_TTL'})`);
+    },
+  });
+  const suspensions = backends.suspensionStore;
+  const damage = startupDamage(backends);
   // bound once the engine exists (it compiles for the catalogue); resume reads images through it
   let pipelines: PipelineCatalogue | undefined;
   const events = new ExecutionEventHub(warn);
@@ -88,6 +95,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(backends.metrics ? { metrics: backends.metrics } : {}),
     ...(backends.tracer ? { tracer: backends.tracer } : {}),
     defaultModuleTimeoutMs: config.moduleTimeoutMs,
+    compileCacheSize: config.compileCache.maxEntries,
+    compileCacheBytes: config.compileCache.maxBytes,
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
     warn: (message, fields) => logger.warn(fields ?? {}, message),
   });
@@ -100,15 +109,35 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     compile: (source) => engine.compile(source),
     registryHash: () => engine.functions.hash(),
     referencedBySuspension: async (structuralHash) => (await suspensions.list({ filter: { structuralHash }, limit: 1 })).items.length > 0,
+    anonymousImages: config.anonymousImages,
+    inUse: (structuralHash) => engine.isRunning(structuralHash),
+    keepExistingImages: damage.historiesLost,
+    onEvict: (report) => {
+      metrics.onImagesEvicted(report.reasons);
+      logger.info({ ...report }, `anonymous images: ${report.evicted} evicted (${report.bytes} bytes); ${report.remaining.count} kept`);
+    },
+    onRetentionError: (e) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'anonymous images: eviction sweep failed'),
   });
+  if (damage.aliasesLost) {
+    const restored = await pipelines.restoreAliasesFromVersions();
+    logger.warn({ restored }, `pipeline store: ${restored.length} alias(es) rebuilt from the version histories`);
+  }
+  if (damage.historiesLost) logger.warn('version store: histories lost; images stored before this start are kept (none is evicted as anonymous)');
+  await pipelines.startLifecycle();
   const lifecycle = new Lifecycle();
   const executions = options.executionControl?.(engine, suspensions) ?? new LocalExecutionControl(engine, { suspensions });
-  const context: ServerContext = { config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger, events, history: backends.executionHistory };
+  const pipelineStore = backends.pipelineStore;
+  const pipelineMemory = pipelineStore instanceof FilePipelineStore ? () => pipelineStore.memoryUsage() : undefined;
+  const context: ServerContext = {
+    config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger, events, history: backends.executionHistory,
+    ...(pipelineMemory ? { pipelineMemory } : {}),
+  };
 
   if (config.pipelineDir) {
     try {
       await loadPipelineDirectory(context, config.pipelineDir);
     } catch (e) {
+      await pipelines.close();
       await runtime.close();
       throw e;
     }
@@ -150,6 +179,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   } catch (e) {
     // the worker threads and any started listener would otherwise outlive the failed start
     await host.close();
+    await pipelines.close();
     await runtime.close();
     throw e;
   }
@@ -182,6 +212,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         for (const exec of cancelled) exec.cancel('cancelled');
       });
       await host.close();
+      await pipelines.close();
       await runtime.close();
       logger.info('stopped');
     })();

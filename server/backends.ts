@@ -4,27 +4,53 @@ import { MemoryCanaryStore } from '../runtime/stores/canary-store.js';
 import { MemoryExecutionStorage } from '../runtime/stores/execution-history.js';
 import type { Config } from './config.js';
 import { FilePipelineStore } from './stores/file-pipeline-store.js';
-import { FileSuspensionStore } from './stores/file-suspension-store.js';
+import { FileSuspensionStore, type SuspensionStoreEvents } from './stores/file-suspension-store.js';
 import { FileVersionStore } from './stores/file-version-store.js';
+import type { Warn } from './stores/quarantine.js';
 
 /**
  * The embedded backends of a single instance, for whatever the caller did not supply: file
  * stores under the data directory (images, aliases, versions, suspended executions), canary
  * state and execution history in memory (as the reference keeps them), the in-memory result
  * cache, and the engine's own circuit breakers (`undefined`: the engine creates them).
+ * `events` reports what the file suspension store expires (logs and metrics).
  */
-export async function withEmbeddedDefaults(given: Partial<Backends>, config: Pick<Config, 'suspensions' | 'dashboard'>, dataDir: string, warn: (message: string) => void): Promise<Backends> {
+export async function withEmbeddedDefaults(
+  given: Partial<Backends>,
+  config: Pick<Config, 'suspensions' | 'imageMemoryMaxBytes' | 'dashboard'>,
+  dataDir: string,
+  warn: Warn,
+  events: SuspensionStoreEvents = {},
+): Promise<Backends> {
   const s = config.suspensions;
+  const suspensionStore =
+    given.suspensionStore ??
+    (await FileSuspensionStore.open(dataDir, {
+      leaseMs: s.leaseMs,
+      failedTtlMs: s.failedTtlMs,
+      retentionMs: s.retentionMs,
+      limits: { maxEntries: s.maxEntries, maxBytes: s.maxBytes },
+      warn,
+      events,
+    }));
   return {
     metrics: given.metrics,
     tracer: given.tracer,
     listener: given.listener,
     cache: given.cache ?? new MemoryCache(),
     circuitBreakers: given.circuitBreakers,
-    pipelineStore: given.pipelineStore ?? (await FilePipelineStore.open(dataDir, warn)),
+    pipelineStore: given.pipelineStore ?? (await FilePipelineStore.open(dataDir, { warn, memoryBytes: config.imageMemoryMaxBytes })),
     versionStore: given.versionStore ?? (await FileVersionStore.open(dataDir, warn)),
     canaryStore: given.canaryStore ?? new MemoryCanaryStore(),
-    suspensionStore: given.suspensionStore ?? new FileSuspensionStore(dataDir, { leaseMs: s.leaseMs, failedTtlMs: s.failedTtlMs, limits: { maxEntries: s.maxEntries, maxBytes: s.maxBytes } }),
+    suspensionStore,
     executionHistory: given.executionHistory ?? new MemoryExecutionStorage(config.dashboard.maxExecutions),
+  };
+}
+
+/** What the embedded stores could not read at start-up (moved aside), so the server rebuilds or protects what depends on it. */
+export function startupDamage(backends: Backends): { readonly aliasesLost: boolean; readonly historiesLost: boolean } {
+  return {
+    aliasesLost: backends.pipelineStore instanceof FilePipelineStore && backends.pipelineStore.aliasesLost,
+    historiesLost: backends.versionStore instanceof FileVersionStore && backends.versionStore.historiesLost,
   };
 }

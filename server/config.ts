@@ -13,9 +13,9 @@ import { z } from 'zod';
  * files and NATS URL get variables of their own.
  */
 
-/** `15s`, `500ms`, `2m`, `2min`, `1h`, or bare seconds → milliseconds. */
+/** `15s`, `500ms`, `2m`, `2min`, `1h`, `7d`, or bare seconds → milliseconds. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$/i.exec(text);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/i.exec(text);
   if (!m) return undefined;
   const n = Number(m[1]);
   switch ((m[2] ?? 's').toLowerCase()) {
@@ -23,9 +23,24 @@ export function parseDuration(text: string): number | undefined {
     case 's': return n * 1000;
     case 'm': case 'min': return n * 60_000;
     case 'h': return n * 3_600_000;
+    case 'd': return n * 86_400_000;
   }
   return undefined;
 }
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** `1048576`, `512k`, `64MB`, `1GiB` (binary multiples, case-insensitive) → bytes. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) return undefined;
+  const bytes = Math.floor(Number(m[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** Anonymous images kept by default: on disk at most 128 MiB of them (and 10,000), each unused for at most a week. */
+export const DEFAULT_ANON_IMAGES = { maxCount: 10_000, maxBytes: 128 * 1024 * 1024, maxAgeMs: 7 * 86_400_000 } as const;
 
 const truthy = new Set(['true', '1', 'yes', 'on']);
 const falsy = new Set(['false', '0', 'no', 'off']);
@@ -51,6 +66,26 @@ export const duration = z.string().transform((s, check) => {
   }
   return ms;
 });
+
+/** A duration compared with ages, never armed as a timer (so it may exceed the longest timer); `0` switches it off. */
+const age = z.string().transform((s, check) => {
+  const ms = parseDuration(s);
+  if (ms === undefined) {
+    check.addIssue({ code: 'custom', message: `expected a duration such as 7d, 12h, 30m or a number of seconds (0 for no limit), got '${s}'` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const size = (what: string) =>
+  z.string().transform((s, check) => {
+    const bytes = parseSize(s);
+    if (bytes === undefined || bytes <= 0) {
+      check.addIssue({ code: 'custom', message: `${what} must be a positive size such as 1048576, 512k, 64MB or 1GiB, got '${s}'` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
 
 export const positiveInt = (what: string) =>
   z.string().transform((s, check) => {
@@ -130,7 +165,14 @@ const envSchema = z.object({
   CONSTELLATION_SUSPENSION_LEASE: duration.optional(),
   CONSTELLATION_SUSPENSION_FAILED_TTL: duration.optional(),
   CONSTELLATION_SUSPENSION_MAX_ENTRIES: positiveInt('suspension store max entries').optional(),
-  CONSTELLATION_SUSPENSION_MAX_BYTES: positiveInt('suspension store max bytes').optional(),
+  CONSTELLATION_SUSPENSION_MAX_BYTES: size('suspension store max bytes').optional(),
+  CONSTELLATION_SUSPENSION_RETENTION: age.optional(),
+  CONSTELLATION_ANON_IMAGES_MAX_COUNT: positiveInt('anonymous images max count').optional(),
+  CONSTELLATION_ANON_IMAGES_MAX_BYTES: size('anonymous images max bytes').optional(),
+  CONSTELLATION_ANON_IMAGES_MAX_AGE: age.optional(),
+  CONSTELLATION_IMAGE_MEMORY_MAX_BYTES: size('image memory max bytes').optional(),
+  CONSTELLATION_COMPILE_CACHE_MAX_ENTRIES: positiveInt('compile cache max entries').optional(),
+  CONSTELLATION_COMPILE_CACHE_MAX_BYTES: size('compile cache max bytes').optional(),
   CONSTELLATION_DEBUG: z.string().optional(),
   CONSTELLATION_DASHBOARD_ENABLED: bool.optional(),
   CONSTELLATION_CST_DIR: z.string().min(1).optional(),
@@ -172,14 +214,26 @@ export interface Config {
   readonly workers: number | undefined;
   readonly moduleTimeoutMs: number;
   readonly executionTimeoutMs: number | undefined;
-  /** The embedded suspension store: claim lease, expiry of failed runs, limits (a full store refuses). */
-  readonly suspensions: { readonly leaseMs: number; readonly failedTtlMs: number; readonly maxEntries: number; readonly maxBytes: number };
   /**
    * The web dashboard (`/dashboard`, `/api/v1/*`): on unless disabled; `cstDir` is the root of
    * its file browser and of `scriptPath`s; `sampleRate` the share of dashboard runs kept in the
    * history, which holds at most `maxExecutions` runs.
    */
   readonly dashboard: { readonly enabled: boolean; readonly cstDir: string; readonly sampleRate: number; readonly maxExecutions: number };
+  /**
+   * The embedded suspension store: claim lease, expiry of failed runs, limits (a full store
+   * refuses), retention of suspended runs (ms; 0 = kept until resumed or deleted).
+   */
+  readonly suspensions: { readonly leaseMs: number; readonly failedTtlMs: number; readonly maxEntries: number; readonly maxBytes: number; readonly retentionMs: number };
+  /**
+   * Unnamed pipeline images (anonymous `/run` and unnamed `/compile`): how many are kept, their
+   * stored bytes and the longest they stay unused (ms; 0 = no age limit). Pinned images never count.
+   */
+  readonly anonymousImages: { readonly maxCount: number; readonly maxBytes: number; readonly maxAgeMs: number };
+  /** Estimated heap held by images loaded from the data directory that no alias pins (re-read on demand past it). */
+  readonly imageMemoryMaxBytes: number;
+  /** The compile cache: entries and the estimated heap they hold. */
+  readonly compileCache: { readonly maxEntries: number; readonly maxBytes: number };
   /** Warnings to log at start-up (skipped key or origin entries, by position only). */
   readonly warnings: readonly string[];
 }
@@ -283,6 +337,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       failedTtlMs: e.CONSTELLATION_SUSPENSION_FAILED_TTL ?? 24 * 3_600_000,
       maxEntries: e.CONSTELLATION_SUSPENSION_MAX_ENTRIES ?? 10_000,
       maxBytes: e.CONSTELLATION_SUSPENSION_MAX_BYTES ?? 1024 * 1024 * 1024,
+      retentionMs: e.CONSTELLATION_SUSPENSION_RETENTION ?? 0,
     },
     dashboard: {
       enabled: e.CONSTELLATION_DASHBOARD_ENABLED ?? true,
@@ -290,6 +345,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       sampleRate: e.CONSTELLATION_SAMPLE_RATE ?? 1,
       maxExecutions: e.CONSTELLATION_MAX_EXECUTIONS ?? 1000,
     },
+    anonymousImages: {
+      maxCount: e.CONSTELLATION_ANON_IMAGES_MAX_COUNT ?? DEFAULT_ANON_IMAGES.maxCount,
+      maxBytes: e.CONSTELLATION_ANON_IMAGES_MAX_BYTES ?? DEFAULT_ANON_IMAGES.maxBytes,
+      maxAgeMs: e.CONSTELLATION_ANON_IMAGES_MAX_AGE ?? DEFAULT_ANON_IMAGES.maxAgeMs,
+    },
+    imageMemoryMaxBytes: e.CONSTELLATION_IMAGE_MEMORY_MAX_BYTES ?? 64 * 1024 * 1024,
+    compileCache: { maxEntries: e.CONSTELLATION_COMPILE_CACHE_MAX_ENTRIES ?? 1000, maxBytes: e.CONSTELLATION_COMPILE_CACHE_MAX_BYTES ?? 64 * 1024 * 1024 },
     warnings,
   };
 }

@@ -25,4 +25,6 @@ export interface ServerContext {
   readonly events: ExecutionEventHub;
   /** The dashboard's execution history (the `executionHistory` backend). */
   readonly history: ExecutionStorage;
+  /** The memory budget of the embedded pipeline store (images read from disk), when it is in use. */
+  readonly pipelineMemory?: () => { readonly residentImages: number; readonly unpinnedHeapBytes: number; readonly maxBytes: number };
 }

@@ -25,6 +25,11 @@ export class ServerMetrics {
   private readonly moduleFailures = new FastCounter('constellation_module_failures_total', 'Module call failures by module and error code', ['module', 'code']);
   private readonly circuitChanges = new FastCounter('constellation_circuit_transitions_total', 'Circuit breaker state changes', ['module', 'to']);
   private readonly frontStalls = new FastCounter('constellation_front_module_stalls_total', "Calls of 'front' modules that held the event loop (50 ms or more without yielding)", ['module']);
+  private readonly imagesEvicted = new FastCounter('constellation_anonymous_images_evicted_total', 'Anonymous pipeline images evicted, by the bound that took them', ['reason']);
+  private readonly suspensionsNotStored = new FastCounter('constellation_suspension_store_refusals_total', 'Unfinished runs whose snapshot was not stored, by reason', ['reason']);
+  private readonly suspensionsExpired = new FastCounter('constellation_suspensions_expired_total', 'Stored executions removed by expiry, by rule', ['rule']);
+  /** Totals of the three counters above, for the JSON document. */
+  readonly storeEvents = { imagesEvicted: 0, suspensionsNotStored: 0, suspensionsExpired: 0 };
   /** Set by the server: reads the engine's in-flight count at scrape time. */
   inflightSource: () => number = () => 0;
   private readonly inflight: Gauge = new Gauge({
@@ -39,7 +44,10 @@ export class ServerMetrics {
   private readonly moduleChildren = new Map<string, { observe(v: number): void }>();
 
   constructor() {
-    for (const m of [this.requests, this.requestSeconds, this.executionSeconds, this.moduleSeconds, this.moduleFailures, this.circuitChanges, this.frontStalls]) {
+    for (const m of [
+      this.requests, this.requestSeconds, this.executionSeconds, this.moduleSeconds, this.moduleFailures, this.circuitChanges,
+      this.frontStalls, this.imagesEvicted, this.suspensionsNotStored, this.suspensionsExpired,
+    ]) {
       this.registry.registerMetric(m as never);
     }
   }
@@ -64,6 +72,24 @@ export class ServerMetrics {
       if (this.executionChildren.size < MAX_CACHED_SERIES) this.executionChildren.set(key, child);
     }
     child.observe(durationMs / 1000);
+  }
+
+  onImagesEvicted(reasons: Readonly<Record<string, number>>): void {
+    for (const [reason, n] of Object.entries(reasons)) {
+      if (n === 0) continue;
+      this.imagesEvicted.child(reason).inc(n);
+      this.storeEvents.imagesEvicted += n;
+    }
+  }
+
+  onSuspensionNotStored(reason: string): void {
+    this.suspensionsNotStored.child(reason).inc();
+    this.storeEvents.suspensionsNotStored++;
+  }
+
+  onSuspensionsExpired(count: number, rule: string): void {
+    this.suspensionsExpired.child(rule).inc(count);
+    this.storeEvents.suspensionsExpired += count;
   }
 
   /** Listener feeding per-module histograms from the engine. */

@@ -201,7 +201,10 @@ export const ExecutionSummary = z.object({
   lastResumedAt: z.string().nullable(),
 });
 
-export const ExecutionsResponse = z.object({ executions: z.array(ExecutionSummary) });
+export const ExecutionsResponse = z.object({
+  executions: z.array(ExecutionSummary),
+  nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page (an addition to the reference)'),
+});
 
 export const ModulesResponse = z.object({ modules: z.array(ModuleInfo) });
 

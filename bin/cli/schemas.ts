@@ -48,7 +48,7 @@ export const ExecutionSummary = z.looseObject({
   createdAt: nullish(z.string()),
 });
 
-export const ExecutionsReply = z.looseObject({ executions: z.array(ExecutionSummary) });
+export const ExecutionsReply = z.looseObject({ executions: z.array(ExecutionSummary), nextCursor: nullish(z.string()) });
 
 export const DeletedReply = z.looseObject({ deleted: z.boolean() });
 

@@ -107,11 +107,15 @@ function describeExecution(e: ExecutionSummary): string {
 async function executionList(cli: CommandContext): Promise<ExitCode> {
   const { out } = cli;
   const limit = limitOf(cli);
-  const reply = await getJson(connectionOf(cli), out, '/executions', ExecutionsReply, 'executions');
+  // the server pages (at most 1000 a page): the first page is what a listing shows
+  const path = limit === Infinity ? '/executions' : `/executions?limit=${Math.min(1000, limit)}`;
+  const reply = await getJson(connectionOf(cli), out, path, ExecutionsReply, 'executions');
   const list = reply.executions.slice(0, limit);
+  const more = typeof reply.nextCursor === 'string';
   if (list.length === 0) out.info('no suspended executions');
   for (const e of list) out.line(describeExecution(e));
-  out.result({ success: true, executions: list, total: reply.executions.length });
+  if (more) out.info('more executions are stored (GET /executions?cursor=… pages through them)');
+  out.result({ success: true, executions: list, total: reply.executions.length, more });
   return EXIT.SUCCESS;
 }
 

@@ -55,7 +55,12 @@ export interface EngineOptions {
   readonly resolveDag?: (structuralHash: string) => Promise<Dag | undefined>;
   readonly warn?: (message: string, fields?: Record<string, unknown>) => void;
   readonly compileCacheSize?: number;
+  /** Estimated heap the compile cache may hold (default 64 MiB). */
+  readonly compileCacheBytes?: number;
 }
+
+/** DAGs the engine keeps by hash for resume when no pipeline store resolves them (tests, embedding). */
+const REMEMBERED_DAGS = 1000;
 
 export interface RunOptions extends ResultOptions {
   /** Use this execution id (resume keeps the original id). */
@@ -99,7 +104,7 @@ export class Engine {
     const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
     this.listener = safeListener(compositeListener([options.listener, options.metrics ? metricsListener(options.metrics) : undefined]), warn);
     this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => this.listener?.onCircuitStateChanged?.(name, from, to));
-    this.compileCache = new CompileCache(options.compileCacheSize ?? 1000);
+    this.compileCache = new CompileCache(options.compileCacheSize ?? 1000, options.compileCacheBytes ?? 64 * 1024 * 1024);
     this.env = {
       modules: this.modules,
       invoker: options.invoker,
@@ -151,13 +156,24 @@ export class Engine {
     return result;
   }
 
-  /** Makes a DAG known by its hash (for resume without a pipeline store). */
+  /**
+   * Makes a DAG known by its hash, for resume without a pipeline store. With one (`resolveDag`)
+   * the store is the only place DAGs are kept: a second copy here would outlive the bounds on
+   * anonymous images.
+   */
   remember(dag: Dag, hash?: string): void {
+    if (this.options.resolveDag) return;
     const plan = planFor(dag, hash);
     if (!this.dags.has(plan.structuralHash)) {
-      if (this.dags.size >= 10_000) this.dags.delete(this.dags.keys().next().value as string);
+      if (this.dags.size >= REMEMBERED_DAGS) this.dags.delete(this.dags.keys().next().value as string);
       this.dags.set(plan.structuralHash, dag);
     }
+  }
+
+  /** True while an execution of the pipeline with this hash runs here (its image must not be evicted meanwhile). */
+  isRunning(structuralHash: string): boolean {
+    for (const exec of this.running.values()) if (exec.plan.structuralHash === structuralHash) return true;
+    return false;
   }
 
   /** Decodes plain-JSON inputs against the DAG's declared inputs (lenient: unknown names are ignored). */
@@ -197,7 +213,7 @@ export class Engine {
     claim: SuspensionClaim | undefined,
   ): Promise<ExecutionResult> {
     const plan = planFor(dag);
-    if (!this.dags.has(plan.structuralHash)) this.dags.set(plan.structuralHash, dag);
+    this.remember(dag, plan.structuralHash);
     const executionId = options.executionId ?? randomUUID();
     const exec = new Execution(plan, this.env, executionId, options.hooks);
     const listener = this.listener;
@@ -228,17 +244,22 @@ export class Engine {
     else listener?.onExecutionComplete?.(executionId, plan.structuralHash, result.status === 'completed', result.durationMs);
     const store = this.options.suspensionStore;
     if (store && options.persist !== false) {
-      // the run has happened: a store that fails is logged, it does not turn the result into an error
+      // the run has happened: a store that fails is logged and reported on the result, it does not turn the result into an error
       try {
         if (result.status === 'completed') {
           if (claim) await claim.delete();
         } else {
           const snapshot = this.snapshotOf(exec, result, previous);
           const saved = await (claim ? claim.save(snapshot) : store.save(snapshot));
-          if (!saved.persisted) this.env.warn(`suspension store: execution ${executionId} not persisted: ${saved.message}`, { reason: saved.reason });
+          if (!saved.persisted) {
+            this.env.warn(`suspension store: execution ${executionId} not stored: ${saved.message}`, { executionId, reason: saved.reason });
+            return { ...result, notStored: { reason: saved.reason, message: saved.message } };
+          }
         }
       } catch (e) {
-        this.env.warn(`suspension store: cannot persist execution ${executionId}: ${e instanceof Error ? e.message : String(e)}`);
+        const message = e instanceof Error ? e.message : String(e);
+        this.env.warn(`suspension store: cannot store execution ${executionId}: ${message}`, { executionId });
+        if (result.status !== 'completed') return { ...result, notStored: { reason: 'error', message } };
       }
     }
     return result;

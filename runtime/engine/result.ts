@@ -54,6 +54,12 @@ export interface ExecutionResult {
   readonly nodes?: readonly NodeResult[];
   /** Values of every computed variable, as plain JSON (when requested). */
   readonly computed?: Record<string, unknown>;
+  /**
+   * Set when the run ended unfinished and the suspension store refused its snapshot (a limit,
+   * or a lost claim): the execution id cannot be resumed. A suspended run in that state is
+   * answered 507 `SuspensionStoreFull` by the server.
+   */
+  readonly notStored?: { readonly reason: 'lease-lost' | 'count-limit' | 'byte-limit' | 'error'; readonly message: string };
 }
 
 export interface ResultOptions {

@@ -3,10 +3,11 @@ import type { CompileResult } from '../compiler/compile.js';
 import { ConstellationError, formatError, type ErrorCode } from '../errors.js';
 import { compileErrorLines } from '../language/diagnostic-wire.js';
 import type { CanaryConfig, CanaryState, CanaryStore } from '../stores/canary-store.js';
-import { IMAGE_FORMAT_VERSION, type PipelineImage, type PipelineStore } from '../stores/pipeline-store.js';
+import { IMAGE_FORMAT_VERSION, type ImageSummary, type PipelineImage, type PipelineStore } from '../stores/pipeline-store.js';
 import type { Revisioned } from '../stores/revision.js';
 import { activeVersion, withNewVersion, type PipelineVersion, type VersionHistory, type VersionStore } from '../stores/version-store.js';
 import { CanaryMetrics, canaryJson, chooseHash, evaluate, isRunning, promoted, rolledBack, startCanary } from './canary-release.js';
+import { AnonymousImages, type AnonymousImageLimits, type EvictionReport, type PinCheck } from './image-retention.js';
 import { KeyedLock } from './keyed-lock.js';
 import { resolveRef, type RefResolution } from './refs.js';
 
@@ -26,6 +27,10 @@ import { resolveRef, type RefResolution } from './refs.js';
  * Reads are synchronous (the stores keep local views): `/execute` by a known name costs the
  * alias lookup, the canary lookup and the image lookup, with no await. Writes are async.
  * Routes, the start-up loader, the LSP and the cluster call the catalogue, never the stores.
+ *
+ * With `anonymousImages` limits the catalogue also bounds the images no name pins
+ * (image-retention.ts): `startLifecycle()` takes stock of the store and starts the age timer,
+ * `close()` stops it.
  */
 
 export interface CatalogueOptions {
@@ -41,6 +46,17 @@ export interface CatalogueOptions {
   readonly readSource?: (path: string) => Promise<string>;
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Bounds on anonymous images; without them every image is kept (as in the reference). */
+  readonly anonymousImages?: AnonymousImageLimits;
+  /** Is an execution of this pipeline running here? Its image is kept while it runs (it may suspend). */
+  readonly inUse?: (structuralHash: string) => boolean;
+  /**
+   * Images stored before start-up are never evicted (a version history was lost at start-up: an
+   * image it pinned cannot be told from an anonymous one).
+   */
+  readonly keepExistingImages?: boolean;
+  readonly onEvict?: (report: EvictionReport) => void;
+  readonly onRetentionError?: (error: unknown) => void;
 }
 
 /** A refused change: a registered code and the message for the client. Nothing was written. */
@@ -95,6 +111,8 @@ export class PipelineCatalogue {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly readSource: (path: string) => Promise<string>;
+  /** The books of anonymous images (undefined: every image is kept). */
+  readonly anonymous: AnonymousImages | undefined;
 
   constructor(private readonly options: CatalogueOptions) {
     this.store = options.store;
@@ -103,6 +121,43 @@ export class PipelineCatalogue {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.readSource = options.readSource ?? ((path) => readFile(path, 'utf8'));
+    this.anonymous = options.anonymousImages
+      ? new AnonymousImages({
+          store: this.store,
+          limits: options.anonymousImages,
+          pins: () => this.pinCheck(),
+          now: this.now,
+          ...(options.onEvict ? { onEvict: options.onEvict } : {}),
+          ...(options.onRetentionError ? { onError: options.onRetentionError } : {}),
+        })
+      : undefined;
+  }
+
+  /**
+   * Takes stock of the stored images (every one that no alias or version names enters the
+   * books of anonymous images, unless `keepExistingImages`), follows the store's changes from
+   * other writers (a cluster), starts the age timer and sweeps once (the limits may have been
+   * lowered since the last run).
+   */
+  async startLifecycle(): Promise<void> {
+    const anonymous = this.anonymous;
+    if (!anonymous) return;
+    if (!this.options.keepExistingImages) {
+      const versioned = this.versionedHashes();
+      for (const s of this.store.summaries()) if (!versioned.has(s.structuralHash) && this.store.aliasesOf(s.structuralHash).length === 0) anonymous.admit(s);
+    }
+    this.store.onChange?.((event) => {
+      if (event.kind !== 'image') return;
+      const summary = this.store.summary(event.key);
+      if (!summary) anonymous.forget(event.key);
+      else if (this.store.aliasesOf(event.key).length === 0) anonymous.admit(summary);
+    });
+    anonymous.start();
+    await anonymous.sweep();
+  }
+
+  async close(): Promise<void> {
+    await this.anonymous?.close();
   }
 
   // ------------------------------------------------------------------ reads (synchronous)
@@ -126,7 +181,9 @@ export class PipelineCatalogue {
     return { ok: false, problem: 'missing', message: `Pipeline '${ref}' not found` };
   }
 
+  /** The image in memory, if it is (synchronous: the request path); counts as a use of an anonymous image. */
   image(hash: string): PipelineImage | undefined {
+    this.anonymous?.touch(hash);
     return this.store.getImage(hash);
   }
 
@@ -135,14 +192,19 @@ export class PipelineCatalogue {
     return this.store.completeView;
   }
 
-  /** The image from the store's authority (resume of an execution whose image this instance has not seen). */
+  /**
+   * The image from the store: from memory, else from its disk or authority (an image this
+   * instance has not seen, or one the memory budget dropped).
+   */
   fetchImage(hash: string): Promise<PipelineImage | undefined> {
+    this.anonymous?.touch(hash);
     const local = this.store.getImage(hash);
     return local ? Promise.resolve(local) : this.store.fetchImage(hash);
   }
 
-  images(): PipelineImage[] {
-    return this.store.listImages();
+  /** Summaries of every stored image (the images themselves may be on disk). */
+  summaries(): Iterable<ImageSummary> {
+    return this.store.summaries();
   }
 
   resolveAlias(name: string): string | undefined {
@@ -209,13 +271,60 @@ export class PipelineCatalogue {
   /** Stored images no pin holds: the ones a bound on anonymous images may evict. */
   async evictableImages(): Promise<string[]> {
     const out: string[] = [];
-    for (const image of this.store.listImages()) if ((await this.pinsOf(image.structuralHash)).length === 0) out.push(image.structuralHash);
+    for (const s of [...this.store.summaries()]) if ((await this.pinsOf(s.structuralHash)).length === 0) out.push(s.structuralHash);
     return out;
   }
 
   private isVersioned(hash: string): boolean {
     for (const name of this.versionStore.names()) if (this.versionHistory(name)?.versions.some((v) => v.structuralHash === hash)) return true;
     return false;
+  }
+
+  private versionedHashes(): Set<string> {
+    const out = new Set<string>();
+    for (const name of this.versionStore.names()) for (const v of this.versionHistory(name)?.versions ?? []) out.add(v.structuralHash);
+    return out;
+  }
+
+  /** The pins of one eviction sweep: versions and canaries gathered once, aliases and running executions asked per image. */
+  private pinCheck(): PinCheck {
+    const versioned = this.versionedHashes();
+    const canaries = new Set<string>();
+    for (const c of this.canaryStore.list()) if (isRunning(c.value)) canaries.add(c.value.oldVersion.structuralHash).add(c.value.newVersion.structuralHash);
+    const inUse = this.options.inUse;
+    const referenced = this.options.referencedBySuspension;
+    return {
+      named: (hash) => versioned.has(hash) || this.store.aliasesOf(hash).length > 0,
+      held: async (hash) => canaries.has(hash) || (inUse?.(hash) ?? false) || ((await referenced?.(hash)) ?? false),
+    };
+  }
+
+  /** Moves (or creates) an alias; an image the move leaves without any name becomes anonymous again. */
+  private async pointAlias(name: string, hash: string): Promise<void> {
+    const previous = this.store.resolveAlias(name);
+    await this.store.setAlias(name, hash);
+    if (previous === undefined || previous === hash || !this.anonymous) return;
+    const summary = this.store.summary(previous);
+    if (summary && this.store.aliasesOf(previous).length === 0 && !this.isVersioned(previous)) this.anonymous.admit(summary);
+  }
+
+  /**
+   * Rebuilds lost aliases from the version histories: every name whose active version's image
+   * is stored gets its alias back (after `aliases.json` was found corrupt at start-up). Returns
+   * the names restored.
+   */
+  async restoreAliasesFromVersions(): Promise<string[]> {
+    const restored: string[] = [];
+    for (const name of [...this.versionStore.names()]) {
+      await this.locks.run(name, async () => {
+        if (this.store.resolveAlias(name) !== undefined) return;
+        const active = activeVersion(this.versionHistory(name));
+        if (!active || !this.store.summary(active.structuralHash)) return;
+        await this.store.setAlias(name, active.structuralHash);
+        restored.push(name);
+      });
+    }
+    return restored;
   }
 
   private canaryUsing(hash: string): CanaryState | undefined {
@@ -227,11 +336,17 @@ export class PipelineCatalogue {
 
   // ------------------------------------------------------------------ writes
 
-  /** Stores a compiled pipeline's image (content-addressed: storing it again changes nothing). */
+  /**
+   * Stores a compiled pipeline's image (content-addressed: storing it again changes nothing but
+   * its last use). A new image is anonymous until a name points at it.
+   */
   async storeImage(result: CompileResult, source: string): Promise<PipelineImage> {
     const hash = result.hashes.structural!;
     const known = this.store.getImage(hash);
-    if (known) return known;
+    if (known) {
+      this.anonymous?.touch(hash);
+      return known;
+    }
     const image: PipelineImage = {
       formatVersion: IMAGE_FORMAT_VERSION,
       structuralHash: hash,
@@ -243,7 +358,21 @@ export class PipelineCatalogue {
       compiledAt: new Date(this.now()).toISOString(),
     };
     await this.store.putImage(image);
+    const summary = this.store.summary(hash);
+    if (summary && this.anonymous) {
+      this.anonymous.touch(hash);
+      if (this.store.aliasesOf(hash).length === 0) this.anonymous.admit(summary);
+    }
     return image;
+  }
+
+  /**
+   * After a run of `image` ended unfinished: makes sure its image is still stored (it is pinned
+   * by the stored execution from now on, but an eviction sweep may have taken it between the
+   * run's start and the save).
+   */
+  async keepImage(image: PipelineImage): Promise<void> {
+    if (!this.store.summary(image.structuralHash)) await this.store.putImage(image);
   }
 
   /**
@@ -256,7 +385,7 @@ export class PipelineCatalogue {
       if (this.runningCanary(name)) return refuse('CanaryConflict', `Canary deployment active for pipeline '${name}'; promote, roll back or abort it first`);
       const image = await this.storeImage(result, source);
       const previous = this.store.resolveAlias(name);
-      await this.store.setAlias(name, image.structuralHash);
+      await this.pointAlias(name, image.structuralHash);
       if (previous !== image.structuralHash || (this.versionHistory(name)?.versions.length ?? 0) === 0) await this.appendVersion(name, image.structuralHash, source, true);
       if (file !== undefined) this.files.set(name, file);
       return { ok: true, image };
@@ -306,7 +435,7 @@ export class PipelineCatalogue {
       const image = await this.storeImage(result, source);
       if (!wantsCanary) {
         const version = await this.appendVersion(name, image.structuralHash, source, true);
-        await this.store.setAlias(name, image.structuralHash);
+        await this.pointAlias(name, image.structuralHash);
         return { ok: true, previousHash, newHash, changed: true, version: version.version, canary: null };
       }
       const version = await this.appendVersion(name, image.structuralHash, source, false);
@@ -335,7 +464,7 @@ export class PipelineCatalogue {
       const canary = this.runningCanary(name);
       if (canary) await this.transitionCanary(name, (state) => rolledBack(state));
       await this.activate(name, wanted);
-      await this.store.setAlias(name, version.structuralHash);
+      await this.pointAlias(name, version.structuralHash);
       return { ok: true, previousVersion: current, activeVersion: wanted, structuralHash: version.structuralHash };
     });
   }
@@ -348,7 +477,7 @@ export class PipelineCatalogue {
     return this.locks.run(name, async (): Promise<Outcome<{ hash: string }>> => {
       if (!(await this.fetchImage(hash))) return refuse('NotFound', `Pipeline with hash '${hash}' not found`);
       if (this.runningCanary(name)) return refuse('CanaryConflict', `Canary deployment active for pipeline '${name}': promote or roll it back before moving the alias`);
-      await this.store.setAlias(name, hash);
+      await this.pointAlias(name, hash);
       const history = this.versionHistory(name);
       if (history && activeVersion(history)?.structuralHash !== hash) {
         const match = [...history.versions].reverse().find((v) => v.structuralHash === hash);
@@ -373,6 +502,7 @@ export class PipelineCatalogue {
       if (others.length > 0) return refuse('AliasConflict', formatError('AliasConflict', { aliases: aliases.join(', ') }));
       if (byName !== null) await this.store.deleteAlias(byName);
       const deleted = await this.store.deleteImage(hash);
+      this.anonymous?.forget(hash);
       // the alias was the only reference: it is gone even if the image vanished meanwhile
       if (!deleted && byName === null) return refuse('NotFound', `Pipeline '${ref}' not found`);
       return { ok: true };
@@ -449,7 +579,7 @@ export class PipelineCatalogue {
     const outcome = await this.canaryStore.put(name, next, expected?.revision ?? 0);
     if (!outcome.ok) return outcome.current;
     if (next.status === 'complete' && expected?.value.status !== 'complete') {
-      await this.store.setAlias(name, next.newVersion.structuralHash);
+      await this.pointAlias(name, next.newVersion.structuralHash);
       await this.activate(name, next.newVersion.version);
     }
     return true;

@@ -7,7 +7,8 @@ import { isHash, type PipelineStore } from '../stores/pipeline-store.js';
  *
  * `not-local` is the answer of a store whose view may lag its authority (a network store): the
  * pipeline may exist elsewhere; the catalogue then asks the authority. A complete view never
- * gives it, so the request path of a single instance has no extra branch taken.
+ * gives it, so the request path of a single instance has no extra branch taken. A hash resolves
+ * when the store knows the image (its summary), whether or not the image is in memory.
  */
 
 export type RefResolution =
@@ -20,14 +21,14 @@ export function resolveRef(store: PipelineStore, ref: string): RefResolution {
   if (ref.startsWith('sha256:')) {
     const hash = ref.slice(7).toLowerCase();
     if (!isHash(hash)) return { ok: false, problem: 'invalid', message: `Invalid hash format: '${ref.slice(7)}' (expected 64 hex characters)` };
-    return store.getImage(hash) ? { ok: true, hash, byName: null } : missing(store, ref);
+    return store.summary(hash) ? { ok: true, hash, byName: null } : missing(store, ref);
   }
   const aliased = store.resolveAlias(ref);
   if (aliased) return { ok: true, hash: aliased, byName: ref };
   if (ref.length === 64) {
     if (!/^[0-9a-fA-F]{64}$/.test(ref)) return { ok: false, problem: 'invalid', message: `Invalid hash format: '${ref}' (expected 64 hex characters)` };
     const hash = ref.toLowerCase();
-    if (store.getImage(hash)) return { ok: true, hash, byName: null };
+    if (store.summary(hash)) return { ok: true, hash, byName: null };
   }
   return missing(store, ref);
 }

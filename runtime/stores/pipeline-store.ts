@@ -16,6 +16,12 @@ import { parseDag } from '../compiler/dag-schema.js';
  * A view that may lag its authority (a network store) says so with `completeView = false`: a
  * local miss then means "not known locally", and `fetchImage` / `fetchAlias` ask the authority
  * whether it exists at all. `resync` rebuilds the view (after a reconnect).
+ *
+ * The view knows every image by its summary (`summary`, `summaries`: hashes, compile time, size,
+ * outputs) but need not hold every image: `getImage` answers the images in memory (always the
+ * aliased ones, in the file store), `fetchImage` any stored image (the file store reads it from
+ * disk and keeps it in memory within a budget). So a store can hold more images than memory,
+ * and start-up reads the summaries, not every image.
  */
 
 export const IMAGE_FORMAT_VERSION = 1;
@@ -55,21 +61,67 @@ export function isHash(text: string): boolean {
   return HASH.test(text);
 }
 
+/** What the view knows of every stored image without holding it (listing, budgets, eviction). */
+export interface ImageSummary {
+  readonly structuralHash: string;
+  readonly syntacticHash: string;
+  readonly registryHash: string;
+  readonly compiledAt: string;
+  /** Bytes of the stored image (its JSON): what the bounds on anonymous images count. */
+  readonly bytes: number;
+  readonly moduleCount: number;
+  readonly declaredOutputs: readonly string[];
+}
+
+export const imageSummarySchema = z.object({
+  structuralHash: z.string().regex(HASH),
+  syntacticHash: z.string().regex(HASH),
+  registryHash: z.string(),
+  compiledAt: z.string(),
+  bytes: z.number().int().min(0),
+  moduleCount: z.number().int().min(0),
+  declaredOutputs: z.array(z.string()),
+});
+
+export function summariseImage(image: PipelineImage, bytes: number): ImageSummary {
+  let moduleCount = 0;
+  for (const node of image.dag.nodes) if (node.kind === 'module') moduleCount++;
+  return {
+    structuralHash: image.structuralHash,
+    syntacticHash: image.syntacticHash,
+    registryHash: image.registryHash,
+    compiledAt: image.compiledAt,
+    bytes,
+    moduleCount,
+    declaredOutputs: image.dag.outputs.map((o) => o.name),
+  };
+}
+
+/** The bytes an image takes stored (its JSON text). */
+export function imageBytes(image: PipelineImage): number {
+  return Buffer.byteLength(JSON.stringify(image));
+}
+
 export interface PipelineStore {
   /** True when a local miss means "does not exist" (in-memory and file stores). */
   readonly completeView: boolean;
+  /** The image if the view holds it in memory (synchronous: the request path). */
   getImage(hash: string): PipelineImage | undefined;
-  listImages(): PipelineImage[];
+  /** The summary of a stored image the view knows, whether or not it holds the image in memory. */
+  summary(hash: string): ImageSummary | undefined;
+  /** Summaries of every image the view knows. */
+  summaries(): Iterable<ImageSummary>;
   resolveAlias(name: string): string | undefined;
   /** Every alias → hash. */
   aliases(): ReadonlyMap<string, string>;
+  /** The aliases pointing at a hash, sorted (cheap: the eviction of anonymous images asks it per image). */
   aliasesOf(hash: string): string[];
   lookupSyntactic(syntacticHash: string, registryHash: string): string | undefined;
   putImage(image: PipelineImage): Promise<void>;
   setAlias(name: string, hash: string): Promise<void>;
   deleteAlias(name: string): Promise<boolean>;
   deleteImage(hash: string): Promise<boolean>;
-  /** The image from the authority, whether or not the local view has it yet. */
+  /** The image from the authority (or the disk), whether or not the local view holds it. */
   fetchImage(hash: string): Promise<PipelineImage | undefined>;
   /** The alias from the authority, whether or not the local view has it yet. */
   fetchAlias(name: string): Promise<string | undefined>;
@@ -79,37 +131,133 @@ export interface PipelineStore {
   onChange?(listener: (event: { kind: 'image' | 'alias'; key: string }) => void): void;
 }
 
-/** The in-memory store; the file and NATS stores extend it with persistence. */
+/**
+ * Aliases with their reverse index (hash → names), so "is this image aliased?" costs one lookup.
+ * Shared by the in-memory and file stores; a network store may use it for its view too.
+ */
+export class AliasTable {
+  private readonly byName = new Map<string, string>();
+  private readonly byHash = new Map<string, Set<string>>();
+
+  get(name: string): string | undefined {
+    return this.byName.get(name);
+  }
+
+  all(): ReadonlyMap<string, string> {
+    return this.byName;
+  }
+
+  of(hash: string): string[] {
+    const names = this.byHash.get(hash);
+    return names ? [...names].sort() : [];
+  }
+
+  has(hash: string): boolean {
+    return this.byHash.has(hash);
+  }
+
+  set(name: string, hash: string): void {
+    this.delete(name);
+    this.byName.set(name, hash);
+    let names = this.byHash.get(hash);
+    if (!names) this.byHash.set(hash, (names = new Set()));
+    names.add(name);
+  }
+
+  delete(name: string): boolean {
+    const hash = this.byName.get(name);
+    if (hash === undefined) return false;
+    this.byName.delete(name);
+    const names = this.byHash.get(hash)!;
+    names.delete(name);
+    if (names.size === 0) this.byHash.delete(hash);
+    return true;
+  }
+
+  clear(): void {
+    this.byName.clear();
+    this.byHash.clear();
+  }
+}
+
+/** Summaries of every stored image with the syntactic index `(syntacticHash, registryHash) → structuralHash`. */
+export class ImageIndex {
+  private readonly byHash = new Map<string, ImageSummary>();
+  private readonly syntactic = new Map<string, string>();
+
+  get(hash: string): ImageSummary | undefined {
+    return this.byHash.get(hash);
+  }
+
+  has(hash: string): boolean {
+    return this.byHash.has(hash);
+  }
+
+  values(): IterableIterator<ImageSummary> {
+    return this.byHash.values();
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  lookupSyntactic(syntacticHash: string, registryHash: string): string | undefined {
+    return this.syntactic.get(`${syntacticHash}:${registryHash}`);
+  }
+
+  add(summary: ImageSummary): void {
+    this.byHash.set(summary.structuralHash, summary);
+    this.syntactic.set(`${summary.syntacticHash}:${summary.registryHash}`, summary.structuralHash);
+  }
+
+  delete(hash: string): ImageSummary | undefined {
+    const summary = this.byHash.get(hash);
+    if (!summary) return undefined;
+    this.byHash.delete(hash);
+    const key = `${summary.syntacticHash}:${summary.registryHash}`;
+    if (this.syntactic.get(key) === hash) this.syntactic.delete(key);
+    return summary;
+  }
+
+  clear(): void {
+    this.byHash.clear();
+    this.syntactic.clear();
+  }
+}
+
+/** The in-memory store (every image in memory); the file store adds persistence and a memory budget. */
 export class MemoryPipelineStore implements PipelineStore {
   readonly completeView: boolean = true;
   protected readonly images = new Map<string, PipelineImage>();
-  protected readonly aliasMap = new Map<string, string>();
-  protected readonly syntactic = new Map<string, string>();
+  protected readonly index = new ImageIndex();
+  protected readonly aliasTable = new AliasTable();
 
   getImage(hash: string): PipelineImage | undefined {
     return this.images.get(hash);
   }
 
-  listImages(): PipelineImage[] {
-    return [...this.images.values()];
+  summary(hash: string): ImageSummary | undefined {
+    return this.index.get(hash);
+  }
+
+  summaries(): Iterable<ImageSummary> {
+    return this.index.values();
   }
 
   resolveAlias(name: string): string | undefined {
-    return this.aliasMap.get(name);
+    return this.aliasTable.get(name);
   }
 
   aliases(): ReadonlyMap<string, string> {
-    return this.aliasMap;
+    return this.aliasTable.all();
   }
 
   aliasesOf(hash: string): string[] {
-    const out: string[] = [];
-    for (const [name, h] of this.aliasMap) if (h === hash) out.push(name);
-    return out.sort();
+    return this.aliasTable.of(hash);
   }
 
   lookupSyntactic(syntacticHash: string, registryHash: string): string | undefined {
-    return this.syntactic.get(`${syntacticHash}:${registryHash}`);
+    return this.index.lookupSyntactic(syntacticHash, registryHash);
   }
 
   async fetchImage(hash: string): Promise<PipelineImage | undefined> {
@@ -117,30 +265,29 @@ export class MemoryPipelineStore implements PipelineStore {
   }
 
   async fetchAlias(name: string): Promise<string | undefined> {
-    return this.aliasMap.get(name);
+    return this.aliasTable.get(name);
   }
 
   /** The memory store is its own authority: nothing to reload. */
   async resync(): Promise<void> {}
 
   async putImage(image: PipelineImage): Promise<void> {
+    if (this.index.has(image.structuralHash)) return;
     this.images.set(image.structuralHash, image);
-    this.syntactic.set(`${image.syntacticHash}:${image.registryHash}`, image.structuralHash);
+    this.index.add(summariseImage(image, imageBytes(image)));
   }
 
   async setAlias(name: string, hash: string): Promise<void> {
-    this.aliasMap.set(name, hash);
+    this.aliasTable.set(name, hash);
   }
 
   async deleteAlias(name: string): Promise<boolean> {
-    return this.aliasMap.delete(name);
+    return this.aliasTable.delete(name);
   }
 
   async deleteImage(hash: string): Promise<boolean> {
-    const image = this.images.get(hash);
-    if (!image) return false;
+    if (!this.index.delete(hash)) return false;
     this.images.delete(hash);
-    for (const [k, v] of this.syntactic) if (v === hash) this.syntactic.delete(k);
     return true;
   }
 }

@@ -1,4 +1,8 @@
-import { snapshotSchema, summarise, type ExecutionSnapshot, type SuspensionSummary } from '../engine/suspension.js';
+import { snapshotSchema, summarise, type ExecutionSnapshot } from '../engine/suspension.js';
+import { SuspensionIndex } from './suspension-index.js';
+import type { ListRequest, SuspensionPage } from './suspension-paging.js';
+
+export { decodeCursor, encodeCursor, listAll, matches, MAX_PAGE, page, type ListRequest, type SuspensionFilter, type SuspensionPage } from './suspension-paging.js';
 
 /**
  * Where suspended (and failed) executions wait to be resumed. Shaped for a network behind it:
@@ -9,21 +13,16 @@ import { snapshotSchema, summarise, type ExecutionSnapshot, type SuspensionSumma
  *   `delete` false. So a stalled instance can never overwrite the newer state of another.
  * - **Limits refuse instead of evicting**: beyond `maxEntries` snapshots or `maxBytes` of them, a
  *   save answers `persisted: false` with the limit it hit; nothing stored is thrown away to make
- *   room. (Failed runs still expire after their TTL in the embedded stores: that is expiry, not
- *   eviction, and runs first.)
+ *   room (the server answers such a run 507 `SuspensionStoreFull`). Expiry is configured, not
+ *   forced by pressure: failed runs after their TTL, every execution after the retention time
+ *   when one is set; it runs before the limits are checked.
  * - **Lists page**: `limit` items at a time in (createdAt, executionId) order, with an opaque
- *   cursor for the next page.
+ *   cursor for the next page, answered from an index (suspension-index.ts), never by reading
+ *   every snapshot. A filter by `structuralHash` is cheap: the image lifecycle asks it.
  *
  * All operations are async: none is on the path of a run that completes (docs/decisions.md,
  * "Store interfaces").
  */
-
-export interface SuspensionFilter {
-  readonly structuralHash?: string;
-  readonly executionId?: string;
-  readonly minResumptionCount?: number;
-  readonly maxResumptionCount?: number;
-}
 
 export interface SuspensionLimits {
   readonly maxEntries: number;
@@ -50,20 +49,6 @@ export interface SuspensionClaim {
   release(): Promise<void>;
 }
 
-export interface ListRequest {
-  readonly filter?: SuspensionFilter;
-  /** Page size; default (and maximum) 1000. */
-  readonly limit?: number;
-  /** `next` of the previous page. */
-  readonly cursor?: string | null;
-}
-
-export interface SuspensionPage {
-  readonly items: SuspensionSummary[];
-  /** Cursor of the next page; null on the last. */
-  readonly next: string | null;
-}
-
 export interface SuspensionStore {
   readonly limits: SuspensionLimits;
   /** Stores the snapshot of an execution nobody can have claimed yet (a run that just ended unfinished). */
@@ -72,61 +57,20 @@ export interface SuspensionStore {
   list(request?: ListRequest): Promise<SuspensionPage>;
   /** Takes the execution's claim for `leaseMs` (default: the store's lease); `undefined` while another claim holds it. */
   claim(executionId: string, leaseMs?: number): Promise<SuspensionClaim | undefined>;
+  /**
+   * How full the store is (the gauges beside the limits on /metrics). Optional: a store without
+   * it is not reported.
+   */
+  usage?(): Promise<SuspensionUsage>;
+}
+
+export interface SuspensionUsage {
+  readonly entries: number;
+  readonly bytes: number;
 }
 
 export const DEFAULT_LIMITS: SuspensionLimits = { maxEntries: 10_000, maxBytes: 1024 * 1024 * 1024 };
 export const DEFAULT_LEASE_MS = 30_000;
-export const MAX_PAGE = 1000;
-
-export function matches(s: ExecutionSnapshot | SuspensionSummary, f: SuspensionFilter | undefined): boolean {
-  if (!f) return true;
-  if (f.structuralHash !== undefined && s.structuralHash !== f.structuralHash) return false;
-  if (f.executionId !== undefined && s.executionId !== f.executionId) return false;
-  if (f.minResumptionCount !== undefined && s.resumptionCount < f.minResumptionCount) return false;
-  if (f.maxResumptionCount !== undefined && s.resumptionCount > f.maxResumptionCount) return false;
-  return true;
-}
-
-/** One page of `summaries` (any order): sorted by (createdAt, executionId), after the cursor. */
-export function page(summaries: Iterable<SuspensionSummary>, request: ListRequest = {}): SuspensionPage {
-  const limit = Math.max(1, Math.min(MAX_PAGE, request.limit ?? MAX_PAGE));
-  const after = request.cursor ? decodeCursor(request.cursor) : undefined;
-  const sorted = [...summaries].filter((s) => matches(s, request.filter)).sort(byCreation);
-  const start = after ? sorted.findIndex((s) => byCreation(s, after) > 0) : 0;
-  const items = start < 0 ? [] : sorted.slice(start, start + limit);
-  const last = items[items.length - 1];
-  const next = last && start + limit < sorted.length ? encodeCursor(last) : null;
-  return { items, next };
-}
-
-/** Every page of a list, for callers that want everything (the HTTP list route). */
-export async function listAll(store: SuspensionStore, filter?: SuspensionFilter): Promise<SuspensionSummary[]> {
-  const out: SuspensionSummary[] = [];
-  let cursor: string | null = null;
-  do {
-    const p: SuspensionPage = await store.list(filter ? { filter, cursor } : { cursor });
-    out.push(...p.items);
-    cursor = p.next;
-  } while (cursor !== null);
-  return out;
-}
-
-function byCreation(a: { createdAt: string; executionId: string }, b: { createdAt: string; executionId: string }): number {
-  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0;
-}
-
-function encodeCursor(s: SuspensionSummary): string {
-  return Buffer.from(JSON.stringify([s.createdAt, s.executionId])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: string; executionId: string } | undefined {
-  try {
-    const [createdAt, executionId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    return typeof createdAt === 'string' && typeof executionId === 'string' ? { createdAt, executionId } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** What a store needs from its storage to offer claims: the bound operations run only while the lease holds. */
 export interface ClaimTarget {
@@ -184,8 +128,10 @@ export function limitRefusal(limits: SuspensionLimits, count: number, bytes: num
 }
 
 export interface MemorySuspensionStoreOptions {
-  /** Snapshots older than this are dropped (default: kept). */
-  readonly ttlMs?: number;
+  /** Every execution goes this long after its last write (default: kept until resumed or deleted). */
+  readonly retentionMs?: number;
+  /** Runs that did not merely suspend go this long after they were first stored (default: kept). */
+  readonly failedTtlMs?: number;
   readonly limits?: Partial<SuspensionLimits>;
   readonly leaseMs?: number;
   readonly now?: () => number;
@@ -194,32 +140,27 @@ export interface MemorySuspensionStoreOptions {
 /** The in-memory store (tests, and a server without a data directory). */
 export class MemorySuspensionStore implements SuspensionStore {
   readonly limits: SuspensionLimits;
-  private readonly items = new Map<string, { snapshot: ExecutionSnapshot; savedAt: number; bytes: number }>();
-  private bytes = 0;
+  private readonly snapshots = new Map<string, ExecutionSnapshot>();
+  private readonly index: SuspensionIndex;
   private readonly leases: LocalLeases;
   private readonly now: () => number;
-  private readonly ttlMs: number | undefined;
   private readonly target: ClaimTarget;
 
   constructor(options: MemorySuspensionStoreOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.ttlMs = options.ttlMs;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.index = new SuspensionIndex({ failedTtlMs: options.failedTtlMs ?? 0, retentionMs: options.retentionMs ?? 0 });
     this.leases = new LocalLeases(options.leaseMs, this.now);
     this.target = { save: (s) => this.write(s), delete: async (id) => this.remove(id) };
   }
 
   private expire(): void {
-    if (!this.ttlMs) return;
-    const limit = this.now() - this.ttlMs;
-    for (const [k, v] of this.items) if (v.savedAt < limit) this.remove(k);
+    for (const { entry } of this.index.due(this.now())) this.remove(entry.summary.executionId);
   }
 
   private remove(executionId: string): boolean {
-    const item = this.items.get(executionId);
-    if (!item) return false;
-    this.bytes -= item.bytes;
-    return this.items.delete(executionId);
+    this.snapshots.delete(executionId);
+    return this.index.delete(executionId) !== undefined;
   }
 
   private async write(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
@@ -228,12 +169,11 @@ export class MemorySuspensionStore implements SuspensionStore {
     const text = JSON.stringify(snapshot);
     const stored = snapshotSchema.parse(JSON.parse(text)) as ExecutionSnapshot;
     const bytes = Buffer.byteLength(text);
-    const previous = this.items.get(snapshot.executionId);
-    const refused = limitRefusal(this.limits, this.items.size + (previous ? 0 : 1), this.bytes - (previous?.bytes ?? 0) + bytes);
+    const previous = this.index.get(snapshot.executionId);
+    const refused = limitRefusal(this.limits, this.index.size + (previous ? 0 : 1), this.index.bytes - (previous?.bytes ?? 0) + bytes);
     if (refused) return refused;
-    this.remove(snapshot.executionId);
-    this.items.set(snapshot.executionId, { snapshot: stored, savedAt: this.now(), bytes });
-    this.bytes += bytes;
+    this.snapshots.set(snapshot.executionId, stored);
+    this.index.set(summarise(stored), bytes);
     return { persisted: true };
   }
 
@@ -243,15 +183,20 @@ export class MemorySuspensionStore implements SuspensionStore {
 
   async load(executionId: string): Promise<ExecutionSnapshot | undefined> {
     this.expire();
-    return this.items.get(executionId)?.snapshot;
+    return this.snapshots.get(executionId);
   }
 
   async list(request?: ListRequest): Promise<SuspensionPage> {
     this.expire();
-    return page([...this.items.values()].map((v) => summarise(v.snapshot)), request);
+    return this.index.page(request);
   }
 
   async claim(executionId: string, leaseMs?: number): Promise<SuspensionClaim | undefined> {
     return this.leases.claim(executionId, this.target, leaseMs);
+  }
+
+  async usage(): Promise<SuspensionUsage> {
+    this.expire();
+    return { entries: this.index.size, bytes: this.index.bytes };
   }
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CompileResult } from '../../runtime/compiler/compile.js';
 import type { Dag } from '../../runtime/compiler/dag.js';
-import { ConstellationError } from '../../runtime/errors.js';
+import { ConstellationError, formatError, httpStatus } from '../../runtime/errors.js';
 import { InputError } from '../../runtime/engine/engine.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
 import { compileErrorLines, toWireDiagnostic, type WireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
@@ -157,7 +157,39 @@ async function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, i
   if (context.logger.isLevelEnabled('debug')) {
     context.logger.debug({ requestId: req.requestId, executionId: result.executionId, pipelineName: pipeline, status: result.status, durationMs: result.durationMs }, 'execution finished');
   }
+  if (result.notStored) return { reply: notStoredReply(context, req, result, structuralHash) ?? jsonText(200, executeResponseJson(result, structuralHash)), result };
   return { reply: jsonText(200, executeResponseJson(result, structuralHash)), result };
+}
+
+/**
+ * A run that ended suspended but could not be stored: its execution id would lead nowhere, so
+ * the reply is not a 200. A full store (count or byte limit) is 507 `SuspensionStoreFull`, a
+ * failing one 500; both carry what was computed and what is missing, for a retry with every
+ * input. Nothing stored was evicted to make room. (A failed run that could not be stored keeps
+ * its normal reply: its outcome is final either way.) Counted on /metrics either way.
+ */
+function notStoredReply(context: ServerContext, req: HttpRequest, result: ExecutionResult, structuralHash?: string): HttpReply | undefined {
+  const notStored = result.notStored!;
+  context.metrics.onSuspensionNotStored(notStored.reason);
+  if (result.status !== 'suspended' || notStored.reason === 'lease-lost') return undefined;
+  const code = notStored.reason === 'error' ? 'InternalError' : 'SuspensionStoreFull';
+  const response = executeResponse(result, structuralHash);
+  return {
+    status: httpStatus(code),
+    body: {
+      error: code,
+      message: formatError(code, { detail: notStored.message }),
+      requestId: req.requestId,
+      success: false,
+      status: 'suspended',
+      executionId: null,
+      outputs: response['outputs'],
+      missingInputs: response['missingInputs'],
+      pendingOutputs: response['pendingOutputs'],
+      resumptionCount: result.resumptionCount,
+      ...(structuralHash === undefined ? {} : { structuralHash }),
+    },
+  };
 }
 
 function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, unknown>): HttpReply {
@@ -178,7 +210,9 @@ export function runRoute(context: ServerContext) {
       return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
     }
     const image = await context.pipelines.storeImage(result, parsed.source);
-    const { reply } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
+    const { reply, result: run } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
+    // a stored execution pins its image: make sure an eviction during the run did not take it
+    if (run !== undefined && run.status !== 'completed' && run.notStored === undefined) await context.pipelines.keepImage(image);
     return reply;
   };
 }
@@ -204,7 +238,8 @@ export function executeRoute(context: ServerContext) {
     // canary routing applies to name refs only, not to hash-shaped refs
     const canary = resolved.byName !== null && resolved.byName.length !== 64 ? pipelines.runningCanary(resolved.byName) : undefined;
     if (canary) hash = pipelines.chooseVersion(canary);
-    const image = pipelines.image(hash) ?? (pipelines.completeView ? undefined : await pipelines.fetchImage(hash));
+    // an image the memory budget dropped (or another instance stored) is read once; a known one costs a lookup
+    const image = pipelines.image(hash) ?? (await pipelines.fetchImage(hash));
     if (!image) return errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId);
     const started = performance.now();
     const { reply, result } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash');
@@ -230,7 +265,7 @@ export function resumeRoute(context: ServerContext) {
     try {
       const result = await context.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });
       context.metrics.onExecution('resume', result.status, result.durationMs);
-      return json(200, executeResponse(result));
+      return (result.notStored && notStoredReply(context, req, result)) || json(200, executeResponse(result));
     } catch (e) {
       if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
       if (e instanceof ConstellationError) {

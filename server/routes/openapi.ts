@@ -31,6 +31,8 @@ export interface RouteDoc {
   readonly body?: { readonly schema: z.ZodType; readonly required: boolean; readonly description?: string };
   /** Descriptions of the `:params` of the path. */
   readonly params?: Readonly<Record<string, string>>;
+  /** Optional query parameters: name → description. */
+  readonly query?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, ResponseDoc>>;
   /** Bypasses API-key auth. */
   readonly public?: boolean;
@@ -110,15 +112,12 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       summary: doc.summary,
       ...(doc.description ? { description: doc.description } : {}),
       tags: [doc.tag],
-      ...(params.length > 0
+      ...(params.length > 0 || doc.query
         ? {
-            parameters: params.map((p) => ({
-              name: p,
-              in: 'path',
-              required: true,
-              description: doc.params?.[p] ?? p,
-              schema: { type: 'string' },
-            })),
+            parameters: [
+              ...params.map((p) => ({ name: p, in: 'path', required: true, description: doc.params?.[p] ?? p, schema: { type: 'string' } })),
+              ...Object.entries(doc.query ?? {}).map(([q, description]) => ({ name: q, in: 'query', required: false, description, schema: { type: 'string' } })),
+            ],
           }
         : {}),
       ...(doc.body

@@ -1,6 +1,6 @@
 import type { ModuleNode } from '../../runtime/compiler/dag.js';
 import type { RefResolution } from '../../runtime/pipelines/refs.js';
-import { isHash, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
+import { isHash } from '../../runtime/stores/pipeline-store.js';
 import { ctypeString } from '../../runtime/types/ctype.js';
 import type { ServerContext } from '../context.js';
 import { moduleNodeInfo } from '../module-info.js';
@@ -32,12 +32,6 @@ import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
  * - Lists are sorted (pipelines by compile time, then hash) so answers are deterministic.
  */
 
-function moduleCount(image: PipelineImage): number {
-  let n = 0;
-  for (const node of image.dag.nodes) if (node.kind === 'module') n++;
-  return n;
-}
-
 export function pipelineRoutes(context: ServerContext): RouteSpec[] {
   const catalogue = context.pipelines;
   /** Resolves a path ref, asking the authority when the local view may lag (cluster). */
@@ -46,17 +40,17 @@ export function pipelineRoutes(context: ServerContext): RouteSpec[] {
     return !local.ok && local.problem === 'not-local' ? catalogue.resolveFromAuthority(ref) : local;
   };
 
+  // from the summaries: listing never reads an image the store keeps on disk
   const list = (): HttpReply => {
-    const pipelines = catalogue
-      .images()
+    const pipelines = [...catalogue.summaries()]
       .sort((a, b) => (a.compiledAt < b.compiledAt ? -1 : a.compiledAt > b.compiledAt ? 1 : a.structuralHash < b.structuralHash ? -1 : 1))
-      .map((image) => ({
-        structuralHash: image.structuralHash,
-        syntacticHash: image.syntacticHash,
-        aliases: catalogue.aliasesOf(image.structuralHash),
-        compiledAt: image.compiledAt,
-        moduleCount: moduleCount(image),
-        declaredOutputs: image.dag.outputs.map((o) => o.name),
+      .map((s) => ({
+        structuralHash: s.structuralHash,
+        syntacticHash: s.syntacticHash,
+        aliases: catalogue.aliasesOf(s.structuralHash),
+        compiledAt: s.compiledAt,
+        moduleCount: s.moduleCount,
+        declaredOutputs: s.declaredOutputs,
       }));
     return json(200, { pipelines });
   };

@@ -1,6 +1,6 @@
 import { formatError } from '../../runtime/errors.js';
 import type { SuspensionSummary } from '../../runtime/engine/suspension.js';
-import { listAll } from '../../runtime/stores/suspension-store.js';
+import { decodeCursor, MAX_PAGE } from '../../runtime/stores/suspension-store.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { DeleteResponse, ExecutionSummary, ExecutionsResponse } from '../schemas.js';
@@ -17,7 +17,10 @@ import { errorReply, notFound } from './reply.js';
  * - Summaries add `status` (suspended, or failed/cancelled/timed_out for a stored run that can
  *   be resumed) and `lastResumedAt` to the reference fields; `createdAt` is when the execution
  *   was first stored (it is kept across resumes, as the execution id is, docs/decisions.md #11).
- * - The list is sorted by `createdAt`, oldest first.
+ * - The list is sorted by `createdAt`, oldest first, and paged (an addition: the reference answers
+ *   everything at once): `?limit=` (1–1000, default 1000) and `?cursor=` (the previous reply's
+ *   `nextCursor`, null on the last page). A page comes from the store's index: no snapshot is
+ *   read to list executions.
  * - An id that is not a UUID is 404 without touching the store.
  * - DELETE while a resume of that execution is running → 409 `ResumeInProgress` (the resume
  *   would otherwise save the execution again right after the delete).
@@ -40,10 +43,19 @@ function summary(s: SuspensionSummary) {
 export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
   const missing = (id: string) => notFound(`Execution '${id}' not found`);
 
-  const list = async (): Promise<HttpReply> => {
+  const list = async (req: HttpRequest): Promise<HttpReply> => {
+    const limitText = req.query.get('limit');
+    const limit = limitText === null ? MAX_PAGE : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      return errorReply('InvalidRequest', formatError('InvalidRequest', { detail: `limit must be an integer from 1 to ${MAX_PAGE}, got '${limitText}'` }));
+    }
+    const cursor = req.query.get('cursor');
+    if (cursor !== null && decodeCursor(cursor) === undefined) {
+      return errorReply('InvalidRequest', formatError('InvalidRequest', { detail: 'cursor is not one this server issued (pass nextCursor of the previous page)' }));
+    }
     // pages come sorted by createdAt, then id
-    const items = await listAll(context.suspensions);
-    return json(200, { executions: items.map(summary) });
+    const page = await context.suspensions.list({ limit, cursor });
+    return json(200, { executions: page.items.map(summary), nextCursor: page.next });
   };
 
   const get = async (req: HttpRequest): Promise<HttpReply> => {
@@ -72,7 +84,12 @@ export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
       method: 'GET',
       path: '/executions',
       handler: list,
-      doc: { summary: 'Suspended (resumable) executions', tag: 'executions', responses: { 200: { description: 'Stored executions, oldest first', schema: ExecutionsResponse } } },
+      doc: {
+        summary: 'Suspended (resumable) executions, a page at a time',
+        tag: 'executions',
+        query: { limit: `Page size, 1–${MAX_PAGE} (default ${MAX_PAGE})`, cursor: 'nextCursor of the previous page' },
+        responses: { 200: { description: 'Stored executions, oldest first', schema: ExecutionsResponse }, 400: errorDoc('InvalidRequest: a bad limit or cursor') },
+      },
     },
     {
       method: 'GET',

@@ -1,91 +1,128 @@
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { snapshotSchema, summarise, type ExecutionSnapshot, type SuspensionSummary } from '../../runtime/engine/suspension.js';
+import { z } from 'zod';
+import { snapshotSchema, summarise, type ExecutionSnapshot } from '../../runtime/engine/suspension.js';
+import { SuspensionIndex, type ExpiryRule, type IndexedSuspension } from '../../runtime/stores/suspension-index.js';
 import {
-  DEFAULT_LIMITS, LocalLeases, limitRefusal, page,
-  type ClaimTarget, type ListRequest, type SaveOutcome, type SuspensionClaim, type SuspensionLimits, type SuspensionPage, type SuspensionStore,
+  DEFAULT_LIMITS, LocalLeases, limitRefusal,
+  type ClaimTarget, type ListRequest, type SaveOutcome, type SuspensionClaim, type SuspensionLimits, type SuspensionPage, type SuspensionStore, type SuspensionUsage,
 } from '../../runtime/stores/suspension-store.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
+import { problemOf, Quarantine, type Warn } from './quarantine.js';
+import { RecordLog } from './record-log.js';
 
 /**
  * The embedded suspension store: one JSON file per execution under `<dataDir>/executions/`,
- * written atomically, validated with zod when read back. Survives a restart of the process.
- * A file that fails validation is reported as missing (and left for inspection), never loaded.
- * An index of summaries (read once from the directory) answers lists and limits without
- * reading files.
+ * written atomically and validated with zod when read back, and `index.jsonl` beside them, the
+ * summaries and sizes of what is stored (record-log.ts). Start-up reads the index and the
+ * directory listing, not the snapshots; lists, limits and "is this image referenced?" are
+ * answered from the index in memory (runtime/stores/suspension-index.ts), a page at a time.
  *
- * Bounded, because every failed run is kept too and clients can cause those at will: snapshots
- * of runs that did not merely suspend expire after `failedTtlMs`; past the count or byte limit a
- * save is refused (nothing stored is evicted to make room).
+ * Bounded, because clients can cause suspensions and failures at will: past the count or byte
+ * limit a save is refused (nothing stored is evicted to make room); failed runs expire after
+ * `failedTtlMs`, and every execution after `retentionMs` when one is set. Expiry is reported
+ * through `events` (the server logs and counts it).
+ *
+ * A snapshot file that cannot be read is moved aside (quarantine.ts) and logged, never loaded.
  */
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+const recordSchema = z.object({
+  summary: snapshotSchema.pick({ executionId: true, structuralHash: true, resumptionCount: true, missingInputs: true, status: true, createdAt: true, lastResumedAt: true }),
+  bytes: z.number().int().min(0),
+});
+
+export interface SuspensionStoreEvents {
+  /** Executions removed by expiry (`rule`: the failed-run TTL or the retention time). */
+  readonly onExpired?: (count: number, rule: ExpiryRule) => void;
+}
+
 export interface FileSuspensionStoreOptions {
   readonly limits?: Partial<SuspensionLimits>;
   readonly failedTtlMs?: number;
+  /** Every execution goes this long after its last write; 0 or absent: kept until resumed or deleted. */
+  readonly retentionMs?: number;
   readonly leaseMs?: number;
-}
-
-interface IndexEntry {
-  readonly summary: SuspensionSummary;
-  readonly createdAtMs: number;
-  readonly bytes: number;
+  readonly warn?: Warn;
+  readonly events?: SuspensionStoreEvents;
 }
 
 export class FileSuspensionStore implements SuspensionStore {
   readonly limits: SuspensionLimits;
   private readonly dir: string;
   private readonly leases: LocalLeases;
-  private readonly failedTtlMs: number;
   private readonly target: ClaimTarget;
-  private index: Promise<Map<string, IndexEntry>> | undefined;
-  /** Bytes of every indexed snapshot (kept with the index, for the byte limit). */
-  private totalBytes = 0;
+  private readonly index: SuspensionIndex;
+  private readonly quarantine: Quarantine;
+  private readonly warn: Warn;
+  private readonly events: SuspensionStoreEvents;
+  private log!: RecordLog<IndexedSuspension>;
+  private opened: Promise<void> | undefined;
 
+  /** Opens lazily, on first use (`open()` opens at once). */
   constructor(dataDir: string, options: FileSuspensionStoreOptions = {}) {
     this.dir = join(dataDir, 'executions');
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.failedTtlMs = options.failedTtlMs ?? 24 * 3_600_000;
+    this.index = new SuspensionIndex({ failedTtlMs: options.failedTtlMs ?? 24 * 3_600_000, retentionMs: options.retentionMs ?? 0 });
     this.leases = new LocalLeases(options.leaseMs);
     this.target = { save: (s) => this.write(s), delete: (id) => this.remove(id) };
+    this.warn = options.warn ?? (() => {});
+    this.quarantine = new Quarantine(dataDir, this.warn);
+    this.events = options.events ?? {};
   }
 
-  /** What is stored, read once from the directory. */
-  private entries(): Promise<Map<string, IndexEntry>> {
-    this.index ??= (async () => {
-      const map = new Map<string, IndexEntry>();
-      let names: string[] = [];
-      try {
-        names = await readdir(this.dir);
-      } catch {
-        return map;
-      }
-      for (const name of names) {
-        if (!name.endsWith('.json') || name.startsWith('.')) continue;
-        const text = await this.readText(name.slice(0, -5));
-        const s = text === undefined ? undefined : this.parse(text);
-        if (s) {
-          const entry = entryOf(s, Buffer.byteLength(text!));
-          map.set(s.executionId, entry);
-          this.totalBytes += entry.bytes;
-        }
-      }
-      return map;
-    })();
-    return this.index;
+  static async open(dataDir: string, options: FileSuspensionStoreOptions = {}): Promise<FileSuspensionStore> {
+    const store = new FileSuspensionStore(dataDir, options);
+    await store.ready();
+    return store;
   }
 
-  /** Failed (not merely suspended) runs older than the TTL go: expiry, before any limit applies. */
-  private async expire(index: Map<string, IndexEntry>): Promise<void> {
-    const now = Date.now();
-    for (const [id, e] of index) {
-      if (e.summary.status !== 'suspended' && now - e.createdAtMs > this.failedTtlMs) {
-        this.unindex(index, id);
-        const path = this.path(id);
-        if (path) await rm(path, { force: true });
-      }
+  private ready(): Promise<void> {
+    this.opened ??= this.loadIndex();
+    return this.opened;
+  }
+
+  /** The index log, reconciled with the directory listing (a snapshot the log does not know is read once). */
+  private async loadIndex(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const onDisk = new Set<string>();
+    for (const name of await readdir(this.dir)) {
+      if (name.endsWith('.tmp')) await rm(join(this.dir, name), { force: true });
+      else if (name.endsWith('.json') && ID.test(name.slice(0, -5))) onDisk.add(name.slice(0, -5));
     }
+    const opened = await RecordLog.open(join(this.dir, 'index.jsonl'), recordSchema as z.ZodType<IndexedSuspension>, this.quarantine, () => this.records(), () => this.index.size);
+    this.log = opened.log;
+    let reconciled = opened.clean;
+    for (const [id, record] of opened.records) {
+      if (onDisk.has(id) && record.summary.executionId === id) this.index.set(record.summary, record.bytes);
+      else reconciled = false;
+    }
+    for (const id of onDisk) {
+      if (this.index.get(id)) continue;
+      reconciled = false;
+      const text = await readFileIfExists(this.path(id)!);
+      const snapshot = text === undefined ? undefined : await this.parse(id, text);
+      if (snapshot) this.index.set(summarise(snapshot), Buffer.byteLength(text!));
+    }
+    if (!reconciled) await this.log.rewrite();
+  }
+
+  private *records(): Iterable<readonly [string, IndexedSuspension]> {
+    for (const entry of this.index.values()) yield [entry.summary.executionId, entry];
+  }
+
+  /** Expired executions go (with their files), before any limit is checked. */
+  private async expire(): Promise<void> {
+    const due = this.index.due(Date.now());
+    if (due.length === 0) return;
+    const byRule = new Map<ExpiryRule, number>();
+    await Promise.all(
+      due.map(async ({ entry, rule }) => {
+        if (await this.remove(entry.summary.executionId)) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+      }),
+    );
+    for (const [rule, count] of byRule) this.events.onExpired?.(count, rule);
   }
 
   private path(executionId: string): string | undefined {
@@ -95,75 +132,81 @@ export class FileSuspensionStore implements SuspensionStore {
   private async write(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
     const path = this.path(snapshot.executionId);
     if (!path) throw new Error(`invalid execution id '${snapshot.executionId}'`);
-    const index = await this.entries();
-    await this.expire(index);
+    await this.ready();
+    await this.expire();
     // the engine builds snapshots; they are validated when read back, not on this path
     const text = JSON.stringify(snapshot);
     const bytes = Buffer.byteLength(text);
-    const previous = index.get(snapshot.executionId);
-    const refused = limitRefusal(this.limits, index.size + (previous ? 0 : 1), this.totalBytes - (previous?.bytes ?? 0) + bytes);
+    const previous = this.index.get(snapshot.executionId);
+    const refused = limitRefusal(this.limits, this.index.size + (previous ? 0 : 1), this.index.bytes - (previous?.bytes ?? 0) + bytes);
     if (refused) return refused;
     await writeFileAtomic(path, text);
-    this.unindex(index, snapshot.executionId);
-    index.set(snapshot.executionId, entryOf(snapshot, bytes));
-    this.totalBytes += bytes;
+    const summary = summarise(snapshot);
+    this.index.set(summary, bytes);
+    await this.log.set(snapshot.executionId, { summary, bytes });
     return { persisted: true };
-  }
-
-  private unindex(index: Map<string, IndexEntry>, executionId: string): void {
-    const entry = index.get(executionId);
-    if (!entry) return;
-    index.delete(executionId);
-    this.totalBytes -= entry.bytes;
   }
 
   private async remove(executionId: string): Promise<boolean> {
     const path = this.path(executionId);
     if (!path) return false;
-    this.unindex(await this.entries(), executionId);
+    await this.ready();
+    const indexed = this.index.delete(executionId) !== undefined;
+    let removed: boolean;
     try {
       await rm(path);
-      return true;
+      removed = true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      removed = false;
     }
+    if (indexed) await this.log.remove(executionId);
+    return removed;
   }
 
   save(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
     return this.write(snapshot);
   }
 
-  private async readText(executionId: string): Promise<string | undefined> {
-    const path = this.path(executionId);
-    return path ? readFileIfExists(path) : undefined;
-  }
-
-  private parse(text: string): ExecutionSnapshot | undefined {
+  /** A snapshot, or undefined; a file that fails to parse or validate is moved aside and logged. */
+  private async parse(executionId: string, text: string): Promise<ExecutionSnapshot | undefined> {
+    let problem: string;
     try {
       const parsed = snapshotSchema.safeParse(JSON.parse(text));
-      return parsed.success ? (parsed.data as ExecutionSnapshot) : undefined;
-    } catch {
-      return undefined;
+      if (parsed.success && parsed.data.executionId === executionId) return parsed.data as ExecutionSnapshot;
+      problem = parsed.success ? 'the execution id differs from the file name' : (parsed.error.issues[0]?.message ?? 'invalid snapshot');
+    } catch (e) {
+      problem = problemOf(e);
     }
+    await this.quarantine.moveAside(this.path(executionId)!, problem);
+    return undefined;
   }
 
   async load(executionId: string): Promise<ExecutionSnapshot | undefined> {
-    const text = await this.readText(executionId);
-    return text === undefined ? undefined : this.parse(text);
+    const path = this.path(executionId);
+    if (!path) return undefined;
+    await this.ready();
+    await this.expire();
+    const text = await readFileIfExists(path);
+    const snapshot = text === undefined ? undefined : await this.parse(executionId, text);
+    // a file gone (or moved aside) leaves no entry behind in the lists
+    if (!snapshot && this.index.delete(executionId)) await this.log.remove(executionId);
+    return snapshot;
   }
 
   async list(request?: ListRequest): Promise<SuspensionPage> {
-    const index = await this.entries();
-    await this.expire(index);
-    return page([...index.values()].map((e) => e.summary), request);
+    await this.ready();
+    await this.expire();
+    return this.index.page(request);
   }
 
   async claim(executionId: string, leaseMs?: number): Promise<SuspensionClaim | undefined> {
     return this.leases.claim(executionId, this.target, leaseMs);
   }
-}
 
-function entryOf(s: ExecutionSnapshot, bytes: number): IndexEntry {
-  return { summary: summarise(s), createdAtMs: Date.parse(s.createdAt), bytes };
+  async usage(): Promise<SuspensionUsage> {
+    await this.ready();
+    await this.expire();
+    return { entries: this.index.size, bytes: this.index.bytes };
+  }
 }

@@ -19,12 +19,15 @@ export function pipelineStoreContract(name: string, open: () => Promise<Subject<
         await store.putImage(image);
         assert.equal(store.getImage(image.structuralHash)?.structuralHash, image.structuralHash);
         assert.deepEqual((await store.fetchImage(image.structuralHash))?.dag, image.dag);
-        assert.deepEqual(store.listImages().map((i) => i.structuralHash), [image.structuralHash]);
+        assert.deepEqual([...store.summaries()].map((i) => i.structuralHash), [image.structuralHash]);
+        assert.equal(store.summary(image.structuralHash)?.moduleCount, 0);
+        assert.deepEqual(store.summary(image.structuralHash)?.declaredOutputs, ['y']);
+        assert.ok(store.summary(image.structuralHash)!.bytes > 100, 'the summary knows the stored size');
         assert.equal(store.lookupSyntactic(image.syntacticHash, image.registryHash), image.structuralHash);
         assert.equal(store.lookupSyntactic(image.syntacticHash, 'another-registry'), undefined);
         // putting the same image again changes nothing
         await store.putImage(image);
-        assert.equal(store.listImages().length, 1);
+        assert.equal([...store.summaries()].length, 1);
       }));
 
     test('aliases: set, move (last writer wins), list, reverse lookup sorted, delete', () =>

@@ -225,6 +225,7 @@ describe('loadConfig (unit)', () => {
     assert.equal(parseDuration('30'), 30_000);
     assert.equal(parseDuration('1.5s'), 1_500);
     assert.equal(parseDuration('10S'), 10_000);
-    for (const bad of ['soon', '', 's', '-1s', '1d', '1 s s', 'NaN']) assert.equal(parseDuration(bad), undefined, bad);
+    assert.equal(parseDuration('7d'), 7 * 86_400_000);
+    for (const bad of ['soon', '', 's', '-1s', '1w', '1 s s', 'NaN']) assert.equal(parseDuration(bad), undefined, bad);
   });
 });
