@@ -49,6 +49,38 @@ export function pipelineStoreContract(name: string, open: () => Promise<Subject<
         assert.equal(await store.fetchAlias('alpha'), undefined);
       }));
 
+    test('aliasesOf follows moves and deletes (one lookup: the image lifecycle asks it for every image it may evict)', () =>
+      withStore(async ({ store }) => {
+        const a = sampleImage(7);
+        const b = sampleImage(8);
+        await store.putImage(a);
+        await store.putImage(b);
+        await store.setAlias('one', a.structuralHash);
+        await store.setAlias('two', a.structuralHash);
+        await store.setAlias('one', b.structuralHash);
+        assert.deepEqual(store.aliasesOf(a.structuralHash), ['two']);
+        assert.deepEqual(store.aliasesOf(b.structuralHash), ['one']);
+        await store.deleteAlias('two');
+        assert.deepEqual(store.aliasesOf(a.structuralHash), []);
+      }));
+
+    test('summaries: every stored image without loading it; a deleted image leaves them', () =>
+      withStore(async ({ store }) => {
+        const a = sampleImage(9);
+        const b = sampleImage(10);
+        await store.putImage(a);
+        await store.putImage(b);
+        const summary = store.summary(a.structuralHash)!;
+        assert.deepEqual(
+          { hash: summary.structuralHash, syntactic: summary.syntacticHash, registry: summary.registryHash, compiledAt: summary.compiledAt },
+          { hash: a.structuralHash, syntactic: a.syntacticHash, registry: a.registryHash, compiledAt: a.compiledAt },
+        );
+        assert.deepEqual([...store.summaries()].map((s) => s.structuralHash).sort(), [a.structuralHash, b.structuralHash].sort());
+        await store.deleteImage(a.structuralHash);
+        assert.equal(store.summary(a.structuralHash), undefined);
+        assert.deepEqual([...store.summaries()].map((s) => s.structuralHash), [b.structuralHash]);
+      }));
+
     test('deleting an image removes it and its index entry; deleting an unknown one answers false', () =>
       withStore(async ({ store }) => {
         const image = sampleImage(4);
@@ -77,10 +109,15 @@ export function pipelineStoreContract(name: string, open: () => Promise<Subject<
         const image = sampleImage(6);
         await store.putImage(image);
         await store.setAlias('survivor', image.structuralHash);
+        const unnamed = sampleImage(11);
+        await store.putImage(unnamed);
         const again = await reopen();
         assert.equal(again.resolveAlias('survivor'), image.structuralHash);
-        assert.deepEqual(again.getImage(image.structuralHash)?.dag, image.dag);
+        assert.deepEqual(again.getImage(image.structuralHash)?.dag, image.dag, 'an aliased image is in memory');
         assert.equal(again.lookupSyntactic(image.syntacticHash, image.registryHash), image.structuralHash);
+        // an unnamed one may stay on disk until asked for, but it is known
+        assert.equal(again.summary(unnamed.structuralHash)?.bytes, store.summary(unnamed.structuralHash)?.bytes);
+        assert.deepEqual((await again.fetchImage(unnamed.structuralHash))?.dag, unnamed.dag);
       }));
   });
 }

@@ -6,6 +6,8 @@ import { sampleSnapshot, sleep, withSubject, type Subject } from './fixtures.js'
 export interface SuspensionStoreOptions {
   readonly limits?: Partial<SuspensionLimits>;
   readonly leaseMs?: number;
+  /** Every execution goes this long after its last write (the store's retention setting). */
+  readonly retentionMs?: number;
 }
 
 /**
@@ -123,6 +125,35 @@ export function suspensionStoreContract(name: string, open: (options: Suspension
         assert.equal(!refused.persisted && refused.reason, 'byte-limit');
         assert.equal(await store.load('e-10'), undefined);
         assert.ok(await store.load('e-9'));
+      }));
+
+    test('retention: an execution not written for retentionMs goes; a resume counts as a write', () =>
+      withStore({ retentionMs: 400 }, async ({ store }) => {
+        await store.save(sampleSnapshot('e-12', { createdAt: Date.now() - 10_000 }));
+        await store.save({ ...sampleSnapshot('e-13', { createdAt: Date.now() - 10_000 }), lastResumedAt: new Date().toISOString() });
+        assert.deepEqual((await store.list()).items.map((s) => s.executionId), ['e-13'], 'created long ago, never resumed: gone');
+        assert.equal(await store.load('e-12'), undefined);
+        await sleep(600);
+        assert.deepEqual((await store.list()).items, []);
+        if (store.usage) assert.deepEqual(await store.usage(), { entries: 0, bytes: 0 });
+      }));
+
+    test('a filter by structuralHash sees only that pipeline\'s executions, also after deletes (the image lifecycle asks it)', () =>
+      withStore({}, async ({ store }) => {
+        const other = 'd'.repeat(64);
+        await store.save(sampleSnapshot('e-14'));
+        await store.save(sampleSnapshot('e-15', { hash: other }));
+        await store.save(sampleSnapshot('e-16', { hash: other }));
+        const one = await store.list({ filter: { structuralHash: other }, limit: 1 });
+        assert.deepEqual(one.items.map((s) => s.executionId), ['e-15']);
+        assert.notEqual(one.next, null);
+        for (const id of ['e-15', 'e-16']) {
+          const claim = (await store.claim(id))!;
+          assert.equal(await claim.delete(), true);
+          await claim.release();
+        }
+        assert.deepEqual((await store.list({ filter: { structuralHash: other }, limit: 1 })).items, []);
+        if (store.usage) assert.equal((await store.usage()).entries, 1);
       }));
 
     test('persistent stores: snapshots survive a reopen', () =>
