@@ -8,10 +8,11 @@ import { runHttpBench } from './http.js';
 import { runProviderBench } from './provider.js';
 import { ensureWrk } from './load.js';
 import { machine } from './machine.js';
+import { runStoresBench } from './stores.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,provider,http]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,provider,http,stores]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -81,6 +82,11 @@ async function main(): Promise<void> {
     log('http');
     ensureWrk(log);
     scenarios.push(...(await runHttpBench({ quick })));
+  }
+  // the stores under abuse take minutes at full size: in a quick run only when asked for
+  if (quick ? only?.includes('stores') : want('stores')) {
+    log('stores');
+    scenarios.push(...(await runStoresBench({ quick })));
   }
   const result = { machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: Math.round((performance.now() - started) / 1000), scenarios };
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

@@ -65,7 +65,7 @@ export class FilePipelineStore implements PipelineStore {
   private log!: RecordLog<ImageSummary>;
   private writes: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly dataDir: string, options: FilePipelineStoreOptions) {
+  private constructor(dataDir: string, options: FilePipelineStoreOptions) {
     this.dir = join(dataDir, 'pipelines');
     this.imagesDir = join(this.dir, 'images');
     this.warn = options.warn ?? (() => {});
@@ -143,9 +143,10 @@ export class FilePipelineStore implements PipelineStore {
   async putImage(image: PipelineImage): Promise<void> {
     const hash = image.structuralHash;
     if (!isHash(hash)) throw new Error(`invalid structural hash '${hash}'`);
-    if (this.index.has(hash)) {
-      // stored already (content-addressed: this object is the same image); keep it at hand
-      if (!this.resident.has(hash)) this.admit(image, this.index.get(hash)!.bytes);
+    const stored = this.index.get(hash);
+    if (stored) {
+      // stored already (content-addressed: the same image but for its compile time); keep it at hand
+      if (!this.resident.has(hash)) this.admit(image.compiledAt === stored.compiledAt ? image : { ...image, compiledAt: stored.compiledAt }, stored.bytes);
       return;
     }
     const text = JSON.stringify(image);
