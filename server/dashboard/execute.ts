@@ -134,6 +134,8 @@ export class DashboardRuns {
       async (result) => {
         forget();
         context.metrics.onExecution('dashboard', result.status, result.durationMs);
+        // a stored (failed) execution is resumed from the pipeline store: its image must be there
+        if (result.status !== 'completed' && result.notStored === undefined) await context.pipelines.storeImage(compiled, text);
         if (stored) await this.record(executionId, dag, result, inputs);
         return result;
       },
