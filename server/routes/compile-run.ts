@@ -166,9 +166,10 @@ async function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, i
  * the reply is not a 200. A full store (count or byte limit) is 507 `SuspensionStoreFull`, a
  * failing one 500; both carry what was computed and what is missing, for a retry with every
  * input. Nothing stored was evicted to make room. (A failed run that could not be stored keeps
- * its normal reply: its outcome is final either way.) Counted on /metrics either way.
+ * its normal reply: its outcome is final either way.) Counted on /metrics either way. A resume
+ * keeps its execution id in the reply: the execution stays stored as it was before the resume.
  */
-function notStoredReply(context: ServerContext, req: HttpRequest, result: ExecutionResult, structuralHash?: string): HttpReply | undefined {
+function notStoredReply(context: ServerContext, req: HttpRequest, result: ExecutionResult, structuralHash?: string, resumed = false): HttpReply | undefined {
   const notStored = result.notStored!;
   context.metrics.onSuspensionNotStored(notStored.reason);
   if (result.status !== 'suspended' || notStored.reason === 'lease-lost') return undefined;
@@ -182,7 +183,7 @@ function notStoredReply(context: ServerContext, req: HttpRequest, result: Execut
       requestId: req.requestId,
       success: false,
       status: 'suspended',
-      executionId: null,
+      executionId: resumed ? result.executionId : null,
       outputs: response['outputs'],
       missingInputs: response['missingInputs'],
       pendingOutputs: response['pendingOutputs'],
@@ -265,7 +266,7 @@ export function resumeRoute(context: ServerContext) {
     try {
       const result = await context.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });
       context.metrics.onExecution('resume', result.status, result.durationMs);
-      return (result.notStored && notStoredReply(context, req, result)) || json(200, executeResponse(result));
+      return (result.notStored && notStoredReply(context, req, result, undefined, true)) || json(200, executeResponse(result));
     } catch (e) {
       if (e instanceof InputError) return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
       if (e instanceof ConstellationError) {
