@@ -118,10 +118,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
     onRetentionError: (e) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'anonymous images: eviction sweep failed'),
   });
-  if (damage.aliasesLost) {
-    const restored = await pipelines.restoreAliasesFromVersions();
-    logger.warn({ restored }, `pipeline store: ${restored.length} alias(es) rebuilt from the version histories`);
-  }
+  const recovered = await pipelines.recoverFromVersions(damage.aliasesLost);
+  if (recovered.images.length > 0) logger.warn({ rebuilt: recovered.images }, `pipeline store: ${recovered.images.length} image(s) rebuilt from the sources of their versions`);
+  if (damage.aliasesLost) logger.warn({ restored: recovered.aliases }, `pipeline store: ${recovered.aliases.length} alias(es) rebuilt from the version histories`);
   if (damage.historiesLost) logger.warn('version store: histories lost; images stored before this start are kept (none is evicted as anonymous)');
   await pipelines.startLifecycle();
   const lifecycle = new Lifecycle();

@@ -309,11 +309,36 @@ export class PipelineCatalogue {
   }
 
   /**
-   * Rebuilds lost aliases from the version histories: every name whose active version's image
-   * is stored gets its alias back (after `aliases.json` was found corrupt at start-up). Returns
-   * the names restored.
+   * Start-up recovery after damaged store files were moved aside: the images that aliases (and,
+   * when the aliases were lost, the names' active versions) point at are read, and those missing
+   * or damaged are recompiled from the sources the version histories keep — stored only when a
+   * source still compiles to the same hash; then lost aliases are rebuilt from the active versions.
    */
-  async restoreAliasesFromVersions(): Promise<string[]> {
+  async recoverFromVersions(aliasesLost: boolean): Promise<{ readonly images: string[]; readonly aliases: string[] }> {
+    const wanted = new Map<string, string>();
+    for (const [name, hash] of this.store.aliases()) wanted.set(hash, name);
+    if (aliasesLost) {
+      for (const name of this.versionStore.names()) {
+        const active = activeVersion(this.versionHistory(name));
+        if (active && this.store.resolveAlias(name) === undefined) wanted.set(active.structuralHash, name);
+      }
+    }
+    const images: string[] = [];
+    for (const [hash, name] of wanted) {
+      // reading it is what finds a damaged file (moved aside by the store)
+      if (await this.fetchImage(hash)) continue;
+      const source = this.versionHistory(name)?.versions.find((v) => v.structuralHash === hash && v.source !== null)?.source;
+      if (source === undefined || source === null) continue;
+      const result = this.options.compile(source);
+      if (!result.ok || result.hashes.structural !== hash) continue;
+      await this.storeImage(result, source);
+      images.push(hash);
+    }
+    return { images, aliases: aliasesLost ? await this.restoreAliasesFromVersions() : [] };
+  }
+
+  /** Every name whose active version's image is stored and that has no alias gets its alias back. Returns the names. */
+  private async restoreAliasesFromVersions(): Promise<string[]> {
     const restored: string[] = [];
     for (const name of [...this.versionStore.names()]) {
       await this.locks.run(name, async () => {

@@ -225,16 +225,22 @@ export class ImageIndex {
   }
 }
 
-/** The in-memory store (every image in memory); the file store adds persistence and a memory budget. */
-export class MemoryPipelineStore implements PipelineStore {
-  readonly completeView: boolean = true;
-  protected readonly images = new Map<string, PipelineImage>();
+/**
+ * The read side of a store that keeps every image's summary and every alias in memory: the
+ * in-memory and file stores extend it (a network store may too); each decides where images live.
+ */
+export abstract class IndexedPipelineStore implements PipelineStore {
+  abstract readonly completeView: boolean;
   protected readonly index = new ImageIndex();
   protected readonly aliasTable = new AliasTable();
 
-  getImage(hash: string): PipelineImage | undefined {
-    return this.images.get(hash);
-  }
+  abstract getImage(hash: string): PipelineImage | undefined;
+  abstract fetchImage(hash: string): Promise<PipelineImage | undefined>;
+  abstract putImage(image: PipelineImage): Promise<void>;
+  abstract setAlias(name: string, hash: string): Promise<void>;
+  abstract deleteAlias(name: string): Promise<boolean>;
+  abstract deleteImage(hash: string): Promise<boolean>;
+  abstract resync(): Promise<void>;
 
   summary(hash: string): ImageSummary | undefined {
     return this.index.get(hash);
@@ -260,12 +266,22 @@ export class MemoryPipelineStore implements PipelineStore {
     return this.index.lookupSyntactic(syntacticHash, registryHash);
   }
 
-  async fetchImage(hash: string): Promise<PipelineImage | undefined> {
+  async fetchAlias(name: string): Promise<string | undefined> {
+    return this.aliasTable.get(name);
+  }
+}
+
+/** The in-memory store (every image in memory); the file store adds persistence and a memory budget. */
+export class MemoryPipelineStore extends IndexedPipelineStore {
+  readonly completeView: boolean = true;
+  protected readonly images = new Map<string, PipelineImage>();
+
+  getImage(hash: string): PipelineImage | undefined {
     return this.images.get(hash);
   }
 
-  async fetchAlias(name: string): Promise<string | undefined> {
-    return this.aliasTable.get(name);
+  async fetchImage(hash: string): Promise<PipelineImage | undefined> {
+    return this.images.get(hash);
   }
 
   /** The memory store is its own authority: nothing to reload. */

@@ -1,10 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import {
-  AliasTable, ImageIndex, imageSchema, imageSummarySchema, isHash, summariseImage,
-  type ImageSummary, type PipelineImage, type PipelineStore,
-} from '../../runtime/stores/pipeline-store.js';
+import { imageSchema, imageSummarySchema, IndexedPipelineStore, isHash, summariseImage, type ImageSummary, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import { problemOf, Quarantine, type Warn } from './quarantine.js';
 import { RecordLog } from './record-log.js';
@@ -45,7 +42,7 @@ interface Resident {
   used: boolean;
 }
 
-export class FilePipelineStore implements PipelineStore {
+export class FilePipelineStore extends IndexedPipelineStore {
   readonly completeView = true;
   /** True when `aliases.json` could not be read at start-up (it was moved aside): rebuild them from versions. */
   aliasesLost = false;
@@ -54,8 +51,6 @@ export class FilePipelineStore implements PipelineStore {
   private readonly warn: Warn;
   private readonly quarantine: Quarantine;
   private readonly memoryBytes: number;
-  private readonly index = new ImageIndex();
-  private readonly aliasTable = new AliasTable();
   /** Every image in memory. */
   private readonly resident = new Map<string, Resident>();
   /** The resident images no alias pins, oldest first: the ones the memory budget may drop. */
@@ -66,6 +61,7 @@ export class FilePipelineStore implements PipelineStore {
   private writes: Promise<void> = Promise.resolve();
 
   private constructor(dataDir: string, options: FilePipelineStoreOptions) {
+    super();
     this.dir = join(dataDir, 'pipelines');
     this.imagesDir = join(this.dir, 'images');
     this.warn = options.warn ?? (() => {});
@@ -82,43 +78,15 @@ export class FilePipelineStore implements PipelineStore {
 
   // ------------------------------------------------------------------ reads
 
-  getImage(hash: string): PipelineImage | undefined {
+  override getImage(hash: string): PipelineImage | undefined {
     const r = this.resident.get(hash);
     if (r === undefined) return undefined;
     r.used = true;
     return r.image;
   }
 
-  summary(hash: string): ImageSummary | undefined {
-    return this.index.get(hash);
-  }
-
-  summaries(): Iterable<ImageSummary> {
-    return this.index.values();
-  }
-
-  resolveAlias(name: string): string | undefined {
-    return this.aliasTable.get(name);
-  }
-
-  aliases(): ReadonlyMap<string, string> {
-    return this.aliasTable.all();
-  }
-
-  aliasesOf(hash: string): string[] {
-    return this.aliasTable.of(hash);
-  }
-
-  lookupSyntactic(syntacticHash: string, registryHash: string): string | undefined {
-    return this.index.lookupSyntactic(syntacticHash, registryHash);
-  }
-
-  async fetchAlias(name: string): Promise<string | undefined> {
-    return this.aliasTable.get(name);
-  }
-
   /** The image, read from disk when it is stored but not in memory (concurrent reads share one). */
-  fetchImage(hash: string): Promise<PipelineImage | undefined> {
+  override fetchImage(hash: string): Promise<PipelineImage | undefined> {
     const r = this.resident.get(hash);
     if (r !== undefined) {
       r.used = true;
@@ -140,7 +108,7 @@ export class FilePipelineStore implements PipelineStore {
 
   // ------------------------------------------------------------------ writes
 
-  async putImage(image: PipelineImage): Promise<void> {
+  override async putImage(image: PipelineImage): Promise<void> {
     const hash = image.structuralHash;
     if (!isHash(hash)) throw new Error(`invalid structural hash '${hash}'`);
     const stored = this.index.get(hash);
@@ -159,7 +127,7 @@ export class FilePipelineStore implements PipelineStore {
     await this.log.set(hash, summary);
   }
 
-  async setAlias(name: string, hash: string): Promise<void> {
+  override async setAlias(name: string, hash: string): Promise<void> {
     const previous = this.aliasTable.get(name);
     this.aliasTable.set(name, hash);
     if (previous !== undefined && previous !== hash) this.unpinIfUnaliased(previous);
@@ -169,7 +137,7 @@ export class FilePipelineStore implements PipelineStore {
     if (!this.resident.has(hash) && this.index.has(hash)) await this.fetchImage(hash);
   }
 
-  async deleteAlias(name: string): Promise<boolean> {
+  override async deleteAlias(name: string): Promise<boolean> {
     const hash = this.aliasTable.get(name);
     if (hash === undefined) return false;
     this.aliasTable.delete(name);
@@ -179,7 +147,7 @@ export class FilePipelineStore implements PipelineStore {
   }
 
   /** Forgets the image at once (memory and index), then removes its file. */
-  async deleteImage(hash: string): Promise<boolean> {
+  override async deleteImage(hash: string): Promise<boolean> {
     if (!this.index.delete(hash)) return false;
     this.drop(hash);
     await Promise.all([this.enqueue(() => rm(this.imagePath(hash), { force: true })), this.log.remove(hash)]);
@@ -187,7 +155,7 @@ export class FilePipelineStore implements PipelineStore {
   }
 
   /** Re-reads the directory (another process wrote it, or a restore): the view becomes the files. */
-  async resync(): Promise<void> {
+  override async resync(): Promise<void> {
     await this.writes;
     await this.log.flushed();
     this.index.clear();

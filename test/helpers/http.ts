@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '../../server/logger.js';
 
@@ -282,6 +284,35 @@ export function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Pr
     });
   });
 }
+
+/**
+ * Real server processes on one fresh data directory, one after another (restart and store
+ * tests): started with info logs and one worker, stopped with SIGTERM (`stop` asserts a clean
+ * exit). Call it inside a `describe`: the processes and the directory go after the suite.
+ */
+export function serverProcesses() {
+  const dataDir = tempDir();
+  const spawned: SpawnedServer[] = [];
+  after(() => {
+    for (const s of spawned) s.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    dataDir,
+    async start(extra: Record<string, string> = {}): Promise<SpawnedServer> {
+      const s = await spawnServer(baseEnv(dataDir, { CONSTELLATION_WORKERS: '1', CONSTELLATION_LOG_LEVEL: 'info', ...extra }));
+      spawned.push(s);
+      return s;
+    },
+    async stop(s: SpawnedServer): Promise<void> {
+      s.child.kill('SIGTERM');
+      assert.equal(await s.exited, 0, s.stderr());
+    },
+  };
+}
+
+/** POST with a JSON body through node:http. */
+export const post = (s: { port: number }, path: string, body: unknown): Promise<Reply> => request(s.port, path, { method: 'POST', body });
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { baseEnv, request, sleep, spawnServer, tempDir, type SpawnedServer } from '../helpers/http.js';
+import { describe, test } from 'node:test';
+import { post, request, serverProcesses, sleep, type SpawnedServer } from '../helpers/http.js';
 
 /**
  * The lifecycle of anonymous images, in the real server process (issue 9, item 1: every distinct
@@ -17,22 +17,7 @@ const SUSPENDS = 'in a: Int\nin b: Int\nc = a * 3\nd = c + b\nout c\nout d';
 const anonymous = (i: number) => `in x: Int\ny = x * 7 + ${i}\nout y`;
 
 describe('anonymous images in the real server process', () => {
-  const dataDir = tempDir();
-  const spawned: SpawnedServer[] = [];
-  after(() => {
-    for (const s of spawned) s.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const start = async (extra: Record<string, string>) => {
-    const s = await spawnServer(baseEnv(dataDir, { CONSTELLATION_WORKERS: '1', CONSTELLATION_LOG_LEVEL: 'info', ...extra }));
-    spawned.push(s);
-    return s;
-  };
-  const stop = async (s: SpawnedServer) => {
-    s.child.kill('SIGTERM');
-    assert.equal(await s.exited, 0, s.stderr());
-  };
-  const post = (s: SpawnedServer, path: string, body: unknown) => request(s.port, path, { method: 'POST', body });
+  const { dataDir, start, stop } = serverProcesses();
   const imageFiles = () => readdirSync(join(dataDir, 'pipelines', 'images')).filter((f) => f.endsWith('.json'));
   const anonymousStats = async (s: SpawnedServer) => (await request(s.port, '/metrics')).json.stores.anonymousImages as { count: number; evictedTotal: number };
   async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { baseEnv, request, spawnServer, tempDir, type SpawnedServer } from '../helpers/http.js';
+import { describe, test } from 'node:test';
+import { post, request, serverProcesses } from '../helpers/http.js';
 
 /**
  * Corrupt store files, written on disk between two runs of the real server process (issue 9,
@@ -17,22 +17,7 @@ const source = (n: number) => `in x: Int\nin y: Int\nz = x * ${n} + y\nout z`;
 const GARBAGE = '{"alpha": "not a hash", truncated';
 
 describe('corrupt store files', () => {
-  const dataDir = tempDir();
-  const spawned: SpawnedServer[] = [];
-  after(() => {
-    for (const s of spawned) s.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const start = async (extra: Record<string, string> = {}) => {
-    const s = await spawnServer(baseEnv(dataDir, { CONSTELLATION_WORKERS: '1', CONSTELLATION_LOG_LEVEL: 'info', ...extra }));
-    spawned.push(s);
-    return s;
-  };
-  const stop = async (s: SpawnedServer) => {
-    s.child.kill('SIGTERM');
-    assert.equal(await s.exited, 0, s.stderr());
-  };
-  const post = (s: SpawnedServer, path: string, body: unknown) => request(s.port, path, { method: 'POST', body });
+  const { dataDir, start, stop } = serverProcesses();
   const file = (...parts: string[]) => join(dataDir, ...parts);
   /** The quarantined copies of a store file (its path inside the data directory). */
   const quarantined = (...parts: string[]) => {
@@ -41,16 +26,17 @@ describe('corrupt store files', () => {
   };
 
   let v1 = '';
-  test('aliases.json, an execution snapshot and the image index: moved aside, logged, aliases rebuilt from versions, never overwritten', async () => {
+  test('aliases.json, an aliased image, an execution snapshot and the image index: moved aside, logged, rebuilt from versions, never overwritten', async () => {
     const first = await start();
     v1 = (await post(first, '/compile', { source: source(1), name: 'alpha' })).json.structuralHash;
-    assert.equal((await post(first, '/compile', { source: source(2), name: 'alpha' })).status, 200);
+    const v2 = (await post(first, '/compile', { source: source(2), name: 'alpha' })).json.structuralHash as string;
     assert.equal((await post(first, '/compile', { source: source(3), name: 'beta' })).status, 200);
     const damaged = (await post(first, '/execute', { ref: 'beta', inputs: { x: 1 } })).json.executionId as string;
     const intact = (await post(first, '/execute', { ref: 'beta', inputs: { x: 2 } })).json.executionId as string;
     await stop(first);
 
     writeFileSync(file('pipelines', 'aliases.json'), GARBAGE);
+    writeFileSync(file('pipelines', 'images', `${v2}.json`), '{}');
     writeFileSync(file('executions', `${damaged}.json`), '{"formatVersion":1,"executionId":');
     const index = readFileSync(file('pipelines', 'image-index.jsonl'), 'utf8');
     writeFileSync(file('pipelines', 'image-index.jsonl'), `%%% not a record %%%\n${index}`);
@@ -60,6 +46,8 @@ describe('corrupt store files', () => {
     assert.match(log, new RegExp(`corrupt store file ${file('pipelines', 'aliases.json')} .*moved to`));
     assert.match(log, /2 alias\(es\) rebuilt from the version histories/);
     assert.match(log, new RegExp(`corrupt store file ${file('pipelines', 'image-index.jsonl')}`));
+    assert.match(log, new RegExp(`corrupt store file ${file('pipelines', 'images', `${v2}.json`)}`));
+    assert.match(log, /1 image\(s\) rebuilt from the sources of their versions/);
     // aliases rebuilt: each name runs its active version
     assert.deepEqual((await post(second, '/execute', { ref: 'alpha', inputs: { x: 5, y: 1 } })).json.outputs, { z: 11 });
     assert.deepEqual((await post(second, '/execute', { ref: 'beta', inputs: { x: 5, y: 1 } })).json.outputs, { z: 16 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, describe, test } from 'node:test';
-import { baseEnv, request, spawnServer, tempDir, type SpawnedServer } from '../helpers/http.js';
+import { describe, test } from 'node:test';
+import { post as postTo, request, serverProcesses } from '../helpers/http.js';
 
 /**
  * Limits of the suspension store in the real server process (issue 9, item 2: past 10,000 the
@@ -14,16 +13,11 @@ import { baseEnv, request, spawnServer, tempDir, type SpawnedServer } from '../h
 const SUSPENDS = 'in a: Int\nin b: Int\nc = a * 3\nd = c + b\nout c\nout d';
 
 describe('suspension store limits in the real server process', () => {
-  const dataDir = tempDir();
-  let server: SpawnedServer | undefined;
-  after(() => {
-    server?.child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const servers = serverProcesses();
 
   test('a full store answers 507 with the outputs and missing inputs and evicts nothing; lists page with a cursor', async () => {
-    const s = (server = await spawnServer(baseEnv(dataDir, { CONSTELLATION_WORKERS: '1', CONSTELLATION_LOG_LEVEL: 'info', CONSTELLATION_SUSPENSION_MAX_ENTRIES: '3' })));
-    const post = (path: string, body: unknown) => request(s.port, path, { method: 'POST', body });
+    const s = await servers.start({ CONSTELLATION_SUSPENSION_MAX_ENTRIES: '3' });
+    const post = (path: string, body: unknown) => postTo(s, path, body);
     const ids: string[] = [];
     for (let a = 1; a <= 3; a++) {
       const r = await post('/run', { source: SUSPENDS, inputs: { a } });
@@ -71,7 +65,6 @@ describe('suspension store limits in the real server process', () => {
     const resumed = await post(`/executions/${ids[0]}/resume`, { additionalInputs: { b: 1 } });
     assert.equal(resumed.json.status, 'completed', resumed.text);
     assert.equal((await post('/run', { source: SUSPENDS, inputs: { a: 12 } })).json.status, 'suspended');
-    s.child.kill('SIGTERM');
-    assert.equal(await s.exited, 0, s.stderr());
+    await servers.stop(s);
   });
 });
