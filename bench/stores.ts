@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { machine } from './machine.js';
 import type { Scenario } from './scenario.js';
 import { median, round } from './stats.js';
 
@@ -18,7 +19,8 @@ import { median, round } from './stats.js';
  *   walking every page (`nextCursor`), and a single first page; start-up time with them.
  *
  * `node dist/bench/stores.js [--quick] [--sources=N] [--suspensions=M] [--large=K]` prints the
- * scenarios as JSON; `npm run bench` runs it as the `stores` group. Loopback only.
+ * scenarios as JSON and writes them to bench/results/stores.json; `npm run bench` runs it as the
+ * `stores` group (in a quick run only with `--only=stores`). Loopback only.
  */
 
 const dist = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -234,8 +236,16 @@ if (isEntry) {
     const v = num(k);
     if (v !== undefined) opts[k] = v;
   }
+  const loadBefore = loadavg();
   runStoresBench(opts).then(
-    (s) => process.stdout.write(JSON.stringify(s, null, 2) + '\n'),
+    (scenarios) => {
+      // the machine's load average (1, 5, 15 min) before and after: start-up times move with it
+      const text = JSON.stringify({ machine: machine(), load: { before: loadBefore, after: loadavg() }, options: opts, scenarios }, null, 2) + '\n';
+      const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}stores.json`, text);
+      process.stdout.write(text);
+    },
     (e: unknown) => {
       process.stderr.write(`[bench] stores failed: ${e instanceof Error ? e.stack : String(e)}\n`);
       process.exit(1);
