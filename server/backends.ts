@@ -23,16 +23,17 @@ export async function withEmbeddedDefaults(
   events: SuspensionStoreEvents = {},
 ): Promise<Backends> {
   const s = config.suspensions;
+  // its index loads while the rest of the server starts (nothing needs it before the first request)
   const suspensionStore =
     given.suspensionStore ??
-    (await FileSuspensionStore.open(dataDir, {
+    new FileSuspensionStore(dataDir, {
       leaseMs: s.leaseMs,
       failedTtlMs: s.failedTtlMs,
       retentionMs: s.retentionMs,
       limits: { maxEntries: s.maxEntries, maxBytes: s.maxBytes },
       warn,
       events,
-    }));
+    }).warmUp();
   return {
     metrics: given.metrics,
     tracer: given.tracer,

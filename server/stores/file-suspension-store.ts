@@ -78,6 +78,12 @@ export class FileSuspensionStore implements SuspensionStore {
     return store;
   }
 
+  /** Starts reading the index now without waiting for it (the server's start-up goes on meanwhile; the first use waits). */
+  warmUp(): this {
+    this.ready().catch(() => {});
+    return this;
+  }
+
   private ready(): Promise<void> {
     this.opened ??= this.loadIndex();
     return this.opened;
