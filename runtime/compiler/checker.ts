@@ -13,6 +13,7 @@ import type { Gate } from './dag.js';
 import type { CompareOp, IrExpr, MatchCaseIr, NodeId } from './ir.js';
 import { WHOLE_VALUE } from './ir.js';
 import { normaliseOptions } from './options.js';
+import type { BindingKind, CheckObserver } from './observer.js';
 import type { FunctionRegistry, FunctionSignature } from './registry.js';
 import { qualifiedName } from './registry.js';
 
@@ -64,8 +65,8 @@ export interface CheckResult {
   readonly lookups: ReadonlySet<string>;
 }
 
-export function check(declarations: readonly Declaration[], registry: FunctionRegistry, sink: DiagnosticSink): CheckResult {
-  const checker = new Checker(registry, sink);
+export function check(declarations: readonly Declaration[], registry: FunctionRegistry, sink: DiagnosticSink, observer?: CheckObserver): CheckResult {
+  const checker = new Checker(registry, sink, observer);
   checker.program(declarations);
   return { builder: checker.builder, lookups: checker.lookups };
 }
@@ -82,7 +83,10 @@ class Checker {
   private nextSlot = 0;
   private syntheticCounter = 0;
 
-  constructor(private readonly registry: FunctionRegistry, private readonly sink: DiagnosticSink) {}
+  /** Where each type alias was declared (for the observer's type references). */
+  private readonly aliasDeclarations = new Map<string, Name>();
+
+  constructor(private readonly registry: FunctionRegistry, private readonly sink: DiagnosticSink, private readonly observer: CheckObserver | undefined) {}
 
   // ---------------------------------------------------------------- diagnostics
 
@@ -116,7 +120,13 @@ class Checker {
   private typeDeclaration(name: Name, texpr: TypeExpr): void {
     const t = this.resolveType(texpr);
     // Primitive names always denote the primitives; an alias named like one has no effect.
-    if (!(PRIMITIVE_NAMES as readonly string[]).includes(name.name)) this.aliases.set(name.name, t);
+    if (!(PRIMITIVE_NAMES as readonly string[]).includes(name.name)) {
+      this.aliases.set(name.name, t);
+      if (this.observer) {
+        this.aliasDeclarations.set(name.name, name);
+        this.observer.typeDeclared(name, t);
+      }
+    }
   }
 
   private inputDeclaration(name: Name, texpr: TypeExpr, annotations: readonly Annotation[], span: Span): void {
@@ -133,15 +143,21 @@ class Checker {
       if (!typeEquals(existing.type, type) && existing.type.k !== 'Error' && type.k !== 'Error') {
         this.error('E030', `Input '${name.name}' is already declared with type ${printType(existing.type)}`, name.span);
       }
-      this.scope.set(name.name, { type: existing.type, ir: { op: 'ref', node: existing.node }, lazy: false });
+      this.bind(name, { type: existing.type, ir: { op: 'ref', node: existing.node }, lazy: false }, 'input', undefined);
       return;
     }
     const node = this.builder.addInput(name.name, type, span);
     this.inputs.set(name.name, { node, type });
-    this.scope.set(name.name, { type, ir: { op: 'ref', node }, lazy: false });
+    this.bind(name, { type, ir: { op: 'ref', node }, lazy: false }, 'input', undefined);
   }
 
   private readonly inputs = new Map<string, { node: NodeId; type: Type }>();
+
+  /** Binds a name in the current scope (and tells the observer). */
+  private bind(name: Name, b: Binding, kind: BindingKind, visibleIn: Span | undefined): void {
+    this.scope.set(name.name, b);
+    if (this.observer) this.observer.bound(b, kind, name, b.type, visibleIn);
+  }
 
   private outputDeclaration(name: Name): void {
     const b = this.scope.get(name.name);
@@ -149,6 +165,7 @@ class Checker {
       this.undefinedVariable(name.name, name.span);
       return;
     }
+    if (this.observer) this.observer.resolved(b, name.span);
     if (b.ir.op === 'ref') this.builder.addOutput(name.name, b.type, b.ir.node);
   }
 
@@ -180,7 +197,7 @@ class Checker {
         ir = { op: 'ref', node };
       }
     }
-    this.scope.set(name.name, { type: typed.type, ir, lazy });
+    this.bind(name, { type: typed.type, ir, lazy }, 'variable', undefined);
   }
 
   private isLazyCall(call: Extract<Expr, { kind: 'call' }>): boolean {
@@ -204,7 +221,10 @@ class Checker {
           case 'Boolean': return T.Boolean;
         }
         const alias = this.aliases.get(n);
-        if (alias) return alias;
+        if (alias) {
+          if (this.observer) this.observer.typeResolved(this.aliasDeclarations.get(n)!, texpr.name.span);
+          return alias;
+        }
         const known = ['String', 'Int', 'Float', 'Boolean', 'List', 'Seq', 'Map', 'Optional', 'Candidates', ...this.aliases.keys()];
         if (['List', 'Seq', 'Map', 'Optional', 'Candidates'].includes(n)) {
           this.error('E003', `Undefined type: ${n} (it needs type parameters, e.g. ${n === 'Map' ? 'Map<String, Int>' : `${n}<Int>`})`, texpr.span);
@@ -252,6 +272,7 @@ class Checker {
   checkAgainst(expr: Expr, expected: Type): Typed {
     if (expected.k === 'Error') return this.infer(expr);
     if (expr.kind === 'list' && (expected.k === 'List' || expected.k === 'Seq')) {
+      if (this.observer) this.observer.typed(expr, expected);
       if (expr.elements.length === 0) return { type: expected, ir: { op: 'list', items: [] } };
       const items = expr.elements.map((e) => this.infer(e));
       const elementType = commonType(items.map((i) => i.type));
@@ -271,7 +292,9 @@ class Checker {
       }
       const missing = expected.fields.filter(([n]) => !expr.fields.some((f) => f.name.name === n)).map(([n]) => n);
       if (missing.length > 0) return this.error('E015', `Record literal is missing required field(s): ${missing.join(', ')}`, expr.span);
-      return { type: T.record(types), ir: { op: 'record', fields } };
+      const type = T.record(types);
+      if (this.observer) this.observer.typed(expr, type);
+      return { type, ir: { op: 'record', fields } };
     }
     if (expr.kind === 'lambda' && expected.k === 'Function') {
       return this.error('E015', 'Lambda expression cannot be used in this context. Lambdas can only be used as arguments to higher-order functions like filter, map, etc.', expr.span);
@@ -290,6 +313,12 @@ class Checker {
   // ---------------------------------------------------------------- inference
 
   infer(expr: Expr): Typed {
+    const typed = this.inferUnobserved(expr);
+    if (this.observer) this.observer.typed(expr, typed.type);
+    return typed;
+  }
+
+  private inferUnobserved(expr: Expr): Typed {
     switch (expr.kind) {
       case 'error': return ERROR;
       case 'int': return { type: T.Int, ir: { op: 'lit', value: expr.value } };
@@ -374,6 +403,7 @@ class Checker {
   private variable(name: string, span: Span): Typed {
     const b = this.scope.get(name);
     if (!b) return this.undefinedVariable(name, span);
+    if (this.observer) this.observer.resolved(b, span);
     // A lazy call referenced inside a conditional arm: an alias node under the arm's gate makes
     // the demand conditional (the lazy call runs only if the arm is taken).
     if (b.lazy && b.ir.op === 'ref' && this.builder.currentGate && this.lambdaDepth === 0) {
@@ -653,11 +683,11 @@ class Checker {
             // module calls in the body read bindings as nodes
             const fieldIr: IrExpr = { op: 'match', scrutinee: scrutineeIr, cases: [{ tags: p.tags, bind: [{ slot: 0, field: b.field, ...(b.coerce ? { coerce: b.coerce } : {}) }], body: { op: 'local', slot: 0 } }] };
             const node = this.builder.addTransform(b.name, fieldIr, b.type, p.c.pattern.span);
-            this.scope.set(b.name, { type: b.type, ir: { op: 'ref', node }, lazy: false });
+            this.bindPattern(p.c, b.name, b.field, { type: b.type, ir: { op: 'ref', node }, lazy: false });
           } else {
             const slot = this.nextSlot++;
             bind.push(b.coerce ? { slot, field: b.field, coerce: b.coerce } : { slot, field: b.field });
-            this.scope.set(b.name, { type: b.type, ir: { op: 'local', slot }, lazy: false });
+            this.bindPattern(p.c, b.name, b.field, { type: b.type, ir: { op: 'local', slot }, lazy: false });
           }
         }
         const body = this.infer(p.c.body);
@@ -675,6 +705,22 @@ class Checker {
     return { type, ir: { op: 'match', scrutinee: scrutineeIr, cases: coerced } };
   }
 
+  /**
+   * A name bound in a match case, visible in its body: a field of a record pattern, or (`is T`)
+   * the matched variable itself, narrowed — for the observer the same declaration as outside.
+   */
+  private bindPattern(c: MatchCase, name: string, field: string, b: Binding): void {
+    if (field === WHOLE_VALUE) {
+      const outer = this.scope.get(name);
+      this.scope.set(name, b);
+      if (this.observer && outer) this.observer.narrowed(b, outer);
+      return;
+    }
+    const declared = c.pattern.kind === 'record' ? c.pattern.fields.find((f) => f.name === name) : undefined;
+    if (declared) this.bind(declared, b, 'pattern-binding', c.body.span);
+    else this.scope.set(name, b);
+  }
+
   private patternType(name: Name): Type {
     switch (name.name) {
       case 'String': return T.String;
@@ -683,7 +729,10 @@ class Checker {
       case 'Boolean': return T.Boolean;
     }
     const alias = this.aliases.get(name.name);
-    if (alias) return alias;
+    if (alias) {
+      if (this.observer) this.observer.typeResolved(this.aliasDeclarations.get(name.name)!, name.span);
+      return alias;
+    }
     this.error('E003', `Undefined type: ${name.name}`, name.span, closestNames(name.name, ['String', 'Int', 'Float', 'Boolean', ...this.aliases.keys()]).map((c) => `Did you mean '${c}'?`));
     return T.Error;
   }
@@ -804,6 +853,7 @@ class Checker {
       for (const a of expr.args) if (a.kind !== 'lambda') this.infer(a);
       return ERROR;
     }
+    if (this.observer) this.observer.called(expr.callee, sig);
     const fname = qualifiedName(sig);
     if (expr.args.length !== sig.params.length) {
       for (const a of expr.args) if (a.kind !== 'lambda') this.infer(a);
@@ -906,7 +956,7 @@ class Checker {
       paramType = annotated;
     }
     const resultExpected = hasVars(expected.result) ? undefined : expected.result;
-    const body = this.lambdaBody([param.name.name], [paramType], lambdaExpr.body, resultExpected);
+    const body = this.lambdaBody([param.name], [paramType], lambdaExpr.body, resultExpected);
     if (body.typed.type.k === 'Error') return ERROR;
     if (!bindings.has('U')) bindings.set('U', body.typed.type);
     const fn = sig.name as 'filter' | 'map' | 'all' | 'any';
@@ -917,12 +967,12 @@ class Checker {
     };
   }
 
-  private lambdaBody(names: readonly string[], types: readonly Type[], bodyExpr: Expr, expected: Type | undefined): { typed: Typed; slots: number[] } {
+  private lambdaBody(names: readonly Name[], types: readonly Type[], bodyExpr: Expr, expected: Type | undefined): { typed: Typed; slots: number[] } {
     const saved = this.scope;
     this.scope = new Scope(saved);
     const slots = names.map((n, i) => {
       const slot = this.nextSlot++;
-      this.scope.set(n, { type: types[i]!, ir: { op: 'local', slot }, lazy: false });
+      this.bind(n, { type: types[i]!, ir: { op: 'local', slot }, lazy: false }, 'lambda-parameter', bodyExpr.span);
       return slot;
     });
     this.lambdaDepth++;

@@ -6,6 +6,7 @@ import { CompileCache } from './cache.js';
 import { check } from './checker.js';
 import type { Dag, DagSourceMap } from './dag.js';
 import { measuredStructuralHash, syntacticHash } from './hash.js';
+import type { CheckObserver } from './observer.js';
 import type { FunctionRegistry } from './registry.js';
 
 /**
@@ -67,15 +68,38 @@ export function compile(source: string, registry: FunctionRegistry, options: Com
   return result;
 }
 
-function compileUncached(source: string, registry: FunctionRegistry): CompileResult {
+/**
+ * Checks a source with an observer of the type checker (never cached, no hashes): for the
+ * language service, which needs the tree, the types and the name resolutions besides the
+ * diagnostics, and must not pay for hashing on every keystroke.
+ */
+export function compileObserved(source: string, registry: FunctionRegistry, observer: CheckObserver): { program: Program; diagnostics: readonly Diagnostic[] } {
+  const checked = checkSource(source, registry, observer);
+  return { program: checked.program, diagnostics: checked.diagnostics };
+}
+
+const EMPTY_PROGRAM: Program = { declarations: [], span: { start: 0, end: 0 } };
+
+interface Checked {
+  readonly text: string;
+  readonly program: Program;
+  readonly ok: boolean;
+  readonly dag: Dag | null;
+  readonly sourceMap: DagSourceMap | null;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly lookups: readonly string[];
+}
+
+function checkSource(source: string, registry: FunctionRegistry, observer: CheckObserver | undefined): Checked {
   const text = typeof source === 'string' ? source : String(source);
   const sink = new DiagnosticSink();
   let dag: Dag | null = null;
   let sourceMap: DagSourceMap | null = null;
   let lookups: readonly string[] = [];
+  let program = EMPTY_PROGRAM;
   try {
-    const program = parse(text, sink);
-    const checked = check(program.declarations, registry, sink);
+    program = parse(text, sink);
+    const checked = check(program.declarations, registry, sink, observer);
     lookups = [...checked.lookups];
     if (!sink.hasErrors) {
       const built = checked.builder.build();
@@ -91,15 +115,21 @@ function compileUncached(source: string, registry: FunctionRegistry): CompileRes
   const lines = new LineMap(text);
   const diagnostics = sink.items.map((d) => locate(d, lines)).sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   const ok = !sink.hasErrors && dag !== null;
-  const measured = ok && dag ? measuredStructuralHash(dag) : null;
+  // the tree is kept only for an observer: held through hashing, a large tree costs the compile GC time
+  return { text, program: observer ? program : EMPTY_PROGRAM, ok, dag: ok ? dag : null, sourceMap: ok ? sourceMap : null, diagnostics, lookups };
+}
+
+function compileUncached(source: string, registry: FunctionRegistry): CompileResult {
+  const c = checkSource(source, registry, undefined);
+  const measured = c.ok && c.dag ? measuredStructuralHash(c.dag) : null;
   return {
-    ok,
-    dag: ok ? dag : null,
-    sourceMap: ok ? sourceMap : null,
-    diagnostics,
-    hashes: { syntactic: syntacticHash(text), structural: measured?.hash ?? null },
-    lookups,
-    footprint: footprintOf(text, measured?.chars ?? 0, ok ? (sourceMap?.length ?? 0) : 0, diagnostics.length),
+    ok: c.ok,
+    dag: c.dag,
+    sourceMap: c.sourceMap,
+    diagnostics: c.diagnostics,
+    hashes: { syntactic: syntacticHash(c.text), structural: measured?.hash ?? null },
+    lookups: c.lookups,
+    footprint: footprintOf(c.text, measured?.chars ?? 0, c.ok ? (c.sourceMap?.length ?? 0) : 0, c.diagnostics.length),
   };
 }
 

@@ -27,6 +27,8 @@ export interface FunctionSignature {
   readonly pure?: boolean;
   readonly version?: string;
   readonly description?: string;
+  /** Free-form labels of a module (shown by the editor). */
+  readonly tags?: readonly string[];
 }
 
 export function qualifiedName(sig: Pick<FunctionSignature, 'name' | 'namespace'>): string {

@@ -129,5 +129,6 @@ export function signatureOf(m: ConstellationModule): FunctionSignature {
     kind: 'module',
     version: m.version,
     description: m.description,
+    ...(m.tags.length > 0 ? { tags: m.tags } : {}),
   };
 }
