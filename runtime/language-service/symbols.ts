@@ -59,12 +59,20 @@ export class SymbolTable {
 
   /** The name under the cursor (a cursor right after a name still counts). */
   occurrenceAt(offset: number): Occurrence | undefined {
-    let found: Occurrence | undefined;
-    for (const o of this.occurrences) {
-      if (o.span.start > offset) break;
-      if (offset <= o.span.end) found = o;
+    // names never overlap: the last occurrence starting at or before the offset is the only candidate
+    const list = this.occurrences;
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.span.start <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
-    return found;
+    const o = found >= 0 ? list[found]! : undefined;
+    return o && offset <= o.span.end ? o : undefined;
   }
 
   /** Names visible at `offset`, the innermost (or latest) declaration of each name. */
@@ -94,6 +102,7 @@ export class SymbolCollector implements CheckObserver {
   readonly table = new SymbolTable();
   private readonly byBinding = new Map<object, Declared>();
   private readonly byAliasName = new Map<Name, Declared>();
+  private readonly referenceStarts = new Set<number>();
 
   typed(expr: Expr, type: Type): void {
     this.table.types.set(expr, type);
@@ -106,7 +115,12 @@ export class SymbolCollector implements CheckObserver {
   }
 
   resolved(binding: object, span: Span): void {
-    this.byBinding.get(binding)?.references.push(span);
+    // an expression the checker visits twice must not yield a second (overlapping) reference
+    if (this.referenceStarts.has(span.start)) return;
+    const d = this.byBinding.get(binding);
+    if (!d) return;
+    this.referenceStarts.add(span.start);
+    d.references.push(span);
   }
 
   narrowed(binding: object, outer: object): void {
