@@ -1,0 +1,176 @@
+import type { Engine } from '../../runtime/engine/engine.js';
+import { StepSessions, type StepSession, type StepState } from '../../runtime/engine/stepper.js';
+import type { ExecutionResult } from '../../runtime/engine/result.js';
+import { dagStructureOf, errorInfoOf, inputSchemaOf, runtimeErrorInfo, type ErrorInfo } from '../../runtime/language-service/index.js';
+import { dagToViz } from '../../runtime/visualization/dag-viz.js';
+import { layoutDag } from '../../runtime/visualization/layout.js';
+import type { CompileResult } from '../../runtime/compiler/compile.js';
+
+/**
+ * The `constellation/*` methods of the reference's editor extension: run the open document,
+ * describe its inputs and its DAG, step through it batch by batch, read the compile cache. Each
+ * answers `success: false` with an `error` for a document that is not open or does not compile,
+ * as the reference does; unlike it, a run that suspends or fails is reported as such, and inputs
+ * are checked against their declared types.
+ */
+
+const NOT_FOUND = 'Document not found';
+
+export interface DocumentSource {
+  text(uri: string): string | undefined;
+}
+
+function compileErrors(compiled: CompileResult, text: string): { error: string; errors: ErrorInfo[] } {
+  const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+  return { error: errors.map((d) => d.message).join('; '), errors: errors.map((d) => errorInfoOf(d, text)) };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A non-negative hash of a URI: the reference's internal pipeline names (`lsp-dag-<n>`). */
+function uriHash(uri: string): number {
+  let h = 0;
+  for (let i = 0; i < uri.length; i++) h = (Math.imul(h, 31) + uri.charCodeAt(i)) | 0;
+  return Math.abs(h);
+}
+
+/** Why a finished run did not produce its outputs, or undefined when it completed. */
+function runProblem(result: ExecutionResult): string | undefined {
+  switch (result.status) {
+    case 'completed': return undefined;
+    case 'suspended': {
+      const missing = Object.keys(result.missingInputs);
+      return missing.length > 0 ? `Execution suspended: missing inputs ${missing.join(', ')}` : `Execution suspended: outputs not computed: ${result.pendingOutputs.join(', ')}`;
+    }
+    case 'failed': return `Execution failed: ${result.errors.map((e) => `${e.nodeName}: [${e.code}] ${e.message}`).join('; ')}`;
+    case 'cancelled': return 'Execution cancelled';
+    case 'timed_out': return 'Execution timed out';
+  }
+}
+
+export class CustomMethods {
+  private readonly steps: StepSessions;
+  private readonly started = new Map<string, number>();
+
+  constructor(private readonly engine: Engine, private readonly documents: DocumentSource, stepSessionIdleMs: number) {
+    this.steps = new StepSessions(stepSessionIdleMs);
+  }
+
+  async executePipeline(uri: string, inputs: Record<string, unknown>) {
+    const text = this.documents.text(uri);
+    if (text === undefined) return { success: false, outputs: null, error: NOT_FOUND, errors: null, executionTimeMs: null };
+    const compiled = this.engine.compile(text);
+    if (!compiled.dag) return { success: false, outputs: null, ...compileErrors(compiled, text), executionTimeMs: null };
+    const started = performance.now();
+    try {
+      const result = await this.engine.run(compiled.dag, inputs);
+      const problem = runProblem(result);
+      return {
+        success: problem === undefined,
+        outputs: result.outputs,
+        error: problem ?? null,
+        errors: problem ? [runtimeErrorInfo(problem)] : null,
+        executionTimeMs: Math.round(result.durationMs),
+        status: result.status,
+        executionId: result.executionId,
+      };
+    } catch (e) {
+      const message = errorText(e);
+      return { success: false, outputs: null, error: message, errors: [runtimeErrorInfo(message)], executionTimeMs: Math.round(performance.now() - started) };
+    }
+  }
+
+  getInputSchema(uri: string) {
+    const text = this.documents.text(uri);
+    if (text === undefined) return { success: false, inputs: null, error: NOT_FOUND, errors: null };
+    return inputSchemaOf(text);
+  }
+
+  getDagStructure(uri: string) {
+    const text = this.documents.text(uri);
+    if (text === undefined) return { success: false, dag: null, error: NOT_FOUND };
+    const compiled = this.engine.compile(text);
+    if (!compiled.dag) return { success: false, dag: null, error: compileErrors(compiled, text).error };
+    return { success: true, dag: dagStructureOf(compiled.dag), error: null };
+  }
+
+  getDagVisualization(uri: string, direction: 'TB' | 'LR') {
+    const text = this.documents.text(uri);
+    if (text === undefined) return { success: false, dag: null, error: NOT_FOUND };
+    const compiled = this.engine.compile(text);
+    if (!compiled.dag) return { success: false, dag: null, error: compileErrors(compiled, text).error };
+    return { success: true, dag: layoutDag(dagToViz(compiled.dag, `lsp-dag-${uriHash(uri)}`), { direction }), error: null };
+  }
+
+  getCacheStats() {
+    const s = this.engine.compileCache.stats();
+    return { success: true, cachingEnabled: true, stats: { hits: s.hits, misses: s.misses, hitRate: s.hitRate, evictions: s.evictions, entries: s.entries } };
+  }
+
+  async stepStart(uri: string, inputs: Record<string, unknown>) {
+    const failed = (error: string) => ({ success: false, sessionId: null, totalBatches: null, initialState: null, error });
+    const text = this.documents.text(uri);
+    if (text === undefined) return failed(NOT_FOUND);
+    const compiled = this.engine.compile(text);
+    if (!compiled.dag) return failed(compileErrors(compiled, text).error);
+    for (const node of compiled.dag.nodes) {
+      if (node.kind === 'module' && !this.engine.modules.get(node.module)) return failed(`Module ${node.module} not found`);
+    }
+    const session = this.steps.start(this.engine, compiled.dag, inputs);
+    try {
+      const initial = await session.initial();
+      this.started.set(session.id, performance.now());
+      return { success: true, sessionId: session.id, totalBatches: session.totalBatches, initialState: this.state(session, initial), error: null };
+    } catch (e) {
+      this.steps.stop(session.id);
+      return failed(errorText(e));
+    }
+  }
+
+  async stepNext(sessionId: string) {
+    const session = this.steps.get(sessionId);
+    if (!session) return { success: false, state: null, isComplete: false, error: 'Session not found' };
+    const state = await session.next();
+    const isComplete = session.isComplete || (state.currentBatch >= session.totalBatches - 1 && state.pendingNodes.length === 0);
+    return { success: true, state: this.state(session, state), isComplete, error: null };
+  }
+
+  async stepContinue(sessionId: string) {
+    const session = this.steps.get(sessionId);
+    if (!session) return { success: false, state: null, outputs: null, executionTimeMs: null, error: 'Session not found' };
+    const { state, result } = await session.continue();
+    const problem = runProblem(result);
+    const since = this.started.get(sessionId);
+    return {
+      success: problem === undefined,
+      state: this.state(session, state),
+      outputs: result.outputs,
+      executionTimeMs: since === undefined ? null : Math.round(performance.now() - since),
+      error: problem ?? null,
+    };
+  }
+
+  stepStop(sessionId: string) {
+    this.started.delete(sessionId);
+    return { success: this.steps.stop(sessionId) };
+  }
+
+  /** Stops every step-through session of the connection. */
+  dispose(): void {
+    for (const id of [...this.started.keys()]) this.stepStop(id);
+    this.steps.stopAll();
+  }
+
+  /** The wire form of a step state: node ids as strings, absent durations as null. */
+  private state(_session: StepSession, s: StepState) {
+    return {
+      currentBatch: s.currentBatch,
+      totalBatches: s.totalBatches,
+      batchNodes: s.batchNodes.map(String),
+      completedNodes: s.completedNodes.map((n) => ({ nodeId: String(n.nodeId), nodeName: n.nodeName, nodeType: n.nodeType, valuePreview: n.valuePreview, durationMs: n.durationMs ? Math.round(n.durationMs) : null })),
+      pendingNodes: s.pendingNodes.map(String),
+    };
+  }
+}

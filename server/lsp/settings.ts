@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { ConfigError, parseDuration } from '../config.js';
+
+/**
+ * Language-server settings, from `CONSTELLATION_LSP_*` variables (validated like the server's
+ * configuration: a bad value stops the start with the variable's name):
+ *
+ * | variable | default | meaning |
+ * |---|---|---|
+ * | CONSTELLATION_LSP_DEBOUNCE | 300ms | wait after an edit before diagnostics are computed |
+ * | CONSTELLATION_LSP_MAX_DOCUMENTS | 1000 | open documents per connection |
+ * | CONSTELLATION_LSP_MAX_DOCUMENT_SIZE | 2097152 | bytes per document |
+ * | CONSTELLATION_LSP_MAX_MESSAGE_SIZE | 4194304 | bytes per JSON-RPC message |
+ * | CONSTELLATION_LSP_MAX_QUEUED | 100 | messages received but not yet handled, per connection |
+ * | CONSTELLATION_LSP_MAX_INFLIGHT | 64 | requests being answered, per connection |
+ * | CONSTELLATION_LSP_IDLE_TIMEOUT | 10m | a WebSocket without traffic is closed |
+ * | CONSTELLATION_LSP_STEP_SESSION_TTL | 30m | a step-through session unused this long is dropped |
+ *
+ * The debounce is shorter than the reference's 500 ms: diagnostics take about a millisecond here.
+ */
+
+export interface LspSettings {
+  readonly debounceMs: number;
+  readonly maxDocuments: number;
+  readonly maxDocumentBytes: number;
+  readonly maxMessageBytes: number;
+  readonly maxQueuedMessages: number;
+  readonly maxQueuedBytes: number;
+  readonly maxInflightRequests: number;
+  readonly idleTimeoutSeconds: number;
+  readonly stepSessionIdleMs: number;
+  /** Bytes a WebSocket client may leave unread before further messages to it are dropped. */
+  readonly maxOutboundBytes: number;
+}
+
+export const DEFAULT_LSP_SETTINGS: LspSettings = {
+  debounceMs: 300,
+  maxDocuments: 1000,
+  maxDocumentBytes: 2 * 1024 * 1024,
+  maxMessageBytes: 4 * 1024 * 1024,
+  maxQueuedMessages: 100,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxInflightRequests: 64,
+  idleTimeoutSeconds: 600,
+  stepSessionIdleMs: 30 * 60_000,
+  maxOutboundBytes: 16 * 1024 * 1024,
+};
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined || ms > 2_147_483_647) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 300ms, 2s or 10m, got '${s}'` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const count = (min: number) =>
+  z.string().transform((s, ctx) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < min) {
+      ctx.addIssue({ code: 'custom', message: `expected an integer of at least ${min}, got '${s}'` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const schema = z.object({
+  CONSTELLATION_LSP_DEBOUNCE: duration.optional(),
+  CONSTELLATION_LSP_MAX_DOCUMENTS: count(1).optional(),
+  CONSTELLATION_LSP_MAX_DOCUMENT_SIZE: count(1).optional(),
+  CONSTELLATION_LSP_MAX_MESSAGE_SIZE: count(1024).optional(),
+  CONSTELLATION_LSP_MAX_QUEUED: count(1).optional(),
+  CONSTELLATION_LSP_MAX_INFLIGHT: count(1).optional(),
+  CONSTELLATION_LSP_IDLE_TIMEOUT: duration.optional(),
+  CONSTELLATION_LSP_STEP_SESSION_TTL: duration.optional(),
+});
+
+export function loadLspSettings(env: Readonly<Record<string, string | undefined>> = process.env): LspSettings {
+  const relevant: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('CONSTELLATION_LSP_') && v !== undefined && v !== '') relevant[k] = v;
+  const parsed = schema.safeParse(relevant);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`));
+  const e = parsed.data;
+  const d = DEFAULT_LSP_SETTINGS;
+  const maxDocumentBytes = e.CONSTELLATION_LSP_MAX_DOCUMENT_SIZE ?? d.maxDocumentBytes;
+  // a message carries a whole document, JSON-escaped: never smaller than twice the document limit
+  const maxMessageBytes = Math.max(e.CONSTELLATION_LSP_MAX_MESSAGE_SIZE ?? d.maxMessageBytes, 2 * maxDocumentBytes);
+  return {
+    ...d,
+    debounceMs: e.CONSTELLATION_LSP_DEBOUNCE ?? d.debounceMs,
+    maxDocuments: e.CONSTELLATION_LSP_MAX_DOCUMENTS ?? d.maxDocuments,
+    maxDocumentBytes,
+    maxMessageBytes,
+    maxQueuedMessages: e.CONSTELLATION_LSP_MAX_QUEUED ?? d.maxQueuedMessages,
+    maxQueuedBytes: Math.max(d.maxQueuedBytes, 4 * maxMessageBytes),
+    maxInflightRequests: e.CONSTELLATION_LSP_MAX_INFLIGHT ?? d.maxInflightRequests,
+    idleTimeoutSeconds: Math.max(1, Math.round((e.CONSTELLATION_LSP_IDLE_TIMEOUT ?? d.idleTimeoutSeconds * 1000) / 1000)),
+    stepSessionIdleMs: e.CONSTELLATION_LSP_STEP_SESSION_TTL ?? d.stepSessionIdleMs,
+  };
+}
