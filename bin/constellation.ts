@@ -20,6 +20,7 @@ const LOADERS: Readonly<Record<string, () => Promise<Command>>> = {
   viz: async () => (await import('./commands/viz.js')).vizCommand,
   server: async () => (await import('./commands/server.js')).serverCommand,
   provide: async () => (await import('./commands/provide.js')).provideCommand,
+  lsp: async () => (await import('./commands/lsp.js')).lspCommand,
 };
 
 /** `--json`/`-j` anywhere in argv: how to report a failure to parse argv itself. */

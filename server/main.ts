@@ -1,21 +1,25 @@
 import { pathToFileURL } from 'node:url';
 import { createServer } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { LspListener } from './lsp/listener.js';
+import { loadLspSettings } from './lsp/settings.js';
 import { loadProviderConfig } from './provider/config.js';
 import { ProviderListener } from './provider/listener.js';
 
 /**
  * `npm start`: the server on its embedded defaults (example modules loaded, data under
- * `./.data`, one instance, no NATS), configured by CONSTELLATION_* variables; with the provider
- * port when `CONSTELLATION_PROVIDER_PORT` is set (or `CONSTELLATION_PROVIDER_ENABLED=true`).
- * SIGTERM/SIGINT drain gracefully and exit 0.
+ * `./.data`, one instance, no NATS, the language server at `/lsp`), configured by
+ * CONSTELLATION_* variables; with the provider port when `CONSTELLATION_PROVIDER_PORT` is set
+ * (or `CONSTELLATION_PROVIDER_ENABLED=true`). SIGTERM/SIGINT drain gracefully and exit 0.
  */
 export async function main(env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
   let config;
   let providers;
+  let lsp;
   try {
     config = loadConfig(env);
     providers = loadProviderConfig(env);
+    lsp = loadLspSettings(env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`constellation: ${e.message}\n`);
@@ -23,7 +27,7 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
     }
     throw e;
   }
-  const listeners = providers ? [new ProviderListener(providers)] : [];
+  const listeners = [new LspListener(lsp), ...(providers ? [new ProviderListener(providers)] : [])];
   const server = await createServer(config, { listeners }).catch((e: unknown) => {
     process.stderr.write(`constellation: cannot start: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);

@@ -37,6 +37,8 @@ const OPTIONS = {
   group: { type: 'string' },
   'executor-port': { type: 'string' },
   advertise: { type: 'string' },
+  // lsp
+  stdio: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 export type OptionName = keyof typeof OPTIONS;
@@ -67,6 +69,7 @@ export interface ParsedArgs {
   readonly group?: string;
   readonly executorPort?: string;
   readonly advertise?: string;
+  readonly stdio: boolean;
   /** Options actually given, for the per-command check. */
   readonly given: ReadonlySet<OptionName>;
 }
@@ -81,6 +84,7 @@ const ACCEPTS: Readonly<Record<string, readonly OptionName[]>> = {
   serve: ['port', 'data-dir'],
   server: ['limit'],
   provide: ['engine', 'namespace', 'group', 'executor-port', 'advertise'],
+  lsp: ['modules', 'stdio'],
   help: [],
 };
 
@@ -120,6 +124,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     ...(v.group !== undefined ? { group: v.group } : {}),
     ...(v['executor-port'] !== undefined ? { executorPort: v['executor-port'] } : {}),
     ...(v.advertise !== undefined ? { advertise: v.advertise } : {}),
+    stdio: v.stdio ?? false,
     given,
   };
 }

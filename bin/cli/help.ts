@@ -10,6 +10,7 @@ Commands:
   compile <file>                     Compile a .cst file and print its diagnostics
   run <file>                         Compile and run a pipeline
   viz <file>                         Print the pipeline's DAG (dot, mermaid or json)
+  lsp --stdio                        Language server on stdin/stdout (for editors)
   server health                      GET /health
   server metrics                     GET /metrics
   server pipelines [show <ref>]      List stored pipelines, or show one
@@ -81,6 +82,13 @@ Module Provider Protocol) until SIGTERM/SIGINT, or until every engine has draine
                            engines on loopback, else this machine's host name)
 The shared secret, when the engines require one, comes from CONSTELLATION_PROVIDER_TOKEN; the
 heartbeat interval from CONSTELLATION_PROVIDER_HEARTBEAT_INTERVAL (default 5s).
+`,
+  lsp: `Usage: constellation lsp --stdio [--modules a.js,b.js]
+
+Runs the language server on stdin/stdout, for editors that start a server process (Neovim,
+Helix, Emacs, Zed). Modules: the standard library, the example modules and the module files of
+--modules and CONSTELLATION_MODULES, as 'run' uses. Logs go to stderr. Exits 0 after the
+client's shutdown and exit, 1 when the client goes away without them.
 `,
   help: `Usage: constellation help [command]
 `,
