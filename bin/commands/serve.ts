@@ -32,9 +32,11 @@ export function serveEnv(cli: CommandContext): Record<string, string | undefined
 async function checkConfig(env: Record<string, string | undefined>): Promise<void> {
   const { ConfigError, loadConfig } = await import('../../server/config.js');
   const { loadProviderConfig } = await import('../../server/provider/config.js');
+  const { loadLspSettings } = await import('../../server/lsp/settings.js');
   try {
     loadConfig(env);
     loadProviderConfig(env);
+    loadLspSettings(env);
   } catch (e) {
     if (e instanceof ConfigError) throw usageError(e.message);
     throw e;

@@ -102,9 +102,10 @@ function relatedTo(d: Diagnostic, analysis: Analysis, uri: string): DiagnosticRe
   // the variable read by the innermost expression at the problem, or by the source of a field access
   const path = expressionPathAt(analysis.program, d.span.start);
   for (let i = path.length - 1; i >= 0 && out.length < 2; i--) {
-    const e = path[i]!;
-    const v = e.kind === 'var' ? e : (e.kind === 'field' || e.kind === 'project') && e.source.kind === 'var' ? e.source : undefined;
-    if (!v) continue;
+    let e = path[i]!;
+    while (e.kind === 'field' || e.kind === 'project') e = e.source;
+    if (e.kind !== 'var') continue;
+    const v = e;
     const o = symbols.occurrenceAt(v.span.start);
     if (o && !o.isDeclaration) add(o.symbol.name, o.symbol.span, `'${o.symbol.name}' is declared here as ${typeText(o.symbol.type)}`);
   }
