@@ -1,5 +1,5 @@
 import {
-  createConnection, ErrorCodes, NotificationType, ParameterStructures, RequestType, RequestType0, ResponseError,
+  createConnection, ErrorCodes, MessageType, NotificationType, ParameterStructures, ShowMessageNotification, RequestType, RequestType0, ResponseError,
   TextDocumentSyncKind, type Connection, type InitializeResult, type WatchDog,
 } from 'vscode-languageserver';
 import { createProtocolConnection, type Logger as RpcLogger } from 'vscode-languageserver-protocol/node';
@@ -147,8 +147,9 @@ export class LanguageSession {
     this.showError(`Constellation: ${d.method ?? 'a message'} was dropped: ${d.reason}`);
   }
 
+  /** `window/showMessage` (a notification: the window API's helper sends a request the client may not handle). */
   private showError(message: string): void {
-    if (!this.ended) this.connection.window.showErrorMessage(message);
+    if (!this.ended) void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message }).catch(() => {});
   }
 
   private refuse(refusal: DocumentRefusal, method: string): void {

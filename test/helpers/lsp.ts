@@ -153,3 +153,12 @@ export function body(frame: string): any {
   if (Buffer.byteLength(json) !== Number(m[1])) throw new Error(`Content-Length ${m[1]} but ${Buffer.byteLength(json)} bytes`);
   return JSON.parse(json);
 }
+
+/** Polls until `predicate` holds (at most `ms`). */
+export async function waitFor(predicate: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

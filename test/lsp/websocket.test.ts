@@ -38,7 +38,7 @@ function decode(data: number[], text: string): { text: string; type: string; mod
   return out;
 }
 
-describe('language server over a WebSocket', () => {
+describe('language server over a WebSocket', { timeout: 60_000 }, () => {
   let s: LspServer;
   let client: LspClient;
   const rpc = (method: string, params?: unknown) => client.connection.sendRequest<any>(method, params);
