@@ -1,5 +1,6 @@
 import type { Program } from '../language/ast.js';
-import { compileObserved, type CompileResult } from '../compiler/compile.js';
+import { compileObserved } from '../compiler/compile.js';
+import type { Diagnostic } from '../language/diagnostics.js';
 import type { FunctionRegistry } from '../compiler/registry.js';
 import { DocumentPositions } from './positions.js';
 import { SymbolCollector, type SymbolTable } from './symbols.js';
@@ -13,7 +14,8 @@ export interface Analysis {
   readonly text: string;
   readonly positions: DocumentPositions;
   readonly program: Program;
-  readonly compiled: CompileResult;
+  /** Errors and warnings, in source order. */
+  readonly diagnostics: readonly Diagnostic[];
   readonly symbols: SymbolTable;
   /** The registry the document was checked against (read at analysis time, never a snapshot of it). */
   readonly registry: FunctionRegistry;
@@ -23,6 +25,6 @@ export interface Analysis {
 export function analyze(text: string, registry: FunctionRegistry): Analysis {
   const collector = new SymbolCollector();
   const registryVersion = registry.version;
-  const { result, program } = compileObserved(text, registry, collector);
-  return { text, positions: new DocumentPositions(text), program, compiled: result, symbols: collector.table, registry, registryVersion };
+  const { program, diagnostics } = compileObserved(text, registry, collector);
+  return { text, positions: new DocumentPositions(text), program, diagnostics, symbols: collector.table, registry, registryVersion };
 }

@@ -18,7 +18,7 @@ export function codeActionsFor(analysis: Analysis, uri: string, range: Range): C
   const wanted = analysis.positions.spanOf(range);
   const actions: CodeAction[] = [];
   const lsp = diagnosticsFor(analysis, uri);
-  analysis.compiled.diagnostics.forEach((d, i) => {
+  analysis.diagnostics.forEach((d, i) => {
     if (d.span.end < wanted.start || d.span.start > wanted.end) return;
     actions.push(...fixesFor(d, lsp[i]!, analysis, uri));
   });

@@ -59,7 +59,7 @@ const EDITOR_CODES: Partial<Record<DiagnosticCode, string>> = {
 };
 
 export function diagnosticsFor(analysis: Analysis, uri: string): LspDiagnostic[] {
-  return analysis.compiled.diagnostics.map((d) => toLsp(d, analysis, uri));
+  return analysis.diagnostics.map((d) => toLsp(d, analysis, uri));
 }
 
 function toLsp(d: Diagnostic, analysis: Analysis, uri: string): LspDiagnostic {
