@@ -7,12 +7,13 @@ import { runEngineBench, runMemoryBench } from './engine.js';
 import { runHttpBench } from './http.js';
 import { runProviderBench } from './provider.js';
 import { ensureWrk } from './load.js';
+import { runLspBench } from './lsp.js';
 import { machine } from './machine.js';
 import { runStoresBench } from './stores.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,provider,http,stores]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,provider,lsp,http,stores]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -77,6 +78,10 @@ async function main(): Promise<void> {
   if (want('provider')) {
     log('provider');
     scenarios.push(...(await runProviderBench({ quick })));
+  }
+  if (want('lsp')) {
+    log('lsp');
+    scenarios.push(...(await runLspBench({ quick })));
   }
   if (want('http')) {
     log('http');
