@@ -118,15 +118,34 @@ export const ApiErrorCodes = {
   CoordinationUnavailable: { status: 503, message: 'The cluster coordination service cannot be reached: {detail}' },
 } as const satisfies Record<string, ErrorSpec>;
 
+/**
+ * Codes of the language server's refusals, in the `data.code` of a JSON-RPC error (its numeric
+ * `code` stays the protocol's: -32700, -32600, -32601, -32602, -32603, -32803). The language
+ * server also uses Forbidden, InternalError, PayloadTooLarge and QueueFull from the tables above;
+ * the status is that of the same refusal over HTTP.
+ */
+export const LspErrorCodes = {
+  ParseError: { status: 400, message: 'Parse error: {detail}' },
+  InvalidEnvelope: { status: 400, message: 'Invalid request: {detail}' },
+  MethodNotFound: { status: 404, message: 'Method not found: {method}' },
+  InvalidParams: { status: 400, message: 'Invalid params: {detail}' },
+  ShutDown: { status: 400, message: "Server is shut down: {method} refused (only 'exit' is accepted)" },
+  DocumentTooLarge: { status: 413, message: '{uri} is larger than the limit of {limit} bytes; it is not analysed' },
+  TooManyDocuments: { status: 429, message: 'Cannot open {uri}: this connection already has {count} open documents (the limit)' },
+  DocumentNotOpen: { status: 404, message: '{uri} is not open' },
+  RenameRefused: { status: 400, message: '{detail}' },
+} as const satisfies Record<string, ErrorSpec>;
+
 export type CompileErrorCode = keyof typeof CompileErrorCodes;
 export type CompileWarningCode = keyof typeof CompileWarningCodes;
 export type DiagnosticCode = CompileErrorCode | CompileWarningCode;
 export type RuntimeErrorCode = keyof typeof RuntimeErrorCodes;
 export type ApiErrorCode = keyof typeof ApiErrorCodes;
-export type ErrorCode = DiagnosticCode | RuntimeErrorCode | ApiErrorCode;
+export type LspErrorCode = keyof typeof LspErrorCodes;
+export type ErrorCode = DiagnosticCode | RuntimeErrorCode | ApiErrorCode | LspErrorCode;
 
-/** Every code in one table (the four tables share no key: checked by the registry test). */
-export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorSpec>> = { ...CompileErrorCodes, ...CompileWarningCodes, ...RuntimeErrorCodes, ...ApiErrorCodes };
+/** Every code in one table (the tables share no key: checked by the registry test). */
+export const ERROR_CODES: Readonly<Record<ErrorCode, ErrorSpec>> = { ...CompileErrorCodes, ...CompileWarningCodes, ...RuntimeErrorCodes, ...ApiErrorCodes, ...LspErrorCodes };
 
 export function isErrorCode(code: string): code is ErrorCode {
   return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);

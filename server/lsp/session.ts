@@ -6,7 +6,7 @@ import { createProtocolConnection, type Logger as RpcLogger } from 'vscode-langu
 import type { z } from 'zod';
 import type { FunctionRegistry } from '../../runtime/compiler/registry.js';
 import type { Engine } from '../../runtime/engine/engine.js';
-import { LspErrorCodes, type LspErrorCode } from '../../runtime/errors.js';
+import type { ErrorCode } from '../../runtime/errors.js';
 import {
   codeActionsFor, completionsAt, definitionAt, diagnosticsFor, documentSymbols, encodeTokens, highlightsAt, hoverAt, prepareRenameAt,
   referencesAt, renameAt, RenameRefused, SEMANTIC_TOKENS_LEGEND, semanticTokensOf, SIGNATURE_TRIGGERS, signatureHelpAt, tokensEdits,
@@ -159,7 +159,7 @@ export class LanguageSession {
 
   // ---------------------------------------------------------------- registration
 
-  private static error(code: number, message: string, errorCode: LspErrorCode): ResponseError<{ code: LspErrorCode }> {
+  private static error(code: number, message: string, errorCode: ErrorCode): ResponseError<{ code: ErrorCode }> {
     return new ResponseError(code, message, { code: errorCode });
   }
 
@@ -337,4 +337,3 @@ export class LanguageSession {
   }
 }
 
-export { LspErrorCodes };

@@ -2,7 +2,7 @@ import {
   AbstractMessageReader, AbstractMessageWriter, Disposable, ErrorCodes, Message, type DataCallback, type MessageReader,
   type MessageStrategy, type MessageWriter, type RequestMessage, type ResponseMessage,
 } from 'vscode-languageserver-protocol/node';
-import { LspErrorCodes } from '../../runtime/errors.js';
+import type { ErrorCode } from '../../runtime/errors.js';
 import { FrameDecoder, frame, type Inbound } from './framing.js';
 
 /**
@@ -134,7 +134,7 @@ export class Transport {
     if (item.kind === 'oversized') {
       const { id, method } = sniff(item.head);
       const reason = `message of ${item.bytes} bytes is over the limit of ${this.limits.maxMessageBytes} bytes`;
-      if (id !== undefined) this.reply(id, ErrorCodes.InvalidRequest, `Request too large: ${reason}`, 'MessageTooLarge');
+      if (id !== undefined) this.reply(id, ErrorCodes.InvalidRequest, `Request too large: ${reason}`, 'PayloadTooLarge');
       else this.onDropped({ method, reason });
       return;
     }
@@ -156,7 +156,7 @@ export class Transport {
     const method = isRequest || Message.isNotification(message) ? (message as RequestMessage).method : undefined;
     if (this.queuedMessages >= this.limits.maxQueuedMessages || this.queuedBytes + item.bytes > this.limits.maxQueuedBytes || (isRequest && this.inflight.size >= this.limits.maxInflightRequests)) {
       const reason = `the server is busy with ${this.queuedMessages} queued messages and ${this.inflight.size} requests of this connection`;
-      if (isRequest) this.reply((message as RequestMessage).id, LSP_SERVER_BUSY, `Server busy: ${reason}; retry later`, 'ServerBusy');
+      if (isRequest) this.reply((message as RequestMessage).id, LSP_SERVER_BUSY, `Server busy: ${reason}; retry later`, 'QueueFull');
       else if (method !== undefined) this.onDropped({ method, reason });
       return;
     }
@@ -168,7 +168,7 @@ export class Transport {
   }
 
   /** An error reply to a message the connection never sees. */
-  private reply(id: string | number | null, code: number, message: string, errorCode: keyof typeof LspErrorCodes): void {
+  private reply(id: string | number | null, code: number, message: string, errorCode: ErrorCode): void {
     const response: ResponseMessage = { jsonrpc: '2.0', id, error: { code, message, data: { code: errorCode } } };
     void this.send(frame(JSON.stringify(response))).catch(() => {});
   }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { ApiErrorCodes, CompileErrorCodes, CompileWarningCodes, ERROR_CODES, formatError, httpStatus, isErrorCode, RuntimeErrorCodes } from '../../runtime/errors.js';
+import { ApiErrorCodes, CompileErrorCodes, CompileWarningCodes, ERROR_CODES, formatError, httpStatus, isErrorCode, LspErrorCodes, RuntimeErrorCodes } from '../../runtime/errors.js';
 import { errorReply } from '../../server/http/error-reply.js';
 
 /**
@@ -26,7 +26,7 @@ function sources(dir: string): string[] {
 
 describe('error registry', () => {
   test('the four tables share no code, and every code has an HTTP status and a template', () => {
-    const tables = [CompileErrorCodes, CompileWarningCodes, RuntimeErrorCodes, ApiErrorCodes].map((t) => Object.keys(t));
+    const tables = [CompileErrorCodes, CompileWarningCodes, RuntimeErrorCodes, ApiErrorCodes, LspErrorCodes].map((t) => Object.keys(t));
     const all = tables.flat();
     assert.equal(new Set(all).size, all.length, 'a code appears in two tables');
     assert.equal(Object.keys(ERROR_CODES).length, all.length);
