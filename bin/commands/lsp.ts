@@ -1,3 +1,4 @@
+import { LocalExecutionControl } from '../../runtime/engine/execution-control.js';
 import { createLogger } from '../../server/logger.js';
 import { ConfigError } from '../../server/config.js';
 import { serveStreams } from '../../server/lsp/stdio.js';
@@ -29,6 +30,7 @@ export async function lspCommand(ctx: CommandContext): Promise<ExitCode> {
     const engine = runtime.engine;
     const { done } = serveStreams(process.stdin, process.stdout, {
       engine,
+      executions: new LocalExecutionControl(engine),
       functions: () => engine.functions,
       settings,
       logger,

@@ -75,7 +75,13 @@ export class LocalExecutionControl implements ExecutionControl {
 
   async startStepping(dag: Dag, inputs: Record<string, unknown>): Promise<StepReply> {
     const session = this.sessions.start(this.engine, dag, inputs);
-    return { sessionId: session.id, state: await session.initial() };
+    try {
+      return { sessionId: session.id, state: await session.initial() };
+    } catch (e) {
+      // a run that cannot start (ill-typed inputs) leaves no session behind
+      this.sessions.stop(session.id);
+      throw e;
+    }
   }
 
   async step(sessionId: string, action: StepAction): Promise<StepReply | undefined> {

@@ -233,16 +233,6 @@ export class StepSessions {
     return true;
   }
 
-  /** Stops and forgets every session (their owner went away). */
-  stopAll(): void {
-    for (const s of this.sessions.values()) s.stop();
-    this.sessions.clear();
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
   private expire(): void {
     const limit = Date.now() - this.idleMs;
     for (const [id, s] of this.sessions) {

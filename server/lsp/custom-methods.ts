@@ -1,5 +1,6 @@
 import type { Engine } from '../../runtime/engine/engine.js';
-import { StepSessions, type StepSession, type StepState } from '../../runtime/engine/stepper.js';
+import type { ExecutionControl } from '../../runtime/engine/execution-control.js';
+import type { StepState } from '../../runtime/engine/stepper.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
 import { dagStructureOf, errorInfoOf, inputSchemaOf, runtimeErrorInfo, type ErrorInfo } from '../../runtime/language-service/index.js';
 import { dagToViz } from '../../runtime/visualization/dag-viz.js';
@@ -51,12 +52,10 @@ function runProblem(result: ExecutionResult): string | undefined {
 }
 
 export class CustomMethods {
-  private readonly steps: StepSessions;
-  private readonly started = new Map<string, number>();
+  /** The step-through sessions this connection started, with their start time. */
+  private readonly sessions = new Map<string, number>();
 
-  constructor(private readonly engine: Engine, private readonly documents: DocumentSource, stepSessionIdleMs: number) {
-    this.steps = new StepSessions(stepSessionIdleMs);
-  }
+  constructor(private readonly engine: Engine, private readonly executions: ExecutionControl, private readonly documents: DocumentSource) {}
 
   async executePipeline(uri: string, inputs: Record<string, unknown>) {
     const text = this.documents.text(uri);
@@ -118,59 +117,54 @@ export class CustomMethods {
     for (const node of compiled.dag.nodes) {
       if (node.kind === 'module' && !this.engine.modules.get(node.module)) return failed(`Module ${node.module} not found`);
     }
-    const session = this.steps.start(this.engine, compiled.dag, inputs);
     try {
-      const initial = await session.initial();
-      this.started.set(session.id, performance.now());
-      return { success: true, sessionId: session.id, totalBatches: session.totalBatches, initialState: this.state(session, initial), error: null };
+      const reply = await this.executions.startStepping(compiled.dag, inputs);
+      this.sessions.set(reply.sessionId, performance.now());
+      return { success: true, sessionId: reply.sessionId, totalBatches: reply.state.totalBatches, initialState: wireState(reply.state), error: null };
     } catch (e) {
-      this.steps.stop(session.id);
       return failed(errorText(e));
     }
   }
 
   async stepNext(sessionId: string) {
-    const session = this.steps.get(sessionId);
-    if (!session) return { success: false, state: null, isComplete: false, error: 'Session not found' };
-    const state = await session.next();
-    const isComplete = session.isComplete || (state.currentBatch >= session.totalBatches - 1 && state.pendingNodes.length === 0);
-    return { success: true, state: this.state(session, state), isComplete, error: null };
+    const reply = this.sessions.has(sessionId) ? await this.executions.step(sessionId, 'next') : undefined;
+    if (!reply) return { success: false, state: null, isComplete: false, error: 'Session not found' };
+    return { success: true, state: wireState(reply.state), isComplete: reply.result !== undefined, error: null };
   }
 
   async stepContinue(sessionId: string) {
-    const session = this.steps.get(sessionId);
-    if (!session) return { success: false, state: null, outputs: null, executionTimeMs: null, error: 'Session not found' };
-    const { state, result } = await session.continue();
-    const problem = runProblem(result);
-    const since = this.started.get(sessionId);
+    const reply = this.sessions.has(sessionId) ? await this.executions.step(sessionId, 'continue') : undefined;
+    if (!reply || !reply.result) return { success: false, state: null, outputs: null, executionTimeMs: null, error: 'Session not found' };
+    const problem = runProblem(reply.result);
+    const since = this.sessions.get(sessionId)!;
     return {
       success: problem === undefined,
-      state: this.state(session, state),
-      outputs: result.outputs,
-      executionTimeMs: since === undefined ? null : Math.round(performance.now() - since),
+      state: wireState(reply.state),
+      outputs: reply.result.outputs,
+      executionTimeMs: Math.round(performance.now() - since),
       error: problem ?? null,
     };
   }
 
-  stepStop(sessionId: string) {
-    this.started.delete(sessionId);
-    return { success: this.steps.stop(sessionId) };
+  async stepStop(sessionId: string) {
+    if (!this.sessions.delete(sessionId)) return { success: false };
+    return { success: (await this.executions.step(sessionId, 'stop')) !== undefined };
   }
 
-  /** Stops every step-through session of the connection. */
-  dispose(): void {
-    for (const id of [...this.started.keys()]) this.stepStop(id);
-    this.steps.stopAll();
+  /** Stops every step-through session this connection started (its client went away). */
+  async dispose(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.stepStop(id).catch(() => undefined)));
   }
 
-  /** The wire form of a step state: node ids as strings, absent durations as null. */
-  private state(_session: StepSession, s: StepState) {
-    return {
-      currentBatch: s.currentBatch,
-      totalBatches: s.totalBatches,
-      batchNodes: s.batchNodes.map(String),
-      completedNodes: s.completedNodes.map((n) => ({ nodeId: String(n.nodeId), nodeName: n.nodeName, nodeType: n.nodeType, valuePreview: n.valuePreview, durationMs: n.durationMs ? Math.round(n.durationMs) : null })),
-      pendingNodes: s.pendingNodes.map(String),
-    };
-  }
+}
+
+/** The wire form of a step state: node ids as strings, absent durations as null. */
+function wireState(s: StepState) {
+  return {
+    currentBatch: s.currentBatch,
+    totalBatches: s.totalBatches,
+    batchNodes: s.batchNodes.map(String),
+    completedNodes: s.completedNodes.map((n) => ({ nodeId: String(n.nodeId), nodeName: n.nodeName, nodeType: n.nodeType, valuePreview: n.valuePreview, durationMs: n.durationMs ? Math.round(n.durationMs) : null })),
+    pendingNodes: s.pendingNodes.map(String),
+  };
 }

@@ -102,9 +102,9 @@ export class FrameDecoder {
       }
       if (start > 0) this.buf = this.buf.subarray(start);
       if (!startsWithHeader(this.buf)) {
-        if (couldBeHeader(this.buf)) return; // `Content-Le` … the rest is on its way
-        if (!this.bare(out)) return;
-        continue;
+        // `Content-Le` … the rest is on its way; anything else is (the start of) bare JSON
+        if (!couldBeHeader(this.buf)) this.bare(out);
+        return;
       }
       const end = this.buf.indexOf(SEPARATOR);
       if (end < 0) {
@@ -137,7 +137,7 @@ export class FrameDecoder {
   }
 
   /** A buffer that is not a header: one bare JSON message when it looks complete. */
-  private bare(out: Inbound[]): boolean {
+  private bare(out: Inbound[]): void {
     let last = this.buf.length - 1;
     while (last >= 0 && isSpace(this.buf[last]!)) last--;
     if (this.buf[0] === 0x7b /* { */ && this.buf[last] === 0x7d /* } */) {
@@ -145,13 +145,12 @@ export class FrameDecoder {
       if (bytes > this.maxMessageBytes) out.push({ kind: 'oversized', bytes, head: this.buf.subarray(0, HEAD_BYTES).toString('utf8') });
       else out.push({ kind: 'message', text: this.buf.subarray(0, bytes).toString('utf8'), bytes });
       this.buf = Buffer.alloc(0);
-      return false;
+      return;
     }
     if (this.buf.length > this.maxMessageBytes) {
       out.push({ kind: 'garbage', bytes: this.buf.length });
       this.buf = Buffer.alloc(0);
     }
-    return false;
   }
 
   /** Drops a header block without a usable length, up to the next `Content-Length:`. */

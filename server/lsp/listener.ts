@@ -50,6 +50,7 @@ export class LspListener implements AttachedListener {
           },
           {
             engine,
+            executions: host.context.executions,
             functions: () => engine.functions,
             settings: this.settings,
             logger,

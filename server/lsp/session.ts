@@ -6,6 +6,7 @@ import { createProtocolConnection, type Logger as RpcLogger } from 'vscode-langu
 import type { z } from 'zod';
 import type { FunctionRegistry } from '../../runtime/compiler/registry.js';
 import type { Engine } from '../../runtime/engine/engine.js';
+import type { ExecutionControl } from '../../runtime/engine/execution-control.js';
 import type { ErrorCode } from '../../runtime/errors.js';
 import {
   codeActionsFor, completionsAt, definitionAt, diagnosticsFor, documentSymbols, encodeTokens, highlightsAt, hoverAt, prepareRenameAt,
@@ -35,6 +36,8 @@ import { Transport, type DroppedMessage, type FrameSink } from './transport.js';
 
 export interface SessionOptions {
   readonly engine: Engine;
+  /** Step-through sessions (server-wide: a cluster routes them to their owner). */
+  readonly executions: ExecutionControl;
   /** The registry completion and hover read, at the time of each request (modules come and go). */
   readonly functions: () => FunctionRegistry;
   readonly settings: LspSettings;
@@ -71,7 +74,7 @@ export class LanguageSession {
     const s = options.settings;
     this.transport = new Transport(sink, s, (d) => this.dropped(d));
     this.documents = new DocumentStore(s.maxDocuments, s.maxDocumentBytes);
-    this.custom = new CustomMethods(options.engine, { text: (uri) => this.documents.get(uri)?.getText() }, s.stepSessionIdleMs);
+    this.custom = new CustomMethods(options.engine, options.executions, { text: (uri) => this.documents.get(uri)?.getText() });
     const watchDog: WatchDog = {
       shutdownReceived: false,
       initialize: (params) => this.watchClientProcess(params.processId),
@@ -102,14 +105,6 @@ export class LanguageSession {
     this.end(this.shutdownReceived ? 0 : 1);
   }
 
-  get openDocuments(): number {
-    return this.documents.size;
-  }
-
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
   // ---------------------------------------------------------------- lifecycle
 
   private end(code: number): void {
@@ -118,7 +113,7 @@ export class LanguageSession {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     if (this.processTimer) clearInterval(this.processTimer);
-    this.custom.dispose();
+    void this.custom.dispose();
     this.documents.clear();
     this.transport.end();
     try {

@@ -13,8 +13,7 @@ import { ConfigError, parseDuration } from '../config.js';
  * | CONSTELLATION_LSP_MAX_MESSAGE_SIZE | 4194304 | bytes per JSON-RPC message |
  * | CONSTELLATION_LSP_MAX_QUEUED | 100 | messages received but not yet handled, per connection |
  * | CONSTELLATION_LSP_MAX_INFLIGHT | 64 | requests being answered, per connection |
- * | CONSTELLATION_LSP_IDLE_TIMEOUT | 10m | a WebSocket without traffic is closed |
- * | CONSTELLATION_LSP_STEP_SESSION_TTL | 30m | a step-through session unused this long is dropped |
+ * | CONSTELLATION_LSP_IDLE_TIMEOUT | 10m | a WebSocket without traffic is closed (8 s … 16 min) |
  *
  * The debounce is shorter than the reference's 500 ms: diagnostics take about a millisecond here.
  */
@@ -28,7 +27,6 @@ export interface LspSettings {
   readonly maxQueuedBytes: number;
   readonly maxInflightRequests: number;
   readonly idleTimeoutSeconds: number;
-  readonly stepSessionIdleMs: number;
   /** Bytes a WebSocket client may leave unread before further messages to it are dropped. */
   readonly maxOutboundBytes: number;
 }
@@ -42,7 +40,6 @@ export const DEFAULT_LSP_SETTINGS: LspSettings = {
   maxQueuedBytes: 16 * 1024 * 1024,
   maxInflightRequests: 64,
   idleTimeoutSeconds: 600,
-  stepSessionIdleMs: 30 * 60_000,
   maxOutboundBytes: 16 * 1024 * 1024,
 };
 
@@ -73,7 +70,6 @@ const schema = z.object({
   CONSTELLATION_LSP_MAX_QUEUED: count(1).optional(),
   CONSTELLATION_LSP_MAX_INFLIGHT: count(1).optional(),
   CONSTELLATION_LSP_IDLE_TIMEOUT: duration.optional(),
-  CONSTELLATION_LSP_STEP_SESSION_TTL: duration.optional(),
 });
 
 export function loadLspSettings(env: Readonly<Record<string, string | undefined>> = process.env): LspSettings {
@@ -95,7 +91,7 @@ export function loadLspSettings(env: Readonly<Record<string, string | undefined>
     maxQueuedMessages: e.CONSTELLATION_LSP_MAX_QUEUED ?? d.maxQueuedMessages,
     maxQueuedBytes: Math.max(d.maxQueuedBytes, 4 * maxMessageBytes),
     maxInflightRequests: e.CONSTELLATION_LSP_MAX_INFLIGHT ?? d.maxInflightRequests,
-    idleTimeoutSeconds: Math.max(1, Math.round((e.CONSTELLATION_LSP_IDLE_TIMEOUT ?? d.idleTimeoutSeconds * 1000) / 1000)),
-    stepSessionIdleMs: e.CONSTELLATION_LSP_STEP_SESSION_TTL ?? d.stepSessionIdleMs,
+    // uWebSockets.js takes 8 … 960 seconds
+    idleTimeoutSeconds: Math.min(960, Math.max(8, Math.round((e.CONSTELLATION_LSP_IDLE_TIMEOUT ?? d.idleTimeoutSeconds * 1000) / 1000))),
   };
 }

@@ -98,11 +98,6 @@ export class Transport {
     this.decoder = new FrameDecoder(limits.maxMessageBytes);
   }
 
-  /** Bytes and messages received but not yet handled. */
-  get backlog(): { messages: number; bytes: number; inflight: number; partial: number } {
-    return { messages: this.queuedMessages, bytes: this.queuedBytes, inflight: this.inflight.size, partial: this.decoder.buffered };
-  }
-
   /** Feeds received data (a WebSocket frame, a stdin chunk). */
   receive(chunk: string | Buffer): void {
     if (this.ended) return;

@@ -135,6 +135,19 @@ describe('language server robustness', { timeout: 60_000 }, () => {
     assert.ok(released - before < held / 4, `memory not returned: before ${before}, with documents ${loaded}, after the drop ${released}`);
   });
 
+  test('step-through sessions of a dropped connection are stopped', async () => {
+    const client = await connectClient(s.url);
+    await initialize(client);
+    await open(client, 'file:///steps.cst', 'in t: String\na = Uppercase(t)\nout a\n');
+    const start = await client.connection.sendRequest<any>('constellation/stepStart', { uri: 'file:///steps.cst', inputs: { t: 'x' } });
+    assert.equal(start.success, true);
+    assert.ok(await s.server.context.executions.step(start.sessionId, 'state'));
+    client.socket.terminate();
+    await waitFor(() => s.listener.connections === 0);
+    for (let i = 0; i < 100 && (await s.server.context.executions.step(start.sessionId, 'state')); i++) await sleep(10);
+    assert.equal(await s.server.context.executions.step(start.sessionId, 'state'), undefined);
+  });
+
   test('a flooding client does not stop HTTP requests', async () => {
     const socket = await openSocket(s.url);
     let flooding = true;
