@@ -8,12 +8,17 @@
  * - completion (after `record.`), hover (on a variable) and semantic tokens (full): each request
  *   follows an edit, so it pays for the analysis of the new text, as in an editor while typing.
  *
- *   node dist/bench/lsp.js [--quick]
+ *   node dist/bench/lsp.js [--quick]     (writes bench/results/lsp.json and lsp.md)
+ *
+ * The client runs in the server's process, as the other in-process scenarios do; its share of
+ * each round trip (framing and JSON on the client side) is part of the figure.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connectClient, initialize, open, startLspServer, type LspClient } from '../test/helpers/lsp.js';
 import { generateProgram } from './fixtures/generate.js';
+import { machine } from './machine.js';
 import type { Scenario } from './scenario.js';
 import { round, summarise } from './stats.js';
 
@@ -141,8 +146,22 @@ export async function runLspBench(options: { quick?: boolean } = {}): Promise<Sc
   return out;
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntry) {
-  const rows = await runLspBench({ quick: process.argv.includes('--quick') });
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(34)} p50 ${String(r.p50_ms).padStart(8)} ms  p99 ${String(r.p99_ms).padStart(8)} ms  ${r.met ? 'met' : 'MISSED'} (${r.goal})\n`);
+  const quick = process.argv.includes('--quick');
+  const rows = await runLspBench({ quick });
+  const m = machine();
+  const lines = [
+    `Measured ${m.date} on ${m.cores} cores (${m.cpu}), load average ${loadavg()[0]!.toFixed(1)} at the start, Node ${m.node}; ${quick ? 'quick' : 'full'} run.`,
+    '',
+    '| scenario | p50 ms | p99 ms | goal | met |',
+    '|---|---:|---:|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.p50_ms} | ${r.p99_ms} | ${r.goal} | ${r.met ? 'yes' : '**no**'} |`),
+    '',
+  ];
+  const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}lsp.json`, JSON.stringify({ machine: m, loadAverage: loadavg(), mode: quick ? 'quick' : 'full', scenarios: rows }, null, 2) + '\n');
+  writeFileSync(`${dir}lsp.md`, lines.join('\n'));
+  process.stdout.write(lines.join('\n'));
 }
