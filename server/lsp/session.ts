@@ -64,7 +64,8 @@ export class LanguageSession {
   private readonly connection: Connection;
   private readonly documents: DocumentStore;
   private readonly custom: CustomMethods;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Pending validations by URI: how to cancel each. */
+  private readonly timers = new Map<string, () => void>();
   private processTimer: NodeJS.Timeout | undefined;
   private shutdownReceived = false;
   private ended = false;
@@ -110,7 +111,7 @@ export class LanguageSession {
   private end(code: number): void {
     if (this.ended) return;
     this.ended = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     if (this.processTimer) clearInterval(this.processTimer);
     void this.custom.dispose();
@@ -312,13 +313,19 @@ export class LanguageSession {
 
   private schedule(uri: string): void {
     this.cancel(uri);
-    const timer = setTimeout(() => this.validateNow(uri), this.options.settings.debounceMs);
-    this.timers.set(uri, timer);
+    const ms = this.options.settings.debounceMs;
+    // no debounce: the next turn (a 0 ms timer would wait at least 1 ms)
+    if (ms === 0) {
+      const immediate = setImmediate(() => this.validateNow(uri));
+      this.timers.set(uri, () => clearImmediate(immediate));
+    } else {
+      const timer = setTimeout(() => this.validateNow(uri), ms);
+      this.timers.set(uri, () => clearTimeout(timer));
+    }
   }
 
   private cancel(uri: string): void {
-    const t = this.timers.get(uri);
-    if (t) clearTimeout(t);
+    this.timers.get(uri)?.();
     this.timers.delete(uri);
   }
 
