@@ -3,8 +3,8 @@ import type { ExecutionControl } from '../../runtime/engine/execution-control.js
 import type { StepState } from '../../runtime/engine/stepper.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
 import { dagStructureOf, errorInfoOf, inputSchemaOf, runtimeErrorInfo, type ErrorInfo } from '../../runtime/language-service/index.js';
-import { dagToViz } from '../../runtime/visualization/dag-viz.js';
-import { layoutDag } from '../../runtime/visualization/layout.js';
+import { dagToViz } from '../../runtime/viz/from-dag.js';
+import { positioned } from '../../runtime/viz/positioned.js';
 import type { CompileResult } from '../../runtime/compiler/compile.js';
 
 /**
@@ -100,7 +100,7 @@ export class CustomMethods {
     if (text === undefined) return { success: false, dag: null, error: NOT_FOUND };
     const compiled = this.engine.compile(text);
     if (!compiled.dag) return { success: false, dag: null, error: compileErrors(compiled, text).error };
-    return { success: true, dag: layoutDag(dagToViz(compiled.dag, `lsp-dag-${uriHash(uri)}`), { direction }), error: null };
+    return { success: true, dag: positioned(dagToViz(compiled.dag, `lsp-dag-${uriHash(uri)}`), direction), error: null };
   }
 
   getCacheStats() {
