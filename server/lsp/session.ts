@@ -2,7 +2,7 @@ import {
   createConnection, ErrorCodes, MessageType, NotificationType, ParameterStructures, ShowMessageNotification, RequestType, RequestType0, ResponseError,
   TextDocumentSyncKind, type Connection, type InitializeResult, type WatchDog,
 } from 'vscode-languageserver';
-import { createProtocolConnection, type Logger as RpcLogger } from 'vscode-languageserver-protocol/node';
+import { createProtocolConnection } from 'vscode-languageserver-protocol/node';
 import type { z } from 'zod';
 import type { FunctionRegistry } from '../../runtime/compiler/registry.js';
 import type { Engine } from '../../runtime/engine/engine.js';
@@ -54,7 +54,6 @@ export interface SessionOptions {
 
 /** Requests slower than this, and notifications slower than a fifth of it, are logged. */
 const SLOW_REQUEST_MS = 50;
-const PROCESS_CHECK_MS = 3000;
 const SERVER_VERSION = '0.1.0';
 
 type Handler<S extends z.ZodType> = (params: z.output<S>) => unknown;
@@ -81,14 +80,9 @@ export class LanguageSession {
       initialize: (params) => this.watchClientProcess(params.processId),
       exit: (code) => this.end(code),
     };
-    const rpcLogger: RpcLogger = {
-      error: (m) => options.logger.warn({ ...options.peer }, `lsp: ${m}`),
-      warn: (m) => options.logger.warn({ ...options.peer }, `lsp: ${m}`),
-      info: (m) => options.logger.debug({ ...options.peer }, `lsp: ${m}`),
-      log: (m) => options.logger.debug({ ...options.peer }, `lsp: ${m}`),
-    };
     this.connection = createConnection(
-      (logger) => createProtocolConnection(this.transport.reader, this.transport.writer, logger ?? rpcLogger, { messageStrategy: this.transport.messageStrategy }),
+      // the library's logger reports protocol problems to the client (window/logMessage)
+      (logger) => createProtocolConnection(this.transport.reader, this.transport.writer, logger, { messageStrategy: this.transport.messageStrategy }),
       watchDog,
     );
     this.transport.reader.onClose(() => this.end(this.shutdownReceived ? 0 : 1));
@@ -134,7 +128,7 @@ export class LanguageSession {
         this.options.logger.info({ ...this.options.peer, pid }, 'lsp: the client process is gone; ending its connection');
         this.end(this.shutdownReceived ? 0 : 1);
       }
-    }, PROCESS_CHECK_MS);
+    }, this.options.settings.clientCheckMs);
     this.processTimer.unref();
   }
 

@@ -14,6 +14,7 @@ import { ConfigError, parseDuration } from '../config.js';
  * | CONSTELLATION_LSP_MAX_QUEUED | 100 | messages received but not yet handled, per connection |
  * | CONSTELLATION_LSP_MAX_INFLIGHT | 64 | requests being answered, per connection |
  * | CONSTELLATION_LSP_IDLE_TIMEOUT | 10m | a WebSocket without traffic is closed (8 s … 16 min) |
+ * | CONSTELLATION_LSP_CLIENT_CHECK | 3s | how often `lsp --stdio` checks that its client process lives |
  *
  * The debounce is shorter than the reference's 500 ms: diagnostics take about a millisecond here.
  */
@@ -27,6 +28,8 @@ export interface LspSettings {
   readonly maxQueuedBytes: number;
   readonly maxInflightRequests: number;
   readonly idleTimeoutSeconds: number;
+  /** How often a stdio server checks that the client process from `initialize` still exists. */
+  readonly clientCheckMs: number;
   /** Bytes a WebSocket client may leave unread before further messages to it are dropped. */
   readonly maxOutboundBytes: number;
 }
@@ -40,6 +43,7 @@ export const DEFAULT_LSP_SETTINGS: LspSettings = {
   maxQueuedBytes: 16 * 1024 * 1024,
   maxInflightRequests: 64,
   idleTimeoutSeconds: 600,
+  clientCheckMs: 3000,
   maxOutboundBytes: 16 * 1024 * 1024,
 };
 
@@ -70,6 +74,7 @@ const schema = z.object({
   CONSTELLATION_LSP_MAX_QUEUED: count(1).optional(),
   CONSTELLATION_LSP_MAX_INFLIGHT: count(1).optional(),
   CONSTELLATION_LSP_IDLE_TIMEOUT: duration.optional(),
+  CONSTELLATION_LSP_CLIENT_CHECK: duration.optional(),
 });
 
 export function loadLspSettings(env: Readonly<Record<string, string | undefined>> = process.env): LspSettings {
@@ -92,6 +97,7 @@ export function loadLspSettings(env: Readonly<Record<string, string | undefined>
     maxQueuedBytes: Math.max(d.maxQueuedBytes, 4 * maxMessageBytes),
     maxInflightRequests: e.CONSTELLATION_LSP_MAX_INFLIGHT ?? d.maxInflightRequests,
     // uWebSockets.js takes 8 … 960 seconds
+    clientCheckMs: Math.max(10, e.CONSTELLATION_LSP_CLIENT_CHECK ?? d.clientCheckMs),
     idleTimeoutSeconds: Math.min(960, Math.max(8, Math.round((e.CONSTELLATION_LSP_IDLE_TIMEOUT ?? d.idleTimeoutSeconds * 1000) / 1000))),
   };
 }

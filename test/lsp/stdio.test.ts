@@ -12,10 +12,10 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type
 
 const CLI = fileURLToPath(new URL('../../bin/constellation.js', import.meta.url));
 
-function start(): { child: ChildProcess; connection: MessageConnection; exited: Promise<number | null>; notifications: { method: string; params: any }[] } {
+function start(env: Record<string, string> = {}): { child: ChildProcess; connection: MessageConnection; exited: Promise<number | null>; notifications: { method: string; params: any }[] } {
   const child = spawn(process.execPath, [CLI, 'lsp', '--stdio'], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, CONSTELLATION_LSP_DEBOUNCE: '5ms', CONSTELLATION_WORKERS: '1' },
+    env: { ...process.env, CONSTELLATION_LSP_DEBOUNCE: '5ms', CONSTELLATION_WORKERS: '1', ...env },
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
@@ -65,6 +65,15 @@ describe('constellation lsp --stdio', { timeout: 60_000 }, () => {
     const { child, connection, exited } = start();
     await connection.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
     child.stdin!.end();
+    assert.equal(await exited, 1);
+    connection.dispose();
+  });
+
+  test('the client process dies: the server notices and ends', async () => {
+    const editor = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    const { connection, exited } = start({ CONSTELLATION_LSP_CLIENT_CHECK: '50ms' });
+    await connection.sendRequest('initialize', { processId: editor.pid, rootUri: null, capabilities: {} });
+    editor.kill('SIGKILL');
     assert.equal(await exited, 1);
     connection.dispose();
   });
