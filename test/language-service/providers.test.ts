@@ -92,6 +92,14 @@ describe('hover, signature help, rename, quick fixes', () => {
     assert.throws(() => renameAt(a, 'u', pos(2, 0), '9x'), /not a valid name/);
   });
 
+  test('a variable narrowed by `is T` in a match case is the same name as outside', () => {
+    const a = analyze('in u: String | Int\nx = match u { is String -> u, is Int -> "n" }\nout x\n', exampleRegistry());
+    const narrowed = a.symbols.occurrenceAt(a.positions.offsetAt(pos(1, 27)));
+    assert.ok(narrowed && !narrowed.isDeclaration);
+    assert.deepEqual(a.positions.rangeOf(narrowed.symbol.span).start, pos(0, 3));
+    assert.equal(renameAt(a, 'u', pos(0, 3), 'value').changes!.u!.length, 3);
+  });
+
   test('quick fixes: did-you-mean, a missing use line, an undeclared input', () => {
     const a = analyze('use stdlib.string\nin name: String\nx = Uppercsae(name)\ny = add(1, 2)\nz = nmae\nw = missing\nout x\n', exampleRegistry());
     const all = codeActionsFor(a, 'u', { start: pos(0, 0), end: pos(6, 0) });
