@@ -7,7 +7,7 @@ import type { FunctionSignature } from './registry.js';
  * What the type checker can tell an editor while it checks: the type of every expression, every
  * name it binds and every reference it resolves. The compiler itself passes no observer (one
  * `undefined` test per event), so compiling is not slowed; the language service passes one and
- * builds its symbol table from these events (runtime/language-service/symbols.ts).
+ * builds its symbol table from these events (server/language-service/symbols.ts).
  */
 
 export type BindingKind = 'input' | 'variable' | 'lambda-parameter' | 'pattern-binding';

@@ -1,7 +1,7 @@
-import type { Program } from '../language/ast.js';
-import { compileObserved } from '../compiler/compile.js';
-import type { Diagnostic } from '../language/diagnostics.js';
-import type { FunctionRegistry } from '../compiler/registry.js';
+import type { Program } from '../../runtime/language/ast.js';
+import { compileObserved } from '../../runtime/compiler/compile.js';
+import type { Diagnostic } from '../../runtime/language/diagnostics.js';
+import type { FunctionRegistry } from '../../runtime/compiler/registry.js';
 import { DocumentPositions } from './positions.js';
 import { SymbolCollector, type SymbolTable } from './symbols.js';
 

@@ -1,4 +1,4 @@
-import type { Annotation, CallOption, Declaration, Expr, Program, TypeExpr } from '../language/ast.js';
+import type { Annotation, CallOption, Declaration, Expr, Program, TypeExpr } from '../../runtime/language/ast.js';
 
 /**
  * Walking the syntax tree in source order: the children of every node kind, in one place, so each

@@ -1,5 +1,5 @@
 import type { CodeAction, Diagnostic as LspDiagnostic, Range, TextEdit } from 'vscode-languageserver-types';
-import type { Diagnostic } from '../language/diagnostics.js';
+import type { Diagnostic } from '../../runtime/language/diagnostics.js';
 import type { Analysis } from './analysis.js';
 import { diagnosticsFor } from './diagnostics.js';
 

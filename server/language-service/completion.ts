@@ -1,6 +1,6 @@
 import type { CompletionItem, CompletionList, Position, TextEdit } from 'vscode-languageserver-types';
-import { KEYWORDS } from '../language/tokens.js';
-import { fieldType, type Type } from '../types/type.js';
+import { KEYWORDS } from '../../runtime/language/tokens.js';
+import { fieldType, type Type } from '../../runtime/types/type.js';
 import type { Analysis } from './analysis.js';
 import { callableFunctions, callName, functionCompletionDoc, importsOf, signatureLine, typeText } from './functions.js';
 import { CACHE_BACKENDS, DURATION_UNITS, OPTION_DOCS, OPTION_VALUES } from './option-docs.js';

@@ -1,5 +1,5 @@
-import type { Dag } from '../compiler/dag.js';
-import { printType } from '../types/type.js';
+import type { Dag } from '../../runtime/compiler/dag.js';
+import { printType } from '../../runtime/types/type.js';
 
 /**
  * `constellation/getDagStructure`: the compiled DAG as modules, data nodes and the edges between

@@ -1,6 +1,6 @@
 import type { Diagnostic as LspDiagnostic, DiagnosticRelatedInformation } from 'vscode-languageserver-types';
-import type { Diagnostic } from '../language/diagnostics.js';
-import type { DiagnosticCode } from '../errors.js';
+import type { Diagnostic } from '../../runtime/language/diagnostics.js';
+import type { DiagnosticCode } from '../../runtime/errors.js';
 import type { Analysis } from './analysis.js';
 import { expressionPathAt } from './ast-walk.js';
 import { typeText } from './functions.js';

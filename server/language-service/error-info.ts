@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../language/diagnostics.js';
+import type { Diagnostic } from '../../runtime/language/diagnostics.js';
 
 /**
  * Structured errors of the runner methods (`executePipeline`, `getInputSchema`): a category, the

@@ -1,6 +1,6 @@
-import type { Program } from '../language/ast.js';
-import { qualifiedName, type FunctionRegistry, type FunctionSignature } from '../compiler/registry.js';
-import { canonicalType, type Type } from '../types/type.js';
+import type { Program } from '../../runtime/language/ast.js';
+import { qualifiedName, type FunctionRegistry, type FunctionSignature } from '../../runtime/compiler/registry.js';
+import { canonicalType, type Type } from '../../runtime/types/type.js';
 
 /**
  * Functions as the editor shows them: how a function can be called from a given document (its

@@ -1,5 +1,5 @@
 import type { Hover, Position } from 'vscode-languageserver-types';
-import type { Span } from '../language/source.js';
+import type { Span } from '../../runtime/language/source.js';
 import type { Analysis } from './analysis.js';
 import { expressionPathAt } from './ast-walk.js';
 import { functionMarkdown, importsOf, resolveCallee, typeText } from './functions.js';

@@ -1,6 +1,6 @@
-import type { Expr, TypeExpr } from '../language/ast.js';
-import { parseSource } from '../compiler/compile.js';
-import { LineMap } from '../language/source.js';
+import type { Expr, TypeExpr } from '../../runtime/language/ast.js';
+import { parseSource } from '../../runtime/compiler/compile.js';
+import { LineMap } from '../../runtime/language/source.js';
 import { errorInfoOf, type ErrorInfo } from './error-info.js';
 
 /**

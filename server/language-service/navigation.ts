@@ -1,5 +1,5 @@
 import type { DocumentHighlight, DocumentSymbol, Location, Position, Range, TextEdit, WorkspaceEdit } from 'vscode-languageserver-types';
-import { KEYWORDS } from '../language/tokens.js';
+import { KEYWORDS } from '../../runtime/language/tokens.js';
 import type { Analysis } from './analysis.js';
 import { typeText } from './functions.js';
 import type { Declared } from './symbols.js';

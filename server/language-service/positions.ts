@@ -1,5 +1,5 @@
 import type { Position, Range } from 'vscode-languageserver-types';
-import { LineMap, type Span } from '../language/source.js';
+import { LineMap, type Span } from '../../runtime/language/source.js';
 
 /**
  * The one place where editor positions meet compiler offsets. The compiler works with UTF-16

@@ -1,6 +1,6 @@
 import type { Range, SemanticTokens, SemanticTokensEdit, SemanticTokensLegend } from 'vscode-languageserver-types';
-import type { Expr, TypeExpr } from '../language/ast.js';
-import type { Span } from '../language/source.js';
+import type { Expr, TypeExpr } from '../../runtime/language/ast.js';
+import type { Span } from '../../runtime/language/source.js';
 import type { Analysis } from './analysis.js';
 import { childExpressions, forEachTypeExpr } from './ast-walk.js';
 

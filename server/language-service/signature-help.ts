@@ -1,7 +1,7 @@
 import type { ParameterInformation, Position, SignatureHelp } from 'vscode-languageserver-types';
-import { DiagnosticSink } from '../language/diagnostics.js';
-import { lex } from '../language/lexer.js';
-import type { Token } from '../language/tokens.js';
+import { DiagnosticSink } from '../../runtime/language/diagnostics.js';
+import { lex } from '../../runtime/language/lexer.js';
+import type { Token } from '../../runtime/language/tokens.js';
 import type { Analysis } from './analysis.js';
 import { functionCompletionDoc, importsOf, resolveCallee, signatureLine, typeText } from './functions.js';
 

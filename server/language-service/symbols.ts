@@ -1,8 +1,8 @@
-import type { Expr, Name, QualifiedName } from '../language/ast.js';
-import type { Span } from '../language/source.js';
-import type { BindingKind, CheckObserver } from '../compiler/observer.js';
-import type { FunctionSignature } from '../compiler/registry.js';
-import type { Type } from '../types/type.js';
+import type { Expr, Name, QualifiedName } from '../../runtime/language/ast.js';
+import type { Span } from '../../runtime/language/source.js';
+import type { BindingKind, CheckObserver } from '../../runtime/compiler/observer.js';
+import type { FunctionSignature } from '../../runtime/compiler/registry.js';
+import type { Type } from '../../runtime/types/type.js';
 
 /**
  * The symbol table of one document, collected from the type checker's events: every declared

@@ -2,7 +2,7 @@ import type { Engine } from '../../runtime/engine/engine.js';
 import type { ExecutionControl } from '../../runtime/engine/execution-control.js';
 import type { StepState } from '../../runtime/engine/stepper.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
-import { dagStructureOf, errorInfoOf, inputSchemaOf, runtimeErrorInfo, type ErrorInfo } from '../../runtime/language-service/index.js';
+import { dagStructureOf, errorInfoOf, inputSchemaOf, runtimeErrorInfo, type ErrorInfo } from '../language-service/index.js';
 import { dagToViz } from '../../runtime/viz/from-dag.js';
 import { positioned } from '../../runtime/viz/positioned.js';
 import type { CompileResult } from '../../runtime/compiler/compile.js';

@@ -1,6 +1,6 @@
 import { TextDocument, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { FunctionRegistry } from '../../runtime/compiler/registry.js';
-import { analyze, type Analysis } from '../../runtime/language-service/index.js';
+import { analyze, type Analysis } from '../language-service/index.js';
 
 /**
  * The open documents of one connection, within its limits (count, size), each with the analysis

@@ -12,7 +12,7 @@ import {
   codeActionsFor, completionsAt, definitionAt, diagnosticsFor, documentSymbols, encodeTokens, highlightsAt, hoverAt, prepareRenameAt,
   referencesAt, renameAt, RenameRefused, SEMANTIC_TOKENS_LEGEND, semanticTokensOf, SIGNATURE_TRIGGERS, signatureHelpAt, tokensEdits,
   type Analysis,
-} from '../../runtime/language-service/index.js';
+} from '../language-service/index.js';
 import type { Logger } from '../logger.js';
 import { CustomMethods } from './custom-methods.js';
 import { DocumentStore, type DocumentRefusal } from './documents.js';

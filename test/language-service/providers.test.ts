@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import {
   analyze, codeActionsFor, completionsAt, diagnosticsFor, encodeTokens, hoverAt, prepareRenameAt, renameAt, semanticTokensOf,
   signatureHelpAt, tokensEdits, inputSchemaOf, type Analysis,
-} from '../../runtime/language-service/index.js';
+} from '../../server/language-service/index.js';
 import { FunctionRegistry } from '../../runtime/compiler/registry.js';
 import { exampleRegistry } from '../helpers/registry.js';
 import { T } from '../../runtime/types/type.js';
