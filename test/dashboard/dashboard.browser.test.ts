@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { generateProgram } from '../../bench/fixtures/generate.js';
-import { createServer, type ConstellationServer } from '../../server/app.js';
-import { loadConfig } from '../../server/config.js';
 import { launchChromium, screenshot, watchConsole } from '../helpers/browser.js';
-import { API_KEYS_ENV, baseEnv, KEYS, tempDir } from '../helpers/http.js';
+import { openDashboard, openDashboardWithKey, startDashboardServer, type DashboardServer } from '../helpers/dashboard.js';
+import { API_KEYS_ENV, KEYS } from '../helpers/http.js';
 
 /**
  * The dashboard in real Chromium against a real server: a user's session from opening a script
@@ -16,41 +11,12 @@ import { API_KEYS_ENV, baseEnv, KEYS, tempDir } from '../helpers/http.js';
  * is for a condition on the page (no fixed sleeps); screenshots go to test-artifacts/.
  */
 
-const EXAMPLES = fileURLToPath(new URL('../../../examples/pipelines/', import.meta.url));
-
 const TEXT_STATS_ERROR = `@example("Hello World")
 in document: String
 
 cleaned = Trim(documnt)
 out cleaned
 `;
-
-interface Running {
-  readonly server: ConstellationServer;
-  readonly url: string;
-  readonly dirs: string[];
-}
-
-async function start(env: Record<string, string> = {}): Promise<Running> {
-  const dataDir = tempDir('constellation-dash-data-');
-  const cstDir = tempDir('constellation-dash-cst-');
-  for (const f of ['text-stats.cst', 'approval.cst', 'order-pricing.cst']) copyFileSync(join(EXAMPLES, f), join(cstDir, f));
-  mkdirSync(join(cstDir, 'generated'));
-  writeFileSync(join(cstDir, 'generated', 'nodes-1000.cst'), generateProgram(1000));
-  const server = await createServer(loadConfig(baseEnv(dataDir, { CONSTELLATION_WORKERS: '1', CONSTELLATION_CST_DIR: cstDir, ...env })));
-  return { server, url: `http://127.0.0.1:${server.port}/dashboard`, dirs: [dataDir, cstDir] };
-}
-
-async function stop(r: Running | undefined): Promise<void> {
-  if (!r) return;
-  await r.server.shutdown();
-  for (const d of r.dirs) rmSync(d, { recursive: true, force: true });
-}
-
-async function openDashboard(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.waitForSelector('body[data-ready="true"]');
-}
 
 /** Records every change of a node's `data-status` (old value → new) from now on. */
 async function recordStatusChanges(page: Page): Promise<void> {
@@ -70,14 +36,14 @@ async function statusChanges(page: Page): Promise<string[]> {
 
 describe('dashboard in Chromium', () => {
   let browser: Browser;
-  let running: Running;
+  let running: DashboardServer;
 
   before(async () => {
-    [browser, running] = await Promise.all([launchChromium(), start()]);
+    [browser, running] = await Promise.all([launchChromium(), startDashboardServer()]);
   });
   after(async () => {
     await browser?.close();
-    await stop(running);
+    await running?.stop();
   });
 
   test('open, break and fix a script, run it with live states, find it in History, resume a suspended execution', async () => {
@@ -217,25 +183,21 @@ describe('dashboard in Chromium', () => {
 
 describe('dashboard with API keys', () => {
   let browser: Browser;
-  let running: Running;
+  let running: DashboardServer;
 
   before(async () => {
-    [browser, running] = await Promise.all([launchChromium(), start({ CONSTELLATION_API_KEYS: API_KEYS_ENV })]);
+    [browser, running] = await Promise.all([launchChromium(), startDashboardServer({ CONSTELLATION_API_KEYS: API_KEYS_ENV })]);
   });
   after(async () => {
     await browser?.close();
-    await stop(running);
+    await running?.stop();
   });
 
   test('asks for the key, then every call and the live-events socket carry it', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const watch = watchConsole(page);
     watch.expectHttpError('/api/v1/status', 401); // the first call, before the key is known
-    await page.goto(running.url); // the shell itself is public
-    await page.waitForSelector('#api-key-dialog[open]');
-    await page.fill('#api-key-input', KEYS.execute);
-    await page.click('#api-key-submit');
-    await page.waitForSelector('body[data-ready="true"]');
+    await openDashboardWithKey(page, running.url, KEYS.execute);
     await page.click('[data-path="text-stats.cst"]');
     await page.waitForSelector('#dag-canvas g.node[data-kind="Output"]');
     await recordStatusChanges(page);
