@@ -1,11 +1,13 @@
 import { h } from './dom.js';
+import { renderMarkdown } from './markdown.js';
 
 /**
  * A light code editor: a transparent textarea over two pre-rendered layers — syntax colours,
  * and diagnostic underlines — plus a line-number gutter. The textarea does all the editing
  * (selection, undo, IME, clipboard), the layers only paint. Tab inserts two spaces; Shift+Tab
  * removes them; `goTo(line)` selects a line. A completion list and a hover box are hooks for
- * the language server (lsp-client.ts).
+ * the language server (lsp-client.ts); hovering underlined text shows its diagnostics (code and
+ * message) above what the hook answers.
  */
 
 export interface EditorDiagnostic {
@@ -13,6 +15,8 @@ export interface EditorDiagnostic {
   readonly start: number;
   readonly end: number;
   readonly severity: 'error' | 'warning' | 'info';
+  /** The compiler's code (E001, W003 …), when it has one. */
+  readonly code?: string;
   readonly message: string;
 }
 
@@ -20,6 +24,8 @@ export interface CompletionEntry {
   readonly label: string;
   readonly detail: string | null;
   readonly insertText: string;
+  /** The text it replaces (offsets); by default the identifier around the caret. */
+  readonly replace?: { readonly start: number; readonly end: number };
 }
 
 const KEYWORDS = new Set(['in', 'out', 'use', 'as', 'type', 'if', 'else', 'with', 'and', 'or', 'not', 'true', 'false', 'branch', 'otherwise', 'match']);
@@ -67,8 +73,11 @@ export class CodeEditor {
   onChange: (text: string) => void = () => {};
   /** Ctrl/Cmd+Space or a trigger character: asks for completions at an offset. */
   onCompletion: ((offset: number) => Promise<readonly CompletionEntry[]>) | undefined;
-  /** Hovering a position: asks for a description. */
+  /** Hovering a position: asks for a description (Markdown). */
   onHover: ((offset: number) => Promise<string | null>) | undefined;
+  /** Counts mouse moves and keys, so a hover answer that arrives after them is dropped. */
+  private hoverSeq = 0;
+  private hoverTimer: number | undefined;
 
   constructor(id: string) {
     this.textarea = h('textarea', { id, class: 'editor-input', spellcheck: 'false', autocapitalize: 'off', autocomplete: 'off', wrap: 'off', 'aria-label': 'Script source' });
@@ -83,22 +92,21 @@ export class CodeEditor {
       this.onChange(this.textarea.value);
       const typed = this.textarea.value[this.textarea.selectionStart - 1];
       if (typed && '.(:'.includes(typed)) void this.complete();
-      else if (!this.completionBox.hidden) void this.complete();
+      // the open list follows the word being typed; anything else (a space, `)`) ends the word and the list
+      else if (!this.completionBox.hidden && typed && /\w/.test(typed)) void this.complete();
+      else this.hideCompletions();
     });
     this.textarea.addEventListener('scroll', () => this.syncScroll());
-    this.textarea.addEventListener('keydown', (e) => this.keydown(e));
+    this.textarea.addEventListener('keydown', (e) => {
+      this.hideHover(); // typing makes its text stale (and it would cover the completion list)
+      this.keydown(e);
+    });
     this.textarea.addEventListener('blur', () => window.setTimeout(() => this.hideCompletions(), 150));
-    let hoverTimer: number | undefined;
     this.textarea.addEventListener('mousemove', (e) => {
-      window.clearTimeout(hoverTimer);
-      this.hoverBox.hidden = true;
-      if (!this.onHover) return;
-      hoverTimer = window.setTimeout(() => void this.hover(e.clientX, e.clientY), 450);
+      this.hideHover();
+      this.hoverTimer = window.setTimeout(() => void this.hover(e.clientX, e.clientY), 450);
     });
-    this.textarea.addEventListener('mouseleave', () => {
-      window.clearTimeout(hoverTimer);
-      this.hoverBox.hidden = true;
-    });
+    this.textarea.addEventListener('mouseleave', () => this.hideHover());
     this.paint();
   }
 
@@ -189,12 +197,9 @@ export class CodeEditor {
       // an empty range (end of file, a missing token) still shows one character's underline
       const end = Math.min(text.length, Math.max(d.end, start + 1));
       if (start > at) frag.append(text.slice(at, start));
-      if (end > start) {
-        const piece = text.slice(start, end);
-        frag.append(h('span', { class: `squiggle squiggle-${d.severity}` }, piece));
-      } else if (start === text.length) {
-        frag.append(h('span', { class: `squiggle squiggle-${d.severity}` }, ' '));
-      }
+      const squiggle = (piece: string) => h('span', { class: `squiggle squiggle-${d.severity}`, 'data-code': d.code }, piece);
+      if (end > start) frag.append(squiggle(text.slice(start, end)));
+      else if (start === text.length) frag.append(squiggle(' '));
       at = Math.max(at, end);
     }
     frag.append(text.slice(at), '\n');
@@ -291,19 +296,31 @@ export class CodeEditor {
     this.completionBox.children[this.selected]?.scrollIntoView({ block: 'nearest' });
   }
 
+  /**
+   * Replaces the whole identifier around the caret (or the item's own range) with the item: a
+   * caret inside `Lowe|rc(x)` gives `Lowercase(x)`. A call's `()` is left out when the
+   * parenthesis is already there.
+   */
   private accept(c: CompletionEntry | undefined): void {
     this.hideCompletions();
     if (!c) return;
     const ta = this.textarea;
-    const end = ta.selectionStart;
-    const start = end - wordBefore(ta.value, end).length;
+    const caret = ta.selectionStart;
+    const start = c.replace?.start ?? caret - wordBefore(ta.value, caret).length;
+    const end = c.replace?.end ?? caret + wordAfter(ta.value, caret).length;
     ta.setSelectionRange(start, end);
-    const text = c.insertText;
+    const text = c.insertText.endsWith('()') && ta.value[end] === '(' ? c.insertText.slice(0, -2) : c.insertText;
     if (!document.execCommand('insertText', false, text)) {
       ta.setRangeText(text, start, end, 'end');
       ta.dispatchEvent(new Event('input'));
     }
     if (text.endsWith('()')) ta.setSelectionRange(ta.selectionStart - 1, ta.selectionStart - 1);
+  }
+
+  private hideHover(): void {
+    window.clearTimeout(this.hoverTimer);
+    this.hoverSeq++;
+    this.hoverBox.hidden = true;
   }
 
   private hideCompletions(): void {
@@ -323,26 +340,39 @@ export class CodeEditor {
     };
   }
 
+  /** The diagnostics under an offset, then the hook's description; nothing when both are empty. */
   private async hover(clientX: number, clientY: number): Promise<void> {
-    if (!this.onHover) return;
+    const seq = this.hoverSeq;
     this.measure();
     const rect = this.textarea.getBoundingClientRect();
     const pad = parseFloat(getComputedStyle(this.textarea).paddingLeft) || 8;
     const line = Math.floor((clientY - rect.top - pad + this.textarea.scrollTop) / this.lineHeight);
     const character = Math.floor((clientX - rect.left - pad + this.textarea.scrollLeft) / this.charWidth);
-    if (line < 0 || character < 0) return;
-    const text = await this.onHover(this.offsetAt(line, character));
-    if (!text) return;
+    if (line < 0 || character < 0 || line >= this.lineCount) return;
+    const offset = this.offsetAt(line, character);
+    if (this.positionAt(offset).character !== character) return; // past the end of the line
+    const under = this.diagnostics.filter((d) => d.start <= offset && offset < Math.max(d.end, d.start + 1));
+    const description = this.onHover ? await this.onHover(offset) : null;
+    if (seq !== this.hoverSeq || (under.length === 0 && !description)) return;
+    this.hoverBox.replaceChildren(
+      ...under.map((d) => h('div', { class: `hover-diagnostic hover-${d.severity}`, 'data-code': d.code }, d.code ? h('strong', {}, d.code, ' ') : null, d.message)),
+      ...(description ? [renderMarkdown(description)] : []),
+    );
     const host = this.element.getBoundingClientRect();
-    this.hoverBox.textContent = text;
-    this.hoverBox.style.left = `${clientX - host.left + 8}px`;
     this.hoverBox.style.top = `${clientY - host.top + 14}px`;
+    this.hoverBox.style.left = '0px';
     this.hoverBox.hidden = false;
+    // beside the pointer, kept inside the editor when it is near the right edge
+    this.hoverBox.style.left = `${Math.max(0, Math.min(clientX - host.left + 8, host.width - this.hoverBox.offsetWidth))}px`;
   }
 }
 
 function wordBefore(text: string, offset: number): string {
   return /[A-Za-z0-9_]*$/.exec(text.slice(0, offset))![0];
+}
+
+function wordAfter(text: string, offset: number): string {
+  return /^[A-Za-z0-9_]*/.exec(text.slice(offset))![0];
 }
 
 export function lineStarts(text: string): number[] {
