@@ -5,13 +5,18 @@ import { openSocket } from './api.js';
  * document sync, published diagnostics, completion and hover. It sends one bare JSON-RPC
  * message per frame (the server accepts that) and reads the server's frames, which carry the
  * LSP `Content-Length` header before the JSON (a message split over frames is reassembled).
+ * It offers the `lsp` subprotocol, which the server echoes; with API keys on, the key goes along
+ * as a second protocol value or as `?token=` (api.ts, `openSocket`), so the server never has to
+ * echo the key itself.
  *
  * Optional by design: `connect()` resolves false when the server has no `/lsp` (or refuses it);
  * the page then takes its diagnostics from the preview route.
  */
 
+export type LspRange = { readonly start: { line: number; character: number }; readonly end: { line: number; character: number } };
+
 export interface LspDiagnostic {
-  readonly range: { readonly start: { line: number; character: number }; readonly end: { line: number; character: number } };
+  readonly range: LspRange;
   readonly severity?: number;
   readonly code?: string | number;
   readonly message: string;
@@ -21,6 +26,8 @@ export interface LspCompletionItem {
   readonly label: string;
   readonly detail?: string | null;
   readonly insertText?: string | null;
+  /** A TextEdit (`range`) or an InsertReplaceEdit (`replace`): the text the item replaces. */
+  readonly textEdit?: { readonly newText: string; readonly range?: LspRange; readonly replace?: LspRange } | null;
 }
 
 interface Pending {
@@ -29,14 +36,16 @@ interface Pending {
 }
 
 const REQUEST_TIMEOUT_MS = 5000;
-const CONNECT_TIMEOUT_MS = 3000;
+/** The page connects in the background (it works on the preview meanwhile), so a slow server may take its time. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export class LspClient {
   private socket: WebSocket | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private buffer = '';
-  private versions = new Map<string, number>();
+  /** What the server holds of each open document. */
+  private readonly documents = new Map<string, { version: number; text: string }>();
   connected = false;
   onDiagnostics: (uri: string, diagnostics: readonly LspDiagnostic[]) => void = () => {};
   onClose: () => void = () => {};
@@ -44,7 +53,7 @@ export class LspClient {
   async connect(): Promise<boolean> {
     let socket: WebSocket;
     try {
-      socket = openSocket('/lsp');
+      socket = openSocket('/lsp', ['lsp']);
     } catch {
       return false;
     }
@@ -78,18 +87,21 @@ export class LspClient {
   }
 
   open(uri: string, text: string): void {
-    this.versions.set(uri, 1);
+    this.documents.set(uri, { version: 1, text });
     this.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'constellation', version: 1, text } });
   }
 
+  /** Sends the document's text unless the server has it already (so a request can sync first at no cost). */
   change(uri: string, text: string): void {
-    const version = (this.versions.get(uri) ?? 0) + 1;
-    this.versions.set(uri, version);
-    this.notify('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+    const doc = this.documents.get(uri);
+    if (!doc || doc.text === text) return;
+    doc.version++;
+    doc.text = text;
+    this.notify('textDocument/didChange', { textDocument: { uri, version: doc.version }, contentChanges: [{ text }] });
   }
 
   close(uri: string): void {
-    this.versions.delete(uri);
+    this.documents.delete(uri);
     this.notify('textDocument/didClose', { textDocument: { uri } });
   }
 

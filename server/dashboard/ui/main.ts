@@ -71,19 +71,22 @@ function start(): void {
 
   void (async () => {
     shell.loading(true);
+    let lspAvailable = false;
     try {
       const status = await call<{ features?: { lsp?: boolean } }>('GET', '/api/v1/status');
+      lspAvailable = status.status === 200 && !!status.body.features?.lsp;
       await route();
       await scripts.refresh();
-      if (status.status === 200 && status.body.features?.lsp) {
-        const lsp = new LspClient();
-        if (await lsp.connect()) scripts.useLanguageServer(lsp);
-      }
     } catch (e) {
       shell.notify(e instanceof Error ? e.message : String(e), 'error');
     } finally {
       shell.loading(false);
       document.body.dataset['ready'] = 'true';
+    }
+    // in the background: the page works on the preview until (unless) the language server answers
+    if (lspAvailable) {
+      const lsp = new LspClient();
+      if (await lsp.connect()) scripts.useLanguageServer(lsp);
     }
   })();
 }

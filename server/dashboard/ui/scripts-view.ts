@@ -15,7 +15,9 @@ import type { Shell } from './shell.js';
  * The Scripts view: file tree, editor with live preview (debounced 400 ms, only the latest
  * answer applied) and diagnostics (from the language server when it answers, else from the
  * preview), the generated input form with presets, Run / Ctrl+Enter, the result, and the DAG
- * with live node states.
+ * with live node states. With the language server, the panel under the editor lists its
+ * diagnostics (code, line:column, message; a click goes there) and the editor offers its
+ * completion and hover; without it, the panel shows the preview's compile errors.
  *
  * A run: subscribe to the new execution's events first, then start it asynchronously with the
  * editor's text; draw the graph of the image that runs (the 202 answer carries it, so event node
@@ -111,7 +113,7 @@ export class ScriptsView {
     );
     bindSplitter(splitter, editorPane, () => this.dag.fit());
     const preview = debounce(PREVIEW_DEBOUNCE_MS, () => void this.preview());
-    const lspChange = debounce(150, () => this.path && this.lsp?.connected && this.lsp.change(this.uri(), this.editor.text));
+    const lspChange = debounce(150, () => this.syncLanguageServer());
     this.editor.onChange = () => {
       preview();
       lspChange();
@@ -146,22 +148,40 @@ export class ScriptsView {
     this.lspDiagnostics = !!lsp?.connected;
     this.lspStatus.textContent = lsp?.connected ? 'LSP' : '';
     this.lspStatus.classList.toggle('on', !!lsp?.connected);
-    if (!lsp) return;
+    if (!lsp?.connected) return;
+    this.showDiagnostics([]); // the server's list replaces the preview's errors once it has the document
     lsp.onDiagnostics = (uri, diagnostics) => {
-      if (uri === this.uri()) this.editor.setDiagnostics(diagnostics.map((d) => this.fromLsp(d)));
+      if (uri !== this.uri()) return;
+      const list = diagnostics.map((d) => this.fromLsp(d));
+      this.editor.setDiagnostics(list);
+      this.showDiagnostics(list);
     };
-    lsp.onClose = () => this.useLanguageServer(undefined);
+    lsp.onClose = () => {
+      this.useLanguageServer(undefined);
+      void this.preview(); // the preview's errors take over the panel
+    };
     this.editor.onCompletion = async (offset) => {
       if (!this.path || !lsp.connected) return [];
+      this.syncLanguageServer(); // a request must not race the debounced change before it
       try {
         const items = await lsp.completion(this.uri(), this.editor.positionAt(offset));
-        return items.map((i) => ({ label: i.label, detail: i.detail ?? null, insertText: i.insertText ?? i.label }));
+        return items.map((i) => {
+          const edit = i.textEdit;
+          const range = edit?.range ?? edit?.replace;
+          return {
+            label: i.label,
+            detail: i.detail ?? null,
+            insertText: edit?.newText ?? i.insertText ?? i.label,
+            ...(range ? { replace: { start: this.editor.offsetAt(range.start.line, range.start.character), end: this.editor.offsetAt(range.end.line, range.end.character) } } : {}),
+          };
+        });
       } catch {
         return [];
       }
     };
     this.editor.onHover = async (offset) => {
       if (!this.path || !lsp.connected) return null;
+      this.syncLanguageServer();
       try {
         return await lsp.hover(this.uri(), this.editor.positionAt(offset));
       } catch {
@@ -169,6 +189,11 @@ export class ScriptsView {
       }
     };
     if (this.path) lsp.open(this.uri(), this.editor.text);
+  }
+
+  /** Sends the editor's text to the language server when it changed since the last send. */
+  private syncLanguageServer(): void {
+    if (this.path && this.lsp?.connected) this.lsp.change(this.uri(), this.editor.text);
   }
 
   private uri(): string {
@@ -180,8 +205,25 @@ export class ScriptsView {
       start: this.editor.offsetAt(d.range.start.line, d.range.start.character),
       end: this.editor.offsetAt(d.range.end.line, d.range.end.character),
       severity: d.severity === 1 || d.severity === undefined ? 'error' : d.severity === 2 ? 'warning' : 'info',
+      ...(d.code !== undefined ? { code: String(d.code) } : {}),
       message: d.message,
     };
+  }
+
+  /** The language server's diagnostics under the editor: the first line of each message here, all of it on hover. */
+  private showDiagnostics(list: readonly EditorDiagnostic[]): void {
+    this.errorPanel.hidden = list.length === 0;
+    this.errorPanel.replaceChildren(
+      ...[...list].sort((a, b) => a.start - b.start).map((d) => {
+        const at = this.editor.positionAt(d.start);
+        return h(
+          'button',
+          { type: 'button', class: `error-line link diagnostic diagnostic-${d.severity}`, 'data-code': d.code, title: d.message, onclick: () => this.editor.goTo(at.line + 1, at.character + 1) },
+          d.code ? h('strong', {}, d.code) : null,
+          ` ${at.line + 1}:${at.character + 1} ${d.message.split('\n')[0]}`,
+        );
+      }),
+    );
   }
 
   async open(path: string): Promise<void> {
@@ -194,6 +236,7 @@ export class ScriptsView {
       this.currentFile.textContent = file.path;
       this.runButton.disabled = false;
       this.editor.setText(file.content);
+      if (this.lspDiagnostics) this.showDiagnostics([]);
       this.inputs.setInputs([]);
       this.inputs.setInputs(file.inputs);
       this.refreshPresets();
@@ -213,7 +256,7 @@ export class ScriptsView {
     const seq = ++this.previewSeq;
     const source = this.editor.text;
     if (source.trim().length === 0) {
-      this.showErrors([]);
+      if (!this.lspDiagnostics) this.showErrors([]);
       this.graph = undefined;
       this.states.clear();
       this.dag.render(undefined);
@@ -229,15 +272,15 @@ export class ScriptsView {
     if (seq !== this.previewSeq || !answer || typeof answer !== 'object') return; // a newer edit's answer will follow
     if (!this.lspDiagnostics) {
       this.editor.setDiagnostics(
-        (answer.diagnostics ?? []).map((d) => ({ start: d.range.start.offset, end: d.range.end.offset, severity: d.severity === 'error' ? 'error' : 'warning', message: `${d.code} ${d.message}` })),
+        (answer.diagnostics ?? []).map((d) => ({ start: d.range.start.offset, end: d.range.end.offset, severity: d.severity === 'error' ? 'error' : 'warning', code: d.code, message: d.message })),
       );
     }
     if (answer.inputs) this.inputs.setInputs(answer.inputs);
     if (!answer.success || !answer.dagVizIR) {
-      this.showErrors(answer.errors ?? ['The script does not compile']);
+      if (!this.lspDiagnostics) this.showErrors(answer.errors ?? ['The script does not compile']);
       return;
     }
-    this.showErrors([]);
+    if (!this.lspDiagnostics) this.showErrors([]);
     const sameShape = this.graph && sameNodes(this.graph, answer.dagVizIR);
     this.graph = answer.dagVizIR;
     if (!sameShape) this.states.clear();
