@@ -45,6 +45,8 @@ export function executionEventsRoute(hub: ExecutionEventHub, logger: Logger): We
   };
   return {
     path: EVENTS_PATH,
+    // offered by the dashboard beside its key, so the handshake never echoes the key
+    protocols: ['constellation-events'],
     maxPayloadBytes: 4096,
     idleTimeoutSeconds: 120,
     open(conn) {

@@ -45,7 +45,7 @@ export class ExecutionWatch {
       };
       let socket: WebSocket;
       try {
-        socket = openSocket(`/api/v1/executions/events?executionId=${encodeURIComponent(this.executionId)}`);
+        socket = openSocket(`/api/v1/executions/events?executionId=${encodeURIComponent(this.executionId)}`, ['constellation-events']);
       } catch {
         settle(false);
         return;
