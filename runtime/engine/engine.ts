@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { pipelineCodec } from '../codegen/pipeline-codec.js';
 import { CompileCache } from '../compiler/cache.js';
 import { compile, type CompileResult } from '../compiler/compile.js';
 import type { Dag } from '../compiler/dag.js';
 import { FunctionRegistry, qualifiedName } from '../compiler/registry.js';
 import { ConstellationError, formatError } from '../errors.js';
+import { randomUuid } from '../random-uuid.js';
 import type { ConstellationModule } from '../modules/define.js';
 import { STDLIB_SIGNATURES } from '../stdlib/signatures.js';
 import { printType } from '../types/type.js';
 import { decodeJson, encodeJson, type DecodeError } from '../values/json.js';
 import type { Value } from '../values/value.js';
 import { LocalBreakerRegistry } from './circuit-breaker.js';
-import { DONE, Execution, stateName, type ExecutionHooks } from './execution.js';
+import { DONE, Execution, stateName, type ExecutionEnd, type ExecutionHooks } from './execution.js';
 import { ModuleLimits } from './limits.js';
 import { ModuleRegistry, type RemoteModule } from './module-registry.js';
 import type { EngineContext, NodeOutcome } from './node-actor.js';
@@ -77,6 +78,9 @@ export interface ResumeRequest {
   readonly additionalInputs?: Readonly<Record<string, unknown>>;
   readonly resolvedNodes?: Readonly<Record<string, unknown>>;
 }
+
+/** No seeded values (a run that is not a resume). */
+const NO_VALUES: ReadonlyMap<number, Value> = new Map();
 
 export class InputError extends ConstellationError {
   constructor(readonly problems: readonly DecodeError[]) {
@@ -176,8 +180,18 @@ export class Engine {
     return false;
   }
 
-  /** Decodes plain-JSON inputs against the DAG's declared inputs (lenient: unknown names are ignored). */
+  /**
+   * Decodes plain-JSON inputs against the DAG's declared inputs (lenient: unknown names are
+   * ignored). The pipeline's generated decoder takes inputs that fit; any others go through the
+   * generic decoder, which reports every problem (InputError).
+   */
   decodeInputs(dag: Dag, json: Readonly<Record<string, unknown>>): Map<number, Value> {
+    const decoded = pipelineCodec(dag).decodeInputs(json);
+    return decoded ?? this.decodeInputsGenerically(dag, json);
+  }
+
+  /** The generic decoder: walks each declared input's type, collecting every problem with its path. */
+  decodeInputsGenerically(dag: Dag, json: Readonly<Record<string, unknown>>): Map<number, Value> {
     const values = new Map<number, Value>();
     const problems: DecodeError[] = [];
     for (const input of dag.inputs) {
@@ -197,13 +211,24 @@ export class Engine {
 
   /** Runs a DAG with plain-JSON inputs. Throws InputError before anything runs if inputs are ill-typed. */
   async run(dag: Dag, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): Promise<ExecutionResult> {
-    const decoded = this.decodeInputs(dag, inputs);
-    const tracer = this.options.tracer;
-    if (tracer) return tracer.span('constellation.execution', { pipeline: planFor(dag).structuralHash }, () => this.runDecoded(dag, decoded, new Map(), 0, options, null, undefined));
-    return this.runDecoded(dag, decoded, new Map(), 0, options, null, undefined);
+    return this.runNow(dag, inputs, options);
   }
 
-  private async runDecoded(
+  /**
+   * `run` without the promise when none is needed: an execution that ends inside the call (inline
+   * expressions, standard-library calls, synchronous `front` modules) and has nothing to store
+   * returns its result directly; anything else returns a promise. Ill-typed inputs throw
+   * InputError synchronously. The HTTP routes use it so that a request that needs no waiting
+   * costs no promise hops (each costs a microtask and a thenable check).
+   */
+  runNow(dag: Dag, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): ExecutionResult | Promise<ExecutionResult> {
+    const decoded = this.decodeInputs(dag, inputs);
+    const tracer = this.options.tracer;
+    if (tracer) return tracer.span('constellation.execution', { pipeline: planFor(dag).structuralHash }, async () => this.runDecoded(dag, decoded, NO_VALUES, 0, options, null, undefined));
+    return this.runDecoded(dag, decoded, NO_VALUES, 0, options, null, undefined);
+  }
+
+  private runDecoded(
     dag: Dag,
     inputs: ReadonlyMap<number, Value>,
     seeded: ReadonlyMap<number, Value>,
@@ -211,56 +236,76 @@ export class Engine {
     options: RunOptions,
     previous: ExecutionSnapshot | null,
     claim: SuspensionClaim | undefined,
-  ): Promise<ExecutionResult> {
+  ): ExecutionResult | Promise<ExecutionResult> {
     const plan = planFor(dag);
     this.remember(dag, plan.structuralHash);
-    const executionId = options.executionId ?? randomUUID();
+    const executionId = options.executionId ?? randomUuid();
     const exec = new Execution(plan, this.env, executionId, options.hooks);
-    const listener = this.listener;
-    listener?.onExecutionStart?.(executionId, plan.structuralHash);
+    this.listener?.onExecutionStart?.(executionId, plan.structuralHash);
     // registered while it runs, so it can be cancelled by id (even from a module that starts inside start())
     this.running.set(executionId, exec);
-    let end;
-    let timer: NodeJS.Timeout | undefined;
     try {
       options.onStart?.(exec);
       const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
       // known before the first node starts: remote calls cut their deadlines to it
       if (timeoutMs) exec.deadline = exec.startedAt + timeoutMs;
       exec.start(inputs, seeded);
-      if (exec.isEnded) {
-        // an all-inline execution ends inside start(): no timer, no promise to wait for
-        end = exec.endState!;
-      } else {
-        if (timeoutMs) timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
-        end = await exec.done;
-      }
+    } catch (e) {
+      this.running.delete(executionId);
+      throw e;
+    }
+    if (exec.isEnded) {
+      // an all-inline execution ends inside start(): no timer, no promise to wait for
+      this.running.delete(executionId);
+      return this.finishRun(exec, exec.endState!, resumptionCount, options, previous, claim);
+    }
+    return this.awaitRun(exec, resumptionCount, options, previous, claim);
+  }
+
+  private async awaitRun(exec: Execution, resumptionCount: number, options: RunOptions, previous: ExecutionSnapshot | null, claim: SuspensionClaim | undefined): Promise<ExecutionResult> {
+    let end;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
+      if (timeoutMs) timer = setTimeout(() => exec.cancel('timed_out'), timeoutMs);
+      end = await exec.done;
     } finally {
       if (timer) clearTimeout(timer);
-      this.running.delete(executionId);
+      this.running.delete(exec.executionId);
     }
+    return this.finishRun(exec, end, resumptionCount, options, previous, claim);
+  }
+
+  /** The result of an ended execution; a promise only when a snapshot has to be stored or a claim settled. */
+  private finishRun(exec: Execution, end: ExecutionEnd, resumptionCount: number, options: RunOptions, previous: ExecutionSnapshot | null, claim: SuspensionClaim | undefined): ExecutionResult | Promise<ExecutionResult> {
+    const { executionId, plan } = exec;
+    const listener = this.listener;
     const result = buildResult(exec, end, resumptionCount, options);
     if (end === 'cancelled') listener?.onExecutionCancelled?.(executionId, plan.structuralHash);
     else listener?.onExecutionComplete?.(executionId, plan.structuralHash, result.status === 'completed', result.durationMs);
     const store = this.options.suspensionStore;
-    if (store && options.persist !== false) {
-      // the run has happened: a store that fails is logged and reported on the result, it does not turn the result into an error
-      try {
-        if (result.status === 'completed') {
-          if (claim) await claim.delete();
-        } else {
-          const snapshot = this.snapshotOf(exec, result, previous);
-          const saved = await (claim ? claim.save(snapshot) : store.save(snapshot));
-          if (!saved.persisted) {
-            this.env.warn(`suspension store: execution ${executionId} not stored: ${saved.message}`, { executionId, reason: saved.reason });
-            return { ...result, notStored: { reason: saved.reason, message: saved.message } };
-          }
+    if (!store || options.persist === false || (result.status === 'completed' && !claim)) return result;
+    return this.persist(store, exec, result, previous, claim);
+  }
+
+  private async persist(store: SuspensionStore, exec: Execution, result: ExecutionResult, previous: ExecutionSnapshot | null, claim: SuspensionClaim | undefined): Promise<ExecutionResult> {
+    const executionId = exec.executionId;
+    // the run has happened: a store that fails is logged and reported on the result, it does not turn the result into an error
+    try {
+      if (result.status === 'completed') {
+        if (claim) await claim.delete();
+      } else {
+        const snapshot = this.snapshotOf(exec, result, previous);
+        const saved = await (claim ? claim.save(snapshot) : store.save(snapshot));
+        if (!saved.persisted) {
+          this.env.warn(`suspension store: execution ${executionId} not stored: ${saved.message}`, { executionId, reason: saved.reason });
+          return { ...result, notStored: { reason: saved.reason, message: saved.message } };
         }
-      } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        this.env.warn(`suspension store: cannot store execution ${executionId}: ${message}`, { executionId });
-        if (result.status !== 'completed') return { ...result, notStored: { reason: 'error', message } };
       }
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.env.warn(`suspension store: cannot store execution ${executionId}: ${message}`, { executionId });
+      if (result.status !== 'completed') return { ...result, notStored: { reason: 'error', message } };
     }
     return result;
   }

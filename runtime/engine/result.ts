@@ -1,4 +1,4 @@
-import type { DagOutput } from '../compiler/dag.js';
+import { pipelineCodec } from '../codegen/pipeline-codec.js';
 import type { ErrorCode } from '../error-codes.js';
 import { ctypeString } from '../types/ctype.js';
 import { encodeJson } from '../values/json.js';
@@ -70,12 +70,9 @@ export interface ResultOptions {
 export function buildResult(exec: Execution, end: ExecutionEnd, resumptionCount: number, options: ResultOptions = {}): ExecutionResult {
   const { plan, state, values } = exec;
   const dag = plan.dag;
-  const outputs: Record<string, unknown> = {};
   const pendingOutputs: string[] = [];
-  for (const out of dag.outputs as readonly DagOutput[]) {
-    if (state[out.node] === DONE) outputs[out.name] = encodeJson(values[out.node], out.type);
-    else pendingOutputs.push(out.name);
-  }
+  // the pipeline's generated encoder (codegen/output-encoder.ts): encodeJson's results, straight-line
+  const outputs = pipelineCodec(dag).encodeOutputs(values, state, DONE, pendingOutputs);
   const missingInputs: Record<string, string> = {};
   for (const input of plan.inputsByName) {
     if (state[input.node] === BLOCKED) missingInputs[input.name] = ctypeString(input.type);

@@ -1,3 +1,4 @@
+import { REJECTED, specialisedCheck, type SpecialisedCheck } from '../codegen/zod-check.js';
 import { ConstellationError } from '../errors.js';
 import { fromModuleValue, needsConversion, toModuleValue } from './boundary.js';
 import type { ConstellationModule, ModuleContext } from './define.js';
@@ -14,10 +15,24 @@ export interface PreparedModule {
   readonly module: ConstellationModule;
   readonly convertIn: boolean[];
   readonly convertOut: boolean;
+  /** The input and output schemas compiled to specialised checks (codegen/zod-check.ts); zod judges what they do not accept. */
+  readonly checkInput: SpecialisedCheck;
+  readonly checkOutput: SpecialisedCheck;
 }
 
+/**
+ * Prepares a module for calls. Runs at every registration (modules come and go at run time:
+ * provider modules, reloads), so the compiled checks belong to this registration and are
+ * collected with it.
+ */
 export function prepare(module: ConstellationModule): PreparedModule {
-  return { module, convertIn: module.params.map((p) => needsConversion(p.type)), convertOut: needsConversion(module.returns) };
+  return {
+    module,
+    convertIn: module.params.map((p) => needsConversion(p.type)),
+    convertOut: needsConversion(module.returns),
+    checkInput: specialisedCheck(module.input),
+    checkOutput: specialisedCheck(module.output),
+  };
 }
 
 export async function callModule(p: PreparedModule, args: readonly Value[], ctx: ModuleContext): Promise<Value> {
@@ -36,21 +51,25 @@ export function invokeModule(p: PreparedModule, args: readonly Value[], ctx: Mod
     const param = m.params[i]!;
     raw[param.name] = p.convertIn[i] ? toModuleValue(args[i], param.type) : args[i];
   }
-  const input = m.input.safeParse(raw);
-  if (!input.success) {
-    throw new ConstellationError('InvalidModuleInput', `${m.id}: input does not match its schema: ${summarise(input.error)}`);
+  let input = p.checkInput(raw);
+  if (input === REJECTED) {
+    const parsed = m.input.safeParse(raw);
+    if (!parsed.success) throw new ConstellationError('InvalidModuleInput', `${m.id}: input does not match its schema: ${summarise(parsed.error)}`);
+    input = parsed.data;
   }
-  const result = m.run(input.data as never, ctx);
+  const result = m.run(input as never, ctx);
   return result instanceof Promise ? result.then((r) => outputValue(p, r)) : outputValue(p, result);
 }
 
 function outputValue(p: PreparedModule, result: unknown): Value {
   const m = p.module;
-  const output = m.output.safeParse(result);
-  if (!output.success) {
-    throw new ConstellationError('InvalidModuleOutput', `${m.id}: output does not match its schema: ${summarise(output.error)}`);
+  let checked = p.checkOutput(result);
+  if (checked === REJECTED) {
+    const output = m.output.safeParse(result);
+    if (!output.success) throw new ConstellationError('InvalidModuleOutput', `${m.id}: output does not match its schema: ${summarise(output.error)}`);
+    checked = output.data;
   }
-  const data = output.data as Record<string, unknown>;
+  const data = checked as Record<string, unknown>;
   const value = m.outputField === '*' ? data : data[m.outputField];
   return p.convertOut ? fromModuleValue(value, m.returns) : (value as Value);
 }

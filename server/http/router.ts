@@ -19,14 +19,24 @@ export interface Match {
   readonly pattern: string;
 }
 
+/** An exact route's match: built once at registration (no allocation per request); its params stay empty. */
+interface ExactMatch extends Match {
+  readonly method: string;
+}
+
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 export class Router {
-  private readonly exact = new Map<string, { handler: Handler; pattern: string }>();
+  /** Exact path → its routes, one per method (a short list: compared by method, no key string built per request). */
+  private readonly exact = new Map<string, ExactMatch[]>();
   private readonly exactPaths = new Map<string, Set<string>>();
   private readonly patterns: PatternRoute[] = [];
 
   add(method: string, pattern: string, handler: Handler): this {
     if (!pattern.includes(':')) {
-      this.exact.set(`${method} ${pattern}`, { handler, pattern });
+      const routes = (this.exact.get(pattern) ?? []).filter((r) => r.method !== method);
+      routes.push({ method, handler, params: NO_PARAMS, pattern });
+      this.exact.set(pattern, routes);
       const methods = this.exactPaths.get(pattern) ?? new Set();
       methods.add(method);
       this.exactPaths.set(pattern, methods);
@@ -38,9 +48,9 @@ export class Router {
 
   /** The matched route, `'method'` when only the method is wrong, or `undefined`. */
   match(method: string, path: string): Match | 'method' | undefined {
-    const hit = this.exact.get(`${method} ${path}`);
-    if (hit) return { handler: hit.handler, params: {}, pattern: hit.pattern };
-    let wrongMethod = this.exactPaths.has(path);
+    const routes = this.exact.get(path);
+    if (routes) for (let i = 0; i < routes.length; i++) if (routes[i]!.method === method) return routes[i];
+    let wrongMethod = routes !== undefined;
     const parts = path.split('/').slice(1);
     for (const route of this.patterns) {
       const params = matchSegments(route.segments, parts);

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import uWS from 'uWebSockets.js';
+import { randomUuid } from '../../runtime/random-uuid.js';
 import { AfterRead } from './after-read.js';
 import { readBody } from './body-reader.js';
 import { framingProblem } from './framing.js';
@@ -158,7 +158,7 @@ export function readRequestHead(uwsReq: uWS.HttpRequest, trustProxy: boolean): R
   });
   const forwarded = trustProxy ? headers['x-forwarded-for']?.split(',')[0]!.trim() : undefined;
   const incomingId = headers['x-request-id'];
-  const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : randomUuid();
   return { method, url, queryText, headers, forwarded, requestId };
 }
 

@@ -5,11 +5,14 @@ import { ConstellationError, formatError, httpStatus } from '../../runtime/error
 import { InputError } from '../../runtime/engine/engine.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
 import { compileErrorLines, toWireDiagnostic, type WireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
+import { pipelineCodec } from '../../runtime/codegen/pipeline-codec.js';
+import type { RefResolution } from '../../runtime/pipelines/refs.js';
+import type { RunningCanary } from '../../runtime/pipelines/catalogue.js';
 import type { PipelineImage } from '../../runtime/stores/pipeline-store.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CompileRequest, ExecuteRequest, ResumeRequest, RunRequest } from '../schemas.js';
-import { readBody } from './body.js';
+import { parseBody, readBody, unreadableBody, type BodyResult } from './body.js';
 import { busyReply, errorReply, shuttingDownReply } from './reply.js';
 
 /**
@@ -60,15 +63,17 @@ export function executeResponse(result: ExecutionResult, structuralHash?: string
 /**
  * The same response as executeResponse, written as JSON text directly: the shape is fixed, so
  * only the variable parts go through JSON.stringify (serialising the whole object was ~5 % of
- * the /execute path).
+ * the /execute path), and the outputs of a run of `dag` through its generated stringifier.
  */
-export function executeResponseJson(result: ExecutionResult, structuralHash?: string): string {
+export function executeResponseJson(result: ExecutionResult, structuralHash?: string, dag?: Dag): string {
   const r = executeResponse(result, structuralHash) as {
-    success: boolean; outputs: unknown; error: string | null; status: string; executionId: string;
+    success: boolean; outputs: Record<string, unknown>; error: string | null; status: string; executionId: string;
     missingInputs: unknown; pendingOutputs: unknown; resumptionCount: number; errors: readonly unknown[];
   };
+  // the outputs of a run of `dag` are written by the pipeline's generated stringifier
+  const outputs = dag === undefined ? JSON.stringify(r.outputs) : pipelineCodec(dag).outputsJson(r.outputs);
   let text =
-    `{"success":${r.success},"outputs":${JSON.stringify(r.outputs)},"error":${r.error === null ? 'null' : JSON.stringify(r.error)},` +
+    `{"success":${r.success},"outputs":${outputs},"error":${r.error === null ? 'null' : JSON.stringify(r.error)},` +
     `"status":"${r.status}","executionId":${JSON.stringify(r.executionId)},` +
     `"missingInputs":${r.missingInputs === null ? 'null' : JSON.stringify(r.missingInputs)},` +
     `"pendingOutputs":${r.pendingOutputs === null ? 'null' : JSON.stringify(r.pendingOutputs)},` +
@@ -87,6 +92,18 @@ const EMPTY_RESULT = { outputs: {}, status: null, executionId: null, missingInpu
 async function body<T extends z.ZodType>(req: HttpRequest, schema: T, invalid: (message: string) => HttpReply): Promise<z.output<T> | HttpReply> {
   const parsed = await readBody(req, schema);
   return parsed.ok ? parsed.value : invalid(parsed.message);
+}
+
+/**
+ * The execution routes' request path: one promise hop (the body's), then synchronous work —
+ * parse, envelope check, resolve, run, encode — as long as nothing has to wait. `handle` may
+ * answer with a reply or a promise of one.
+ */
+function withBody<T extends z.ZodType>(
+  req: HttpRequest, schema: T, invalid: (message: string) => HttpReply, handle: (value: z.output<T>) => HttpReply | Promise<HttpReply>,
+): Promise<HttpReply> {
+  const answer = (parsed: BodyResult<z.output<T>>) => (parsed.ok ? handle(parsed.value) : invalid(parsed.message));
+  return req.body().then((raw) => answer(parseBody(raw, schema)), (e: unknown) => answer(unreadableBody(e)));
 }
 
 function isReply(v: unknown): v is HttpReply {
@@ -143,22 +160,41 @@ export function compileRoute(context: ServerContext) {
   };
 }
 
-async function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, inputs: Record<string, unknown>, pipeline: string, structuralHash?: string): Promise<{ reply: HttpReply; result?: ExecutionResult }> {
-  const extra = structuralHash === undefined ? {} : { structuralHash, compilationErrors: [] };
-  let result: ExecutionResult;
+/** Runs a DAG; the reply (and the result) come synchronously when the run needed no waiting. */
+function runAndReply(context: ServerContext, req: HttpRequest, dag: Dag, inputs: Record<string, unknown>, pipeline: string, structuralHash?: string): RunReply | Promise<RunReply> {
+  let run: ExecutionResult | Promise<ExecutionResult>;
   try {
     // a client that goes away cancels its execution (a no-op once it has ended, so a run that
     // is being saved as suspended stays resumable)
-    result = await context.engine.run(dag, inputs, { onStart: (execution) => req.onAbort(() => execution.cancel('cancelled')) });
+    run = context.engine.runNow(dag, inputs, { onStart: (execution) => req.onAbort(() => execution.cancel('cancelled')) });
   } catch (e) {
-    return { reply: executionFailure(req, e, extra) };
+    return { reply: executionFailure(req, e, failureExtra(structuralHash)) };
   }
+  if (run instanceof Promise) {
+    return run.then(
+      (result) => runReply(context, req, dag, pipeline, result, structuralHash),
+      (e: unknown) => ({ reply: executionFailure(req, e, failureExtra(structuralHash)) }),
+    );
+  }
+  return runReply(context, req, dag, pipeline, run, structuralHash);
+}
+
+interface RunReply {
+  readonly reply: HttpReply;
+  readonly result?: ExecutionResult;
+}
+
+function runReply(context: ServerContext, req: HttpRequest, dag: Dag, pipeline: string, result: ExecutionResult, structuralHash: string | undefined): RunReply {
   context.metrics.onExecution(pipeline, result.status, result.durationMs);
   if (context.logger.isLevelEnabled('debug')) {
     context.logger.debug({ requestId: req.requestId, executionId: result.executionId, pipelineName: pipeline, status: result.status, durationMs: result.durationMs }, 'execution finished');
   }
-  if (result.notStored) return { reply: notStoredReply(context, req, result, structuralHash) ?? jsonText(200, executeResponseJson(result, structuralHash)), result };
-  return { reply: jsonText(200, executeResponseJson(result, structuralHash)), result };
+  if (result.notStored) return { reply: notStoredReply(context, req, result, structuralHash) ?? jsonText(200, executeResponseJson(result, structuralHash, dag)), result };
+  return { reply: jsonText(200, executeResponseJson(result, structuralHash, dag)), result };
+}
+
+function failureExtra(structuralHash: string | undefined): Record<string, unknown> {
+  return structuralHash === undefined ? {} : { structuralHash, compilationErrors: [] };
 }
 
 /**
@@ -201,59 +237,78 @@ function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, un
 }
 
 export function runRoute(context: ServerContext) {
-  return async (req: HttpRequest): Promise<HttpReply> => {
-    const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
-    const parsed = await body(req, RunRequest, invalid);
-    if (isReply(parsed)) return parsed;
-    if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
-    const result = compileSource(context, parsed.source);
-    if (!result.ok) {
-      return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
-    }
-    const image = await context.pipelines.storeImage(result, parsed.source);
-    const { reply, result: run } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
-    // a stored execution pins its image: make sure an eviction during the run did not take it
-    if (run !== undefined && run.status !== 'completed' && run.notStored === undefined) await context.pipelines.keepImage(image);
-    return reply;
-  };
+  const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
+  return (req: HttpRequest): Promise<HttpReply> =>
+    withBody(req, RunRequest, invalid, (parsed) => {
+      if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
+      const result = compileSource(context, parsed.source);
+      if (!result.ok) {
+        return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
+      }
+      const run = (image: PipelineImage): HttpReply | Promise<HttpReply> => {
+        const ran = runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
+        const settle = ({ reply, result: r }: RunReply): HttpReply | Promise<HttpReply> =>
+          // a stored execution pins its image: make sure an eviction during the run did not take it
+          r !== undefined && r.status !== 'completed' && r.notStored === undefined ? context.pipelines.keepImage(image).then(() => reply) : reply;
+        return ran instanceof Promise ? ran.then(settle) : settle(ran);
+      };
+      // an image already stored (a source seen before) runs without waiting for the store
+      const known = context.pipelines.image(result.hashes.structural!);
+      return known ? run(known) : context.pipelines.storeImage(result, parsed.source).then(run);
+    });
+}
+
+function replyOf(run: RunReply | Promise<RunReply>): HttpReply | Promise<HttpReply> {
+  return run instanceof Promise ? run.then((r) => r.reply) : run.reply;
 }
 
 export function executeRoute(context: ServerContext) {
-  return async (req: HttpRequest): Promise<HttpReply> => {
-    const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
-    const parsed = await body(req, ExecuteRequest, invalid);
-    if (isReply(parsed)) return parsed;
-    const ref = parsed.ref ?? parsed.dagName;
-    if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
-    if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
-    const pipelines = context.pipelines;
-    let resolved = pipelines.resolve(ref);
-    // only a store whose view may lag (cluster) answers not-local; a single instance never waits here
-    if (!resolved.ok && resolved.problem === 'not-local') resolved = await pipelines.resolveFromAuthority(ref);
-    if (!resolved.ok) {
-      return resolved.problem === 'invalid'
-        ? json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` })
-        : errorReply('NotFound', resolved.message, req.requestId);
-    }
-    let hash = resolved.hash;
-    // canary routing applies to name refs only, not to hash-shaped refs
-    const canary = resolved.byName !== null && resolved.byName.length !== 64 ? pipelines.runningCanary(resolved.byName) : undefined;
-    if (canary) hash = pipelines.chooseVersion(canary);
-    // an image the memory budget dropped (or another instance stored) is read once; a known one costs a lookup
-    const image = pipelines.image(hash) ?? (await pipelines.fetchImage(hash));
-    if (!image) return errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId);
-    const started = performance.now();
-    const { reply, result } = await runAndReply(context, req, image.dag, parsed.inputs ?? {}, resolved.byName ?? 'by-hash');
-    if (canary) {
-      // a run that ended badly — failed, timed out, cancelled, or an error reply — counts against
-      // the version; a suspended run is a success
-      const ok = result !== undefined && (result.status === 'completed' || result.status === 'suspended');
-      // a promotion or rollback this outcome decided is written before the reply
-      const transition = pipelines.recordOutcome(canary, hash, ok, performance.now() - started);
-      if (transition) await transition;
-    }
+  const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
+  return (req: HttpRequest): Promise<HttpReply> =>
+    withBody(req, ExecuteRequest, invalid, (parsed) => {
+      const ref = parsed.ref ?? parsed.dagName;
+      if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
+      if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
+      const pipelines = context.pipelines;
+      const resolved = pipelines.resolve(ref);
+      // only a store whose view may lag (cluster) answers not-local; a single instance never waits here
+      if (!resolved.ok && resolved.problem === 'not-local') return pipelines.resolveFromAuthority(ref).then((r) => executeResolved(context, req, ref, parsed.inputs, r));
+      return executeResolved(context, req, ref, parsed.inputs, resolved);
+    });
+}
+
+function executeResolved(context: ServerContext, req: HttpRequest, ref: string, inputs: Record<string, unknown> | undefined, resolved: RefResolution): HttpReply | Promise<HttpReply> {
+  if (!resolved.ok) {
+    return resolved.problem === 'invalid'
+      ? json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` })
+      : errorReply('NotFound', resolved.message, req.requestId);
+  }
+  const pipelines = context.pipelines;
+  let hash = resolved.hash;
+  // canary routing applies to name refs only, not to hash-shaped refs
+  const canary = resolved.byName !== null && resolved.byName.length !== 64 ? pipelines.runningCanary(resolved.byName) : undefined;
+  if (canary) hash = pipelines.chooseVersion(canary);
+  // an image the memory budget dropped (or another instance stored) is read once; a known one costs a lookup
+  const image = pipelines.image(hash);
+  if (image) return executeImage(context, req, image, inputs, resolved.byName, canary, hash);
+  return pipelines.fetchImage(hash).then((fetched) => (fetched ? executeImage(context, req, fetched, inputs, resolved.byName, canary, hash) : errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId)));
+}
+
+function executeImage(
+  context: ServerContext, req: HttpRequest, image: PipelineImage, inputs: Record<string, unknown> | undefined, byName: string | null, canary: RunningCanary | undefined, hash: string,
+): HttpReply | Promise<HttpReply> {
+  const started = performance.now();
+  const run = runAndReply(context, req, image.dag, inputs ?? {}, byName ?? 'by-hash');
+  if (!canary) return replyOf(run);
+  return Promise.resolve(run).then(async ({ reply, result }) => {
+    // a run that ended badly — failed, timed out, cancelled, or an error reply — counts against
+    // the version; a suspended run is a success
+    const ok = result !== undefined && (result.status === 'completed' || result.status === 'suspended');
+    // a promotion or rollback this outcome decided is written before the reply
+    const transition = context.pipelines.recordOutcome(canary, hash, ok, performance.now() - started);
+    if (transition) await transition;
     return reply;
-  };
+  });
 }
 
 export function resumeRoute(context: ServerContext) {
