@@ -1,6 +1,7 @@
 import type { DagOutput } from '../compiler/dag.js';
 import type { Type } from '../types/type.js';
 import { encodeJson } from '../values/json.js';
+import { jsonString } from '../values/json-text.js';
 import { javaDouble } from '../values/text.js';
 import { Some, type Value } from '../values/value.js';
 import { CodeBuilder, jsString, type Generated } from './emit.js';
@@ -110,12 +111,14 @@ function keyRank(name: string): number {
 
 /**
  * The JSON text of `src` (an encoded value of `type`, never undefined) as JSON.stringify writes
- * it: numbers, booleans and records of them inline; strings, lists and anything unexpected
+ * it: strings, numbers, booleans and records of them inline; lists and anything unexpected
  * through JSON.stringify itself.
  */
 function emitText(b: CodeBuilder, type: Type, src: string): string {
   const stringify = b.constant(JSON.stringify);
   switch (type.k) {
+    case 'String':
+      return `(typeof ${src} === 'string' ? ${b.constant(jsonString)}(${src}) : ${stringify}(${src}))`;
     case 'Int': case 'Float':
       // a finite number's JSON text is its JavaScript text; a non-finite Float is encoded as a string
       return `(typeof ${src} === 'number' && Number.isFinite(${src}) ? '' + ${src} : ${stringify}(${src}))`;

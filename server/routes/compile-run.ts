@@ -6,6 +6,7 @@ import { InputError } from '../../runtime/engine/engine.js';
 import type { ExecutionResult } from '../../runtime/engine/result.js';
 import { compileErrorLines, toWireDiagnostic, type WireDiagnostic } from '../../runtime/language/diagnostic-wire.js';
 import { pipelineCodec } from '../../runtime/codegen/pipeline-codec.js';
+import { jsonString } from '../../runtime/values/json-text.js';
 import type { RefResolution } from '../../runtime/pipelines/refs.js';
 import type { RunningCanary } from '../../runtime/pipelines/catalogue.js';
 import type { PipelineImage } from '../../runtime/stores/pipeline-store.js';
@@ -74,7 +75,7 @@ export function executeResponseJson(result: ExecutionResult, structuralHash?: st
   const outputs = dag === undefined ? JSON.stringify(r.outputs) : pipelineCodec(dag).outputsJson(r.outputs);
   let text =
     `{"success":${r.success},"outputs":${outputs},"error":${r.error === null ? 'null' : JSON.stringify(r.error)},` +
-    `"status":"${r.status}","executionId":${JSON.stringify(r.executionId)},` +
+    `"status":"${r.status}","executionId":${jsonString(r.executionId)},` +
     `"missingInputs":${r.missingInputs === null ? 'null' : JSON.stringify(r.missingInputs)},` +
     `"pendingOutputs":${r.pendingOutputs === null ? 'null' : JSON.stringify(r.pendingOutputs)},` +
     `"resumptionCount":${r.resumptionCount},"errors":${r.errors.length === 0 ? '[]' : JSON.stringify(r.errors)}`;
