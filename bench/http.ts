@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,15 +11,38 @@ import { median, round } from './stats.js';
 /**
  * HTTP benchmarks, all in one run on the same machine and load generator (wrk, loopback):
  * the raw uWS ceiling, Constellation's routes, and the peers (hand-written node:http,
- * Moleculer 0.14 + moleculer-web) on the same compositions. Every server runs in its own
- * process, so each competes with wrk for the machine the same way.
+ * hand-written Fastify 5, Moleculer 0.14 + moleculer-web) on the same compositions. Every
+ * server runs in its own process, so each competes with wrk for the machine the same way.
+ *
+ * Besides requests per second, every figure records the CPU time its server process spent per
+ * request (user + system, all its threads, from /proc): on a shared machine throughput moves
+ * with the load, CPU time per request much less, and "µs per request above the ceiling" says
+ * where each server spends its time beyond parsing a body and writing a reply.
  */
+
+/** One wrk run and the CPU time per request its server spent meanwhile. */
+type Sample = LoadResult & { readonly cpuUs: number };
 
 const dist = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 interface Proc {
   readonly port: number;
+  /** CPU seconds (user + system) the process has used so far; NaN where /proc is missing. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
 }
 
 async function startProcess(args: string[], env: Record<string, string>, readyPattern: RegExp, portFrom: (m: RegExpExecArray) => number): Promise<Proc> {
@@ -43,6 +66,7 @@ async function startProcess(args: string[], env: Record<string, string>, readyPa
   child.stderr!.resume();
   return {
     port,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -85,6 +109,8 @@ export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]
     procs.push(nodeHttp);
     const mol = await startProcess([dist('./peers/moleculer.js'), '0'], {}, /listening (\d+)/, (m) => Number(m[1]));
     procs.push(mol);
+    const fastify = await startProcess([dist('./peers/fastify.js'), '0'], {}, /listening (\d+)/, (m) => Number(m[1]));
+    procs.push(fastify);
 
     const compileNamed = async (name: string, source: string) => {
       const r = (await post(ours.port, '/compile', { source, name })) as { success: boolean; errors: string[] };
@@ -97,50 +123,60 @@ export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]
     await compileNamed('fanout-io', PIPELINES.fanoutIo(''));
     await compileNamed('fanout-io-worker', PIPELINES.fanoutIo('W'));
 
-    const targets: Record<string, { port: number; path: string; body?: unknown; method?: string }> = {
-      hello: { port: ceiling.port, path: '/hello', method: 'GET' },
-      echo: { port: ceiling.port, path: '/echo', body: { ref: 'trivial', inputs: { x: 41 } } },
-      exec: { port: ours.port, path: '/execute', body: { ref: 'trivial', inputs: { x: 41 } } },
-      run: { port: ours.port, path: '/run', body: { source: PIPELINES.trivial(), inputs: { x: 41 } } },
-      comp: { port: ours.port, path: '/execute', body: { ref: 'composition', inputs: { id: 7 } } },
-      compW: { port: ours.port, path: '/execute', body: { ref: 'composition-worker', inputs: { id: 7 } } },
-      chain: { port: ours.port, path: '/execute', body: { ref: 'chain3', inputs: { value: 3 } } },
-      fan: { port: ours.port, path: '/execute', body: { ref: 'fanout-io', inputs: { ms: 10 } } },
-      fanW: { port: ours.port, path: '/execute', body: { ref: 'fanout-io-worker', inputs: { ms: 10 } } },
-      nComp: { port: nodeHttp.port, path: '/composition', body: { id: 7 } },
-      nChain: { port: nodeHttp.port, path: '/chain', body: { value: 3 } },
-      nFan: { port: nodeHttp.port, path: '/fanout-io', body: { ms: 10 } },
-      mComp: { port: mol.port, path: '/composition', body: { id: 7 } },
-      mChain: { port: mol.port, path: '/chain', body: { value: 3 } },
-      mFan: { port: mol.port, path: '/fanout-io', body: { ms: 10 } },
+    const targets: Record<string, { proc: Proc; path: string; body?: unknown; method?: string }> = {
+      hello: { proc: ceiling, path: '/hello', method: 'GET' },
+      echo: { proc: ceiling, path: '/echo', body: { ref: 'trivial', inputs: { x: 41 } } },
+      exec: { proc: ours, path: '/execute', body: { ref: 'trivial', inputs: { x: 41 } } },
+      run: { proc: ours, path: '/run', body: { source: PIPELINES.trivial(), inputs: { x: 41 } } },
+      comp: { proc: ours, path: '/execute', body: { ref: 'composition', inputs: { id: 7 } } },
+      compW: { proc: ours, path: '/execute', body: { ref: 'composition-worker', inputs: { id: 7 } } },
+      chain: { proc: ours, path: '/execute', body: { ref: 'chain3', inputs: { value: 3 } } },
+      fan: { proc: ours, path: '/execute', body: { ref: 'fanout-io', inputs: { ms: 10 } } },
+      fanW: { proc: ours, path: '/execute', body: { ref: 'fanout-io-worker', inputs: { ms: 10 } } },
+      nComp: { proc: nodeHttp, path: '/composition', body: { id: 7 } },
+      nChain: { proc: nodeHttp, path: '/chain', body: { value: 3 } },
+      nFan: { proc: nodeHttp, path: '/fanout-io', body: { ms: 10 } },
+      fComp: { proc: fastify, path: '/composition', body: { id: 7 } },
+      fChain: { proc: fastify, path: '/chain', body: { value: 3 } },
+      fFan: { proc: fastify, path: '/fanout-io', body: { ms: 10 } },
+      mComp: { proc: mol, path: '/composition', body: { id: 7 } },
+      mChain: { proc: mol, path: '/chain', body: { value: 3 } },
+      mFan: { proc: mol, path: '/fanout-io', body: { ms: 10 } },
     };
-    const once = (t: (typeof targets)[string], secs: number) =>
-      wrk(`http://127.0.0.1:${t.port}${t.path}`, { method: t.method ?? 'POST', ...(t.body !== undefined ? { body: JSON.stringify(t.body) } : {}), seconds: secs });
+    /** One wrk run, with the CPU time the server spent per request during it (µs). */
+    const once = async (t: (typeof targets)[string], secs: number): Promise<Sample> => {
+      const cpuBefore = t.proc.cpuSeconds();
+      const r = await wrk(`http://127.0.0.1:${t.proc.port}${t.path}`, { method: t.method ?? 'POST', ...(t.body !== undefined ? { body: JSON.stringify(t.body) } : {}), seconds: secs });
+      return { ...r, cpuUs: ((t.proc.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, r.rps * secs) };
+    };
     // warm-up: JIT and connection set-up of every route (quick mode: of every server)
-    const warmedPorts = new Set<number>();
+    const warmed = new Set<Proc>();
     for (const t of Object.values(targets)) {
-      if (opts.quick && warmedPorts.has(t.port)) continue;
-      warmedPorts.add(t.port);
+      if (opts.quick && warmed.has(t.proc)) continue;
+      warmed.add(t.proc);
       await once(t, 1);
     }
-    const samples = new Map<string, LoadResult[]>();
+    const samples = new Map<string, Sample[]>();
     for (let rep = 0; rep < reps; rep++) {
       for (const [label, t] of Object.entries(targets)) {
-        process.stderr.write(`[bench] http ${rep + 1}/${reps} ${label} ${t.method ?? 'POST'} :${t.port}${t.path}\n`);
+        process.stderr.write(`[bench] http ${rep + 1}/${reps} ${label} ${t.method ?? 'POST'} :${t.proc.port}${t.path}\n`);
         const r = await once(t, seconds);
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${label}: ${r.non2xx} non-2xx responses, ${r.errors} socket errors`);
         samples.set(label, [...(samples.get(label) ?? []), r]);
       }
     }
     // the repetition with the median throughput stands for each target
-    const pick = (label: string): LoadResult => {
+    // (and the median CPU time per request over the repetitions)
+    const pick = (label: string): Sample => {
       const runs = samples.get(label)!;
       const m = median(runs.map((x) => x.rps));
-      return runs.find((r) => r.rps === m) ?? runs[0]!;
+      return { ...(runs.find((r) => r.rps === m) ?? runs[0]!), cpuUs: median(runs.map((x) => x.cpuUs)) };
     };
-    const [hello, echo, exec, run, comp, compW, chain, fan, fanW, nComp, nChain, nFan, mComp, mChain, mFan] = [
-      'hello', 'echo', 'exec', 'run', 'comp', 'compW', 'chain', 'fan', 'fanW', 'nComp', 'nChain', 'nFan', 'mComp', 'mChain', 'mFan',
-    ].map(pick) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+    const [hello, echo, exec, run, comp, compW, chain, fan, fanW, nComp, nChain, nFan, fComp, fChain, fFan, mComp, mChain, mFan] = [
+      'hello', 'echo', 'exec', 'run', 'comp', 'compW', 'chain', 'fan', 'fanW', 'nComp', 'nChain', 'nFan', 'fComp', 'fChain', 'fFan', 'mComp', 'mChain', 'mFan',
+    ].map(pick) as Sample[] as [Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample, Sample];
+    // CPU µs per request beyond the ceiling's (parse a body, write a reply)
+    const above = (x: Sample) => round(x.cpuUs - echo.cpuUs, 2);
     scenarios.push({ name: 'ceiling-get-hello', unit: 'req/s', value: round(hello.rps, 0), p50_ms: round(hello.p50_ms), p99_ms: round(hello.p99_ms), tool: 'wrk -t1 -c64', note: 'raw uWS GET hello world' });
     scenarios.push({ name: 'ceiling-post-echo', unit: 'req/s', value: round(echo.rps, 0), p50_ms: round(echo.p50_ms), p99_ms: round(echo.p99_ms), tool: 'wrk -t1 -c64', note: 'raw uWS POST: parse the JSON body, write a JSON reply' });
 
@@ -156,9 +192,13 @@ export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]
     const compRatio = comp.rps / mComp.rps;
     scenarios.push({
       name: 'composition-vs-moleculer', unit: 'req/s', value: round(comp.rps, 0), p50_ms: round(comp.p50_ms), p99_ms: round(comp.p99_ms),
-      peers: { moleculer: round(mComp.rps, 0), 'node-http': round(nComp.rps, 0), 'moleculer-p99-ms': round(mComp.p99_ms), 'node-http-p99-ms': round(nComp.p99_ms) },
-      ratio: round(compRatio, 2), goal: '≥ 3 × Moleculer at ≤ its p99, and ahead of hand-written node:http',
-      met: compRatio >= 3 && comp.p99_ms <= mComp.p99_ms && comp.rps > nComp.rps, tool, note: 'three module calls in parallel, merged (modules on the coordinator, like Moleculer local actions)',
+      peers: {
+        moleculer: round(mComp.rps, 0), 'node-http': round(nComp.rps, 0), fastify: round(fComp.rps, 0),
+        'moleculer-p99-ms': round(mComp.p99_ms), 'node-http-p99-ms': round(nComp.p99_ms), 'fastify-p99-ms': round(fComp.p99_ms),
+      },
+      ratio: round(compRatio, 2), goal: '≥ 3 × Moleculer at ≤ its p99, and ahead of hand-written node:http and Fastify',
+      met: compRatio >= 3 && comp.p99_ms <= mComp.p99_ms && comp.rps > nComp.rps && comp.rps > fComp.rps, tool,
+      note: 'three module calls in parallel, merged (modules on the coordinator, like Moleculer local actions)',
     });
     scenarios.push({
       name: 'composition-worker-pool', unit: 'req/s', value: round(compW.rps, 0), p50_ms: round(compW.p50_ms), p99_ms: round(compW.p99_ms),
@@ -167,12 +207,22 @@ export async function runHttpBench(opts: { quick: boolean }): Promise<Scenario[]
     });
     scenarios.push({
       name: 'chain-3-http', unit: 'req/s', value: round(chain.rps, 0), p50_ms: round(chain.p50_ms), p99_ms: round(chain.p99_ms),
-      peers: { moleculer: round(mChain.rps, 0), 'node-http': round(nChain.rps, 0) }, ratio: round(chain.rps / mChain.rps, 2), tool, note: 'three modules in sequence',
+      peers: { moleculer: round(mChain.rps, 0), 'node-http': round(nChain.rps, 0), fastify: round(fChain.rps, 0) }, ratio: round(chain.rps / mChain.rps, 2), tool, note: 'three modules in sequence',
     });
     scenarios.push({
       name: 'fanout-io-http', unit: 'ms', value: round(fan.p50_ms), p50_ms: round(fan.p50_ms), p99_ms: round(fan.p99_ms),
-      peers: { moleculer: round(mFan.p50_ms), 'node-http': round(nFan.p50_ms), 'ours-worker-pool': round(fanW.p50_ms) }, goal: 'p50 ≤ 11 ms', met: fan.p50_ms <= 11, tool,
-      note: `8 modules × 10 ms I/O, 64 connections; ${round(fan.rps, 0)} req/s (Moleculer ${round(mFan.rps, 0)}, node:http ${round(nFan.rps, 0)})`,
+      peers: { moleculer: round(mFan.p50_ms), 'node-http': round(nFan.p50_ms), fastify: round(fFan.p50_ms), 'ours-worker-pool': round(fanW.p50_ms) }, goal: 'p50 ≤ 11 ms', met: fan.p50_ms <= 11, tool,
+      note: `8 modules × 10 ms I/O, 64 connections; ${round(fan.rps, 0)} req/s (Moleculer ${round(mFan.rps, 0)}, node:http ${round(nFan.rps, 0)}, Fastify ${round(fFan.rps, 0)})`,
+    });
+    // where each server spends its time: CPU per request beyond the ceiling's
+    scenarios.push({
+      name: 'cpu-above-ceiling-execute', unit: 'µs/request', value: above(exec), peers: { 'ceiling-cpu-us': round(echo.cpuUs, 2), 'run-cached': above(run) }, tool,
+      note: `CPU (user + system, the server process) per request of /execute trivial beyond the POST-echo ceiling's ${round(echo.cpuUs, 2)} µs`,
+    });
+    scenarios.push({
+      name: 'cpu-above-ceiling-composition', unit: 'µs/request', value: above(comp),
+      peers: { 'node-http': above(nComp), fastify: above(fComp), moleculer: above(mComp), 'ours-chain-3': above(chain), 'node-http-chain-3': above(nChain), 'fastify-chain-3': above(fChain), 'moleculer-chain-3': above(mChain) },
+      tool, note: 'CPU per request of the three-call composition (and the three-step chain) beyond the ceiling, for every server',
     });
   } finally {
     for (const p of procs) await p.stop().catch(() => {});

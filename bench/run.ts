@@ -6,6 +6,7 @@ import { runDashboardBench } from './dashboard.js';
 import { runEngineBench, runMemoryBench } from './engine.js';
 import { runHttpBench } from './http.js';
 import { runProviderBench } from './provider.js';
+import { runRequestPathBench } from './request-path.js';
 import { ensureWrk } from './load.js';
 import { runLspBench } from './lsp.js';
 import { machine } from './machine.js';
@@ -13,7 +14,7 @@ import { runStoresBench } from './stores.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,memory,dashboard,provider,lsp,http,stores]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,request-path,memory,dashboard,provider,lsp,http,stores]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -66,6 +67,10 @@ async function main(): Promise<void> {
   if (want('engine')) {
     log('engine');
     scenarios.push(...(await runEngineBench({ quick })));
+  }
+  if (want('request-path')) {
+    log('request path (per step)');
+    scenarios.push(...(await runRequestPathBench({ quick })));
   }
   if (want('memory')) {
     log('memory');
