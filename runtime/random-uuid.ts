@@ -14,28 +14,39 @@ import { randomFillSync } from 'node:crypto';
 /** Ids per slice of text, and per draw from the CSPRNG (a draw has a large fixed cost). */
 const TEXT_IDS = 16;
 const RANDOM_IDS = 256;
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const random = Buffer.allocUnsafe(16 * RANDOM_IDS);
-const text = Buffer.allocUnsafe(36 * TEXT_IDS);
+const text = Buffer.alloc(36 * TEXT_IDS);
+const view = new DataView(text.buffer, text.byteOffset, text.byteLength);
+/** Two hex digits of a byte as one little-endian 16-bit store. */
+const HEX_PAIRS = new Uint16Array(256);
+for (let b = 0; b < 256; b++) HEX_PAIRS[b] = '0123456789abcdef'.charCodeAt(b >> 4) | ('0123456789abcdef'.charCodeAt(b & 15) << 8);
 let drawn = RANDOM_IDS;
 let batch = '';
 let next = TEXT_IDS;
 
+/** Writes the next TEXT_IDS ids as text (two digits per store: ~250 instructions an id instead of ~1,200 a digit at a time). */
 function refill(): void {
   if (drawn === RANDOM_IDS) {
     randomFillSync(random);
     drawn = 0;
   }
-  let o = 0;
-  for (let r = 16 * drawn, end = r + 16 * TEXT_IDS; r < end; r += 16) {
-    random[r + 6] = (random[r + 6]! & 0x0f) | 0x40; // version 4
-    random[r + 8] = (random[r + 8]! & 0x3f) | 0x80; // variant 10xx (RFC 9562)
-    for (let i = 0; i < 16; i++) {
-      if (i === 4 || i === 6 || i === 8 || i === 10) text[o++] = 0x2d; // '-'
-      const byte = random[r + i]!;
-      text[o++] = HEX[byte >> 4]!;
-      text[o++] = HEX[byte & 15]!;
-    }
+  const pair = (i: number) => HEX_PAIRS[random[i]!]!;
+  for (let o = 0, r = 16 * drawn; o < 36 * TEXT_IDS; o += 36, r += 16) {
+    view.setUint16(o, pair(r), true);
+    view.setUint16(o + 2, pair(r + 1), true);
+    view.setUint16(o + 4, pair(r + 2), true);
+    view.setUint16(o + 6, pair(r + 3), true);
+    text[o + 8] = 0x2d;
+    view.setUint16(o + 9, pair(r + 4), true);
+    view.setUint16(o + 11, pair(r + 5), true);
+    text[o + 13] = 0x2d;
+    view.setUint16(o + 14, HEX_PAIRS[(random[r + 6]! & 0x0f) | 0x40]!, true); // version 4
+    view.setUint16(o + 16, pair(r + 7), true);
+    text[o + 18] = 0x2d;
+    view.setUint16(o + 19, HEX_PAIRS[(random[r + 8]! & 0x3f) | 0x80]!, true); // variant 10xx (RFC 9562)
+    view.setUint16(o + 21, pair(r + 9), true);
+    text[o + 23] = 0x2d;
+    for (let i = 10; i < 16; i++) view.setUint16(o + 4 + 2 * i, pair(r + i), true);
   }
   drawn += TEXT_IDS;
   batch = text.toString('latin1');

@@ -83,6 +83,7 @@ class NodeRunRef implements NodeRun {
   }
 }
 const NONE_U8 = new Uint8Array(0);
+const NO_RECORDS: ReadonlyMap<number, NodeRecord> = new Map();
 const NONE_I32 = new Int32Array(0);
 
 export class Execution {
@@ -94,7 +95,8 @@ export class Execution {
   private readonly demanded: Uint8Array;
   private readonly parked: Uint8Array;
   private readonly lazyLeft: Int32Array;
-  readonly records = new Map<number, NodeRecord>();
+  /** Created on the first record: an execution of inline expressions only keeps none. */
+  private recordMap: Map<number, NodeRecord> | undefined;
   private readonly queue: number[] = [];
   private head = 0;
   private unsettled: number;
@@ -135,6 +137,15 @@ export class Execution {
 
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
+  }
+
+  /** Per-node records (errors, attempts, timings) of the nodes that have one. */
+  get records(): ReadonlyMap<number, NodeRecord> {
+    return this.recordMap ?? NO_RECORDS;
+  }
+
+  private record(id: number, record: NodeRecord): void {
+    (this.recordMap ??= new Map()).set(id, record);
   }
 
   /** Module calls in flight, cancelled with the execution. */
@@ -293,7 +304,7 @@ export class Execution {
       }
       if (listener) {
         const d = performance.now() - t;
-        this.records.set(id, { durationMs: d, attempts: 1 });
+        this.record(id, { durationMs: d, attempts: 1 });
         listener.onModuleComplete?.(this.executionId, id, node.module, d, { attempts: 1, cacheHit: false });
       }
       this.settleDone(id, value);
@@ -339,7 +350,7 @@ export class Execution {
   private applyOutcome(id: number, node: ModuleNode, outcome: NodeOutcome): void {
     const listener = this.listener;
     if (outcome.ok) {
-      this.records.set(id, { attempts: outcome.attempts, cacheHit: outcome.cacheHit, durationMs: outcome.durationMs });
+      this.record(id, { attempts: outcome.attempts, cacheHit: outcome.cacheHit, durationMs: outcome.durationMs });
       listener?.onModuleComplete?.(this.executionId, id, node.module, outcome.durationMs, { attempts: outcome.attempts, cacheHit: outcome.cacheHit });
       this.settleDone(id, outcome.value);
     } else {
@@ -377,7 +388,7 @@ export class Execution {
       this.state[id] = s;
       this.values[id] = s === FAILED || s === TIMED_OUT ? FAILED_VALUE : undefined;
       this.unsettled--;
-      if (record) this.records.set(id, record);
+      if (record) this.record(id, record);
       this.listener?.onNodeStateChanged?.(this.executionId, id, STATE_NAMES[s]!);
       this.hooks.onSettled?.(id);
       const failedLike = s === FAILED || s === TIMED_OUT;
