@@ -148,8 +148,17 @@ export interface RequestHead {
   readonly requestId: string;
 }
 
+/** The common methods as constant strings: no upper-casing (an ICU call) and no hashing per request. */
+function canonicalMethod(sent: string): string {
+  switch (sent) {
+    case 'POST': return 'POST';
+    case 'GET': return 'GET';
+    default: return sent.toUpperCase();
+  }
+}
+
 export function readRequestHead(uwsReq: uWS.HttpRequest, trustProxy: boolean): RequestHead {
-  const method = uwsReq.getCaseSensitiveMethod().toUpperCase();
+  const method = canonicalMethod(uwsReq.getCaseSensitiveMethod());
   const url = uwsReq.getUrl();
   const queryText = uwsReq.getQuery() ?? '';
   const headers: Record<string, string> = {};
