@@ -21,6 +21,12 @@ export interface HttpRequest {
   role: Role | undefined;
   /** Reads the body (bounded by the configured limit); `null` when there is none. */
   body(): Promise<Buffer | null>;
+  /**
+   * The body if it has been read already (`null`: there is none), else undefined. The HTTP front
+   * reads a whole body before a handler that may change something starts, so such handlers can
+   * take it without a promise hop; `body()` works everywhere.
+   */
+  readonly bodyNow?: Buffer | null;
   /** The client went away before the answer: nothing it is sent will arrive. */
   readonly aborted: boolean;
   /**

@@ -76,6 +76,8 @@ const NO_BODY = Promise.resolve(null);
 export class UwsRequest implements HttpRequest {
   params: Record<string, string> = {};
   role: HttpRequest['role'] = undefined;
+  /** Set with `bodyRead` once the body is in (handlers take it without a promise). */
+  bodyNow: Buffer | null | undefined = undefined;
   private parsedQuery: URLSearchParams | undefined;
   private remote: string | undefined;
   private live = true;
@@ -303,6 +305,7 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
     readBody(res, declared === undefined ? undefined : Number(declared), limits, {
       complete: (body) => {
         if (body !== null) req.bodyRead = Promise.resolve(body);
+        req.bodyNow = body;
         afterRead.run(start);
       },
       tooLarge: (message) => send(errorReply('PayloadTooLarge', message, requestId), route, true),

@@ -103,14 +103,17 @@ async function body<T extends z.ZodType>(req: HttpRequest, schema: T, invalid: (
 }
 
 /**
- * The execution routes' request path: one promise hop (the body's), then synchronous work —
- * parse, envelope check, resolve, run, encode — as long as nothing has to wait. `handle` may
- * answer with a reply or a promise of one.
+ * The execution routes' request path: synchronous — parse, envelope check, resolve, run, encode,
+ * and the reply goes back without a promise — as long as nothing has to wait (the body is in
+ * before the handler starts, the run needs no I/O). `handle` may answer with a reply or a
+ * promise of one.
  */
 function withBody<T extends z.ZodType>(
   req: HttpRequest, schema: T, invalid: (message: string) => HttpReply, handle: (value: z.output<T>) => HttpReply | Promise<HttpReply>,
-): Promise<HttpReply> {
+): HttpReply | Promise<HttpReply> {
   const answer = (parsed: BodyResult<z.output<T>>) => (parsed.ok ? handle(parsed.value) : invalid(parsed.message));
+  const ready = req.bodyNow;
+  if (ready !== undefined) return answer(parseBody(ready, schema));
   return req.body().then((raw) => answer(parseBody(raw, schema)), (e: unknown) => answer(unreadableBody(e)));
 }
 
@@ -246,7 +249,7 @@ function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, un
 
 export function runRoute(context: ServerContext) {
   const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
-  return (req: HttpRequest): Promise<HttpReply> =>
+  return (req: HttpRequest): HttpReply | Promise<HttpReply> =>
     withBody(req, RunRequest, invalid, (parsed) => {
       if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
       const result = compileSource(context, parsed.source);
@@ -272,7 +275,7 @@ function replyOf(run: RunReply | Promise<RunReply>): HttpReply | Promise<HttpRep
 
 export function executeRoute(context: ServerContext) {
   const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, error: `Invalid request: ${message}` });
-  return (req: HttpRequest): Promise<HttpReply> =>
+  return (req: HttpRequest): HttpReply | Promise<HttpReply> =>
     withBody(req, ExecuteRequest, invalid, (parsed) => {
       const ref = parsed.ref ?? parsed.dagName;
       if (ref === undefined) return json(400, { success: false, ...EMPTY_RESULT, error: "Missing 'ref' or 'dagName' field" });
