@@ -72,6 +72,24 @@ export class CodeBuilder {
     this.body.push(text);
   }
 
+  /**
+   * Emits a checked copy of the array `src` (`reject` runs when it is not an array), each element
+   * through `element` (which emits its own checks and returns the element's expression); returns
+   * the copy's local.
+   */
+  arrayCopy(src: string, reject: string, element: (item: string) => string): string {
+    const out = this.local();
+    const i = this.local();
+    const item = this.local();
+    this.line(`if (!Array.isArray(${src})) ${reject}`);
+    this.line(`const ${out} = new Array(${src}.length);`);
+    this.line(`for (let ${i} = 0; ${i} < ${src}.length; ${i}++) {`);
+    this.line(`const ${item} = ${src}[${i}];`);
+    this.line(`${out}[${i}] = ${element(item)};`);
+    this.line('}');
+    return out;
+  }
+
   /** Takes the lines written since `mark()` out of the body (to wrap them in a helper). */
   mark(): number {
     return this.body.length;

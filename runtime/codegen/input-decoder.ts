@@ -69,18 +69,8 @@ function emitDecode(b: CodeBuilder, type: Type, src: string): string {
       b.line(`if (typeof ${src} !== 'number' || !Number.isFinite(${src})) ${REJECT}`);
       return src;
     case 'List':
-    case 'Seq': {
-      const out = b.local();
-      const i = b.local();
-      const element = b.local();
-      b.line(`if (!Array.isArray(${src})) ${REJECT}`);
-      b.line(`const ${out} = new Array(${src}.length);`);
-      b.line(`for (let ${i} = 0; ${i} < ${src}.length; ${i}++) {`);
-      b.line(`const ${element} = ${src}[${i}];`);
-      b.line(`${out}[${i}] = ${emitDecode(b, type.of, element)};`);
-      b.line('}');
-      return out;
-    }
+    case 'Seq':
+      return b.arrayCopy(src, REJECT, (element) => emitDecode(b, type.of, element));
     case 'Record': {
       const hasOwn = b.constant(Object.prototype.hasOwnProperty);
       b.line(`if (typeof ${src} !== 'object' || ${src} === null || Array.isArray(${src})) ${REJECT}`);

@@ -109,16 +109,7 @@ function emitCheck(b: CodeBuilder, schema: z.ZodType, src: string, rejected: str
     }
     case 'array': {
       if (def.check !== undefined || checks.length > 0) break;
-      const v = b.local();
-      const i = b.local();
-      const item = b.local();
-      b.line(`if (!Array.isArray(${src})) ${reject}`);
-      b.line(`const ${v} = new Array(${src}.length);`);
-      b.line(`for (let ${i} = 0; ${i} < ${src}.length; ${i}++) {`);
-      b.line(`const ${item} = ${src}[${i}];`);
-      b.line(`${v}[${i}] = ${emitCheck(b, def.element as z.ZodType, item, rejected)};`);
-      b.line('}');
-      return v;
+      return b.arrayCopy(src, reject, (item) => emitCheck(b, def.element as z.ZodType, item, rejected));
     }
     case 'object': {
       const shape = def.shape as Record<string, z.ZodType>;
