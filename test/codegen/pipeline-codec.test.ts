@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pipelineCodec } from '../../runtime/codegen/pipeline-codec.js';
+import { estimatedCodeFootprint, pipelineCodec } from '../../runtime/codegen/pipeline-codec.js';
 import type { Dag, DagInput, DagOutput } from '../../runtime/compiler/dag.js';
 import { Engine } from '../../runtime/engine/engine.js';
 import { DONE, type Execution } from '../../runtime/engine/execution.js';
@@ -137,6 +137,13 @@ describe('generated pipeline code: seeded fuzz', () => {
       }
     });
   }
+
+  it('the footprint estimated before generation bounds the generated code\'s', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const { dag } = randomShape(seed * 31 + 5, seed % 2 === 0);
+      assert.ok(estimatedCodeFootprint(dag) >= pipelineCodec(dag).footprint, `seed ${seed}: ${estimatedCodeFootprint(dag)} < ${pipelineCodec(dag).footprint}`);
+    }
+  });
 
   it('hostile names never run as code', () => {
     const g = globalThis as { __pwned?: number };
