@@ -1,3 +1,4 @@
+import { estimatedCodeFootprint } from '../codegen/pipeline-codec.js';
 import { DiagnosticSink, locate, type Diagnostic } from '../language/diagnostics.js';
 import type { Program } from '../language/ast.js';
 import { parse } from '../language/parser.js';
@@ -129,7 +130,7 @@ function compileUncached(source: string, registry: FunctionRegistry): CompileRes
     diagnostics: c.diagnostics,
     hashes: { syntactic: syntacticHash(c.text), structural: measured?.hash ?? null },
     lookups: c.lookups,
-    footprint: footprintOf(c.text, measured?.chars ?? 0, c.ok ? (c.sourceMap?.length ?? 0) : 0, c.diagnostics.length),
+    footprint: footprintOf(c.text, measured?.chars ?? 0, c.ok ? (c.sourceMap?.length ?? 0) : 0, c.diagnostics.length) + (c.dag ? estimatedCodeFootprint(c.dag) : 0),
   };
 }
 
@@ -138,6 +139,8 @@ function compileUncached(source: string, registry: FunctionRegistry): CompileRes
  * character (V8 strings may be two-byte), four bytes a character of the DAG's canonical text
  * (objects and arrays weigh more than their JSON; measured at 2.5–3.5 × for node-heavy programs),
  * a source-map entry and a diagnostic at fixed sizes. An overestimate errs on the safe side.
+ * The generated decoder and encoders of a DAG (runtime/codegen) live as long as the DAG, so their
+ * estimate is added by the caller.
  */
 function footprintOf(source: string, dagChars: number, sourceMapEntries: number, diagnostics: number): number {
   return 2 * source.length + 4 * dagChars + 48 * sourceMapEntries + 512 * diagnostics + 1024;

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { estimatedCodeFootprint } from '../../runtime/codegen/pipeline-codec.js';
 import { imageSchema, imageSummarySchema, IndexedPipelineStore, isHash, summariseImage, type ImageSummary, type PipelineImage } from '../../runtime/stores/pipeline-store.js';
 import { readFileIfExists, writeFileAtomic } from './atomic-file.js';
 import { problemOf, Quarantine, type Warn } from './quarantine.js';
@@ -171,7 +172,8 @@ export class FilePipelineStore extends IndexedPipelineStore {
   private admit(image: PipelineImage, jsonBytes: number): void {
     const hash = image.structuralHash;
     if (this.resident.has(hash)) return;
-    const r: Resident = { image, heapBytes: jsonBytes * HEAP_PER_JSON_BYTE, used: false };
+    // the pipeline's generated decoder and encoders live exactly as long as its DAG: count them here
+    const r: Resident = { image, heapBytes: jsonBytes * HEAP_PER_JSON_BYTE + estimatedCodeFootprint(image.dag), used: false };
     this.resident.set(hash, r);
     if (this.aliasTable.has(hash)) return;
     this.unpinned.set(hash, r);
