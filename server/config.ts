@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { ClusterConfig } from '../cluster/config.js';
+import { loadClusterConfig } from './cluster-config.js';
+import { ageOrOff, bool, duration, list, nonNegativeInt, positiveInt, size } from './env-fields.js';
 
 /**
  * Server configuration: every `CONSTELLATION_*` variable of the reference's operations guide (plus the ones
@@ -13,101 +16,10 @@ import { z } from 'zod';
  * files and NATS URL get variables of their own.
  */
 
-/** `15s`, `500ms`, `2m`, `2min`, `1h`, `7d`, or bare seconds → milliseconds. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/i.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  switch ((m[2] ?? 's').toLowerCase()) {
-    case 'ms': return n;
-    case 's': return n * 1000;
-    case 'm': case 'min': return n * 60_000;
-    case 'h': return n * 3_600_000;
-    case 'd': return n * 86_400_000;
-  }
-  return undefined;
-}
-
-const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-/** `1048576`, `512k`, `64MB`, `1GiB` (binary multiples, case-insensitive) → bytes. */
-export function parseSize(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) return undefined;
-  const bytes = Math.floor(Number(m[1]) * unit);
-  return Number.isSafeInteger(bytes) ? bytes : undefined;
-}
+export { bool, duration, list, parseDuration, parseSize, positiveInt } from './env-fields.js';
 
 /** Anonymous images kept by default: on disk at most 128 MiB of them (and 10,000), each unused for at most a week. */
 export const DEFAULT_ANON_IMAGES = { maxCount: 10_000, maxBytes: 128 * 1024 * 1024, maxAgeMs: 7 * 86_400_000 } as const;
-
-const truthy = new Set(['true', '1', 'yes', 'on']);
-const falsy = new Set(['false', '0', 'no', 'off']);
-
-export const bool = z.string().transform((s, check) => {
-  const v = s.trim().toLowerCase();
-  if (truthy.has(v)) return true;
-  if (falsy.has(v)) return false;
-  check.addIssue({ code: 'custom', message: `expected true/false (or 1/0, yes/no), got '${s}'` });
-  return z.NEVER;
-});
-
-export const duration = z.string().transform((s, check) => {
-  const ms = parseDuration(s);
-  if (ms === undefined) {
-    check.addIssue({ code: 'custom', message: `expected a duration such as 30s, 500ms, 2m or a number of seconds, got '${s}'` });
-    return z.NEVER;
-  }
-  if (ms > 2_147_483_647) {
-    // timers cannot wait longer (Node would fire them at once)
-    check.addIssue({ code: 'custom', message: `'${s}' is longer than the longest timer, 2147483647ms (about 24 days)` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-/** A duration compared with ages, never armed as a timer (so it may exceed the longest timer); `0` switches it off. */
-const age = z.string().transform((s, check) => {
-  const ms = parseDuration(s);
-  if (ms === undefined) {
-    check.addIssue({ code: 'custom', message: `expected a duration such as 7d, 12h, 30m or a number of seconds (0 for no limit), got '${s}'` });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-const size = (what: string) =>
-  z.string().transform((s, check) => {
-    const bytes = parseSize(s);
-    if (bytes === undefined || bytes <= 0) {
-      check.addIssue({ code: 'custom', message: `${what} must be a positive size such as 1048576, 512k, 64MB or 1GiB, got '${s}'` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
-
-export const positiveInt = (what: string) =>
-  z.string().transform((s, check) => {
-    const n = Number(s.trim());
-    if (!Number.isInteger(n) || n <= 0) {
-      check.addIssue({ code: 'custom', message: `${what} must be a positive integer, got '${s}'` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-const nonNegativeInt = (what: string) =>
-  z.string().transform((s, check) => {
-    const n = Number(s.trim());
-    if (!Number.isInteger(n) || n < 0) {
-      check.addIssue({ code: 'custom', message: `${what} must be a non-negative integer, got '${s}'` });
-      return z.NEVER;
-    }
-    return n;
-  });
-
-export const list = z.string().transform((s) => s.split(',').map((e) => e.trim()).filter((e) => e.length > 0));
 
 export type Role = 'Admin' | 'Execute' | 'ReadOnly';
 
@@ -149,7 +61,6 @@ const envSchema = z.object({
   CONSTELLATION_HEALTH_DETAIL_ENABLED: bool.optional(),
   CONSTELLATION_MODULES: list.optional(),
   CONSTELLATION_EXAMPLE_MODULES: bool.optional(),
-  CONSTELLATION_NATS_URL: z.string().min(1).optional(),
   CONSTELLATION_PIPELINE_DIR: z.string().min(1).optional(),
   CONSTELLATION_PIPELINE_RECURSIVE: bool.optional(),
   CONSTELLATION_PIPELINE_FAIL_ON_ERROR: bool.optional(),
@@ -166,10 +77,10 @@ const envSchema = z.object({
   CONSTELLATION_SUSPENSION_FAILED_TTL: duration.optional(),
   CONSTELLATION_SUSPENSION_MAX_ENTRIES: positiveInt('suspension store max entries').optional(),
   CONSTELLATION_SUSPENSION_MAX_BYTES: size('suspension store max bytes').optional(),
-  CONSTELLATION_SUSPENSION_RETENTION: age.optional(),
+  CONSTELLATION_SUSPENSION_RETENTION: ageOrOff.optional(),
   CONSTELLATION_ANON_IMAGES_MAX_COUNT: positiveInt('anonymous images max count').optional(),
   CONSTELLATION_ANON_IMAGES_MAX_BYTES: size('anonymous images max bytes').optional(),
-  CONSTELLATION_ANON_IMAGES_MAX_AGE: age.optional(),
+  CONSTELLATION_ANON_IMAGES_MAX_AGE: ageOrOff.optional(),
   CONSTELLATION_IMAGE_MEMORY_MAX_BYTES: size('image memory max bytes').optional(),
   CONSTELLATION_COMPILE_CACHE_MAX_ENTRIES: positiveInt('compile cache max entries').optional(),
   CONSTELLATION_COMPILE_CACHE_MAX_BYTES: size('compile cache max bytes').optional(),
@@ -205,7 +116,8 @@ export interface Config {
   readonly healthDetailEnabled: boolean;
   readonly moduleFiles: readonly string[];
   readonly exampleModules: boolean;
-  readonly natsUrl: string | null;
+  /** Cluster mode (on when CONSTELLATION_NATS_URL is set); `null`: one instance on its file stores. */
+  readonly cluster: ClusterConfig | null;
   readonly pipelineDir: string | null;
   readonly pipelineRecursive: boolean;
   readonly pipelineFailOnError: boolean;
@@ -291,9 +203,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const relevant: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (k.startsWith('CONSTELLATION_') && v !== undefined && v !== '') relevant[k] = v;
   const parsed = envSchema.safeParse(relevant);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`);
+  const cluster = loadClusterConfig(relevant, problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const warnings: string[] = [];
   const apiKeys = parseKeys(e.CONSTELLATION_API_KEYS, warnings);
@@ -323,7 +235,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     healthDetailEnabled: e.CONSTELLATION_HEALTH_DETAIL_ENABLED ?? false,
     moduleFiles: e.CONSTELLATION_MODULES ?? [],
     exampleModules: e.CONSTELLATION_EXAMPLE_MODULES ?? true,
-    natsUrl: e.CONSTELLATION_NATS_URL ?? null,
+    cluster,
     pipelineDir: e.CONSTELLATION_PIPELINE_DIR ?? null,
     pipelineRecursive: e.CONSTELLATION_PIPELINE_RECURSIVE ?? false,
     pipelineFailOnError: e.CONSTELLATION_PIPELINE_FAIL_ON_ERROR ?? false,

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { CLUSTER_NAME_PATTERN, clusterConfig, type ClusterConfig, type ClusterTimers } from '../cluster/config.js';
+import { age, duration } from './env-fields.js';
+
+/**
+ * Cluster mode's variables. `CONSTELLATION_NATS_URL` switches it on (comma-separated servers);
+ * everything else has a default. Every timer of the coordination plane has a variable so tests
+ * (and impatient operators) can shorten it. The token and the files' contents are never put in
+ * an error message.
+ */
+
+const serverUrl = z.string().transform((s, check) => {
+  const list = s.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (list.length === 0) {
+    check.addIssue({ code: 'custom', message: 'expected at least one NATS server URL' });
+    return z.NEVER;
+  }
+  for (const [i, entry] of list.entries()) {
+    const withScheme = /^[a-z]+:\/\//i.test(entry) ? entry : `nats://${entry}`;
+    let url: URL | undefined;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['nats:', 'tls:'].includes(url.protocol) || !url.hostname) {
+      // the entry may carry a password: say which entry, not what it holds
+      check.addIssue({ code: 'custom', message: `entry #${i + 1} is not a NATS URL (nats://host:port, tls://host:port or host:port)` });
+      return z.NEVER;
+    }
+  }
+  return list;
+});
+
+const file = (what: string) =>
+  z.string().transform((s, check) => {
+    if (!existsSync(s)) {
+      check.addIssue({ code: 'custom', message: `${what} '${s}' does not exist` });
+      return z.NEVER;
+    }
+    return s;
+  });
+
+/** Variable → timer it sets. */
+export const CLUSTER_TIMER_VARIABLES: Readonly<Record<string, keyof ClusterTimers>> = {
+  CONSTELLATION_CLUSTER_HEARTBEAT_INTERVAL: 'heartbeatIntervalMs',
+  CONSTELLATION_CLUSTER_SUSPECT_AFTER: 'suspectAfterMs',
+  CONSTELLATION_CLUSTER_DEAD_AFTER: 'deadAfterMs',
+  CONSTELLATION_CLUSTER_MEMBER_TTL: 'memberRecordTtlMs',
+  CONSTELLATION_CLUSTER_MEMBER_REFRESH: 'memberRecordRefreshMs',
+  CONSTELLATION_CLUSTER_OPERATION_TIMEOUT: 'operationTimeoutMs',
+  CONSTELLATION_NATS_RECONNECT_WAIT: 'reconnectWaitMs',
+  CONSTELLATION_NATS_RECONNECT_JITTER: 'reconnectJitterMs',
+  CONSTELLATION_NATS_PING_INTERVAL: 'pingIntervalMs',
+  CONSTELLATION_NATS_CONNECT_TIMEOUT: 'connectTimeoutMs',
+  CONSTELLATION_CLUSTER_STATUS_INTERVAL: 'statusIntervalMs',
+  CONSTELLATION_CLUSTER_RESUME_LEASE: 'resumeLeaseMs',
+};
+
+/** Retention ages: bucket max-ages, not timers (beyond 24 days is fine). */
+export const CLUSTER_AGE_VARIABLES: Readonly<Record<string, keyof ClusterTimers>> = {
+  CONSTELLATION_CLUSTER_SUSPENSION_RETENTION: 'suspensionRetentionMs',
+  CONSTELLATION_CLUSTER_SYNTACTIC_RETENTION: 'syntacticRetentionMs',
+};
+
+export const clusterEnvSchema = z.object({
+  CONSTELLATION_NATS_URL: serverUrl.optional(),
+  CONSTELLATION_CLUSTER_NAME: z
+    .string()
+    .refine((s) => CLUSTER_NAME_PATTERN.test(s), 'use 1–32 characters of A-Z, a-z, 0-9, _ and - (it appears in bucket names)')
+    .optional(),
+  CONSTELLATION_NATS_CREDS: file('credentials file').optional(),
+  // a secret: accepted as is, never echoed
+  CONSTELLATION_NATS_TOKEN: z.string().optional(),
+  CONSTELLATION_NATS_TLS_CA: file('CA file').optional(),
+  CONSTELLATION_NATS_TLS_CERT: file('certificate file').optional(),
+  CONSTELLATION_NATS_TLS_KEY: file('key file').optional(),
+  CONSTELLATION_NATS_REPLICAS: z.enum(['1', '3'], { message: 'must be 1 or 3' }).optional(),
+  CONSTELLATION_CLUSTER_ADVERTISE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  ...Object.fromEntries(Object.keys(CLUSTER_TIMER_VARIABLES).map((k) => [k, duration.optional()])),
+  ...Object.fromEntries(Object.keys(CLUSTER_AGE_VARIABLES).map((k) => [k, age.optional()])),
+});
+
+/**
+ * The cluster configuration from the `CONSTELLATION_*` variables; `null` when
+ * `CONSTELLATION_NATS_URL` is not set. Every problem found is appended to `problems`.
+ */
+export function loadClusterConfig(variables: Readonly<Record<string, string>>, problems: string[]): ClusterConfig | null {
+  const parsed = clusterEnvSchema.safeParse(variables);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) problems.push(`${String(i.path[0] ?? 'environment')}: ${i.message}`);
+    return null;
+  }
+  const env = parsed.data as Record<string, unknown>;
+  const servers = env.CONSTELLATION_NATS_URL as string[] | undefined;
+  if (!servers) return null;
+  const cert = env.CONSTELLATION_NATS_TLS_CERT as string | undefined;
+  const key = env.CONSTELLATION_NATS_TLS_KEY as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) problems.push('CONSTELLATION_NATS_TLS_CERT and CONSTELLATION_NATS_TLS_KEY go together: set both or neither');
+  if (env.CONSTELLATION_NATS_CREDS !== undefined && env.CONSTELLATION_NATS_TOKEN !== undefined) problems.push('CONSTELLATION_NATS_CREDS and CONSTELLATION_NATS_TOKEN are alternatives: set one');
+  const ca = env.CONSTELLATION_NATS_TLS_CA as string | undefined;
+  const timers: Partial<Record<keyof ClusterTimers, number>> = {};
+  for (const [variable, timer] of Object.entries({ ...CLUSTER_TIMER_VARIABLES, ...CLUSTER_AGE_VARIABLES })) {
+    const v = env[variable];
+    if (typeof v === 'number') timers[timer] = v;
+  }
+  const t = { ...clusterConfig([]).timers, ...timers };
+  if (t.suspectAfterMs <= t.heartbeatIntervalMs) problems.push('CONSTELLATION_CLUSTER_SUSPECT_AFTER must be longer than the heartbeat interval');
+  if (t.deadAfterMs < t.suspectAfterMs) problems.push('CONSTELLATION_CLUSTER_DEAD_AFTER must not be shorter than CONSTELLATION_CLUSTER_SUSPECT_AFTER');
+  if (t.memberRecordRefreshMs >= t.memberRecordTtlMs) problems.push('CONSTELLATION_CLUSTER_MEMBER_REFRESH must be shorter than CONSTELLATION_CLUSTER_MEMBER_TTL');
+  if (t.operationTimeoutMs <= 0) problems.push('CONSTELLATION_CLUSTER_OPERATION_TIMEOUT must be positive');
+  return clusterConfig(servers, {
+    clusterName: (env.CONSTELLATION_CLUSTER_NAME as string | undefined) ?? 'default',
+    credsFile: (env.CONSTELLATION_NATS_CREDS as string | undefined) ?? null,
+    token: (env.CONSTELLATION_NATS_TOKEN as string | undefined) ?? null,
+    tls: ca || cert || key || servers.some((s) => s.startsWith('tls://')) ? { caFile: ca ?? null, certFile: cert ?? null, keyFile: key ?? null } : null,
+    replicas: env.CONSTELLATION_NATS_REPLICAS === '3' ? 3 : 1,
+    advertiseUrl: (env.CONSTELLATION_CLUSTER_ADVERTISE_URL as string | undefined) ?? null,
+    timers,
+  });
+}
