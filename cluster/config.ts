@@ -1,0 +1,117 @@
+/**
+ * Cluster configuration: which NATS servers to use, how to authenticate, the cluster's name,
+ * bucket replicas, and every timer of the coordination plane. The server reads it from the
+ * `CONSTELLATION_NATS_*` / `CONSTELLATION_CLUSTER_*` variables (server/cluster-config.ts);
+ * tests build it directly with `clusterConfig()`.
+ *
+ * Secrets (the token, the contents of the credentials and key files, passwords inside server
+ * URLs) never leave this object except to the NATS client: `describeClusterConfig` is the form
+ * fit for logs.
+ */
+
+export interface ClusterTimers {
+  /** Heartbeat period (membership). */
+  readonly heartbeatIntervalMs: number;
+  /** A peer whose heartbeats stopped this long ago is suspect (3 missed beats by default). */
+  readonly suspectAfterMs: number;
+  /** … and dead after this long (5 missed beats). Advisory only: no decision rests on it. */
+  readonly deadAfterMs: number;
+  /** Max age of a membership record in its bucket (records of crashed instances vanish). */
+  readonly memberRecordTtlMs: number;
+  /** How often an instance rewrites its membership record. */
+  readonly memberRecordRefreshMs: number;
+  /** Bound of every shared read or write (a KV operation): past it, 503 CoordinationUnavailable. */
+  readonly operationTimeoutMs: number;
+  /** Reconnect back-off: wait plus a random jitter up to `reconnectJitterMs`, forever. */
+  readonly reconnectWaitMs: number;
+  readonly reconnectJitterMs: number;
+  /** Client pings: a server that answers none of two in a row is considered gone. */
+  readonly pingIntervalMs: number;
+  /** How long one connection attempt may take. */
+  readonly connectTimeoutMs: number;
+  /** How often bucket statistics for /health/detail are refreshed (in the background). */
+  readonly statusIntervalMs: number;
+  /** Resume claim lease; `null`: max(30 s, 2 × the execution timeout). Renewed every third. */
+  readonly resumeLeaseMs: number | null;
+  /** Bucket max-age of suspended executions (expired silently by nats-server 2.9). */
+  readonly suspensionRetentionMs: number;
+  /** Bucket max-age of the shared syntactic index. */
+  readonly syntacticRetentionMs: number;
+}
+
+export interface ClusterTls {
+  readonly caFile: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+}
+
+export interface ClusterConfig {
+  /** NATS server URLs (`nats://host:port`, `tls://host:port` or `host:port`). */
+  readonly servers: readonly string[];
+  /** Names subjects and buckets: `[A-Za-z0-9_-]`, at most 32 characters. */
+  readonly clusterName: string;
+  readonly credsFile: string | null;
+  readonly token: string | null;
+  readonly tls: ClusterTls | null;
+  /** Bucket replicas: 3 on a 3-server JetStream cluster (losing one server loses nothing). */
+  readonly replicas: 1 | 3;
+  /** The HTTP URL peers and operators see for this instance; default http://<host>:<port>. */
+  readonly advertiseUrl: string | null;
+  readonly timers: ClusterTimers;
+}
+
+export const DEFAULT_CLUSTER_TIMERS: ClusterTimers = {
+  heartbeatIntervalMs: 2_000,
+  suspectAfterMs: 6_000,
+  deadAfterMs: 10_000,
+  memberRecordTtlMs: 60_000,
+  memberRecordRefreshMs: 20_000,
+  operationTimeoutMs: 1_500,
+  reconnectWaitMs: 1_000,
+  reconnectJitterMs: 1_000,
+  pingIntervalMs: 10_000,
+  connectTimeoutMs: 2_000,
+  statusIntervalMs: 5_000,
+  resumeLeaseMs: null,
+  suspensionRetentionMs: 7 * 24 * 3_600_000,
+  syntacticRetentionMs: 30 * 24 * 3_600_000,
+};
+
+export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** A configuration with defaults for everything not given (tests, embedding). */
+export function clusterConfig(servers: readonly string[], overrides: Partial<Omit<ClusterConfig, 'servers' | 'timers'>> & { timers?: Partial<ClusterTimers> } = {}): ClusterConfig {
+  return {
+    servers,
+    clusterName: overrides.clusterName ?? 'default',
+    credsFile: overrides.credsFile ?? null,
+    token: overrides.token ?? null,
+    tls: overrides.tls ?? null,
+    replicas: overrides.replicas ?? 1,
+    advertiseUrl: overrides.advertiseUrl ?? null,
+    timers: { ...DEFAULT_CLUSTER_TIMERS, ...overrides.timers },
+  };
+}
+
+/** The resume lease for an execution timeout (runtime default: none). */
+export function resumeLeaseMs(timers: ClusterTimers, executionTimeoutMs: number | undefined): number {
+  return timers.resumeLeaseMs ?? Math.max(30_000, 2 * (executionTimeoutMs ?? 0));
+}
+
+/** A server URL without user name or password (`nats://user:pw@host` → `nats://host`). */
+export function redactServerUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)?[^@/]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+/** The configuration as logs may show it: secrets replaced by whether they are set. */
+export function describeClusterConfig(c: ClusterConfig): Record<string, unknown> {
+  return {
+    servers: c.servers.map(redactServerUrl),
+    clusterName: c.clusterName,
+    auth: c.credsFile ? 'credentials file' : c.token ? 'token' : 'none',
+    tls: c.tls ? { ca: c.tls.caFile !== null, clientCertificate: c.tls.certFile !== null } : false,
+    replicas: c.replicas,
+    heartbeatIntervalMs: c.timers.heartbeatIntervalMs,
+    operationTimeoutMs: c.timers.operationTimeoutMs,
+  };
+}
