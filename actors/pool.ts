@@ -118,6 +118,11 @@ export class WorkerPool implements ModuleInvoker {
     return this.threads;
   }
 
+  /** Share of the pool's capacity in use lately (0–1; Piscina's utilisation). */
+  get utilisation(): number {
+    return this.piscina.utilization;
+  }
+
   invoke(request: InvokeRequest, token: CancelToken): Promise<Value> {
     if (this.closed) return Promise.reject(new ConstellationError('ShuttingDown', 'The worker pool is closed'));
     return new Promise<Value>((resolve, reject) => {
