@@ -29,6 +29,8 @@ import { loadPipelineDirectory } from './pipeline-loader.js';
 import { rateLimitMiddleware } from './rate-limit.js';
 import { registerRoutes, type ReadinessCheck } from './routes/index.js';
 import { FilePipelineStore } from './stores/file-pipeline-store.js';
+import { Diagnostics } from './diagnostics.js';
+import { clusterListener, createClusterNode } from './cluster.js';
 
 /**
  * Assembles the server: the backends (given ones, else the embedded defaults: file stores under
@@ -64,7 +66,9 @@ export interface ConstellationServer {
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ConstellationServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   for (const w of config.warnings) logger.warn(w);
-  if (config.natsUrl) logger.warn('CONSTELLATION_NATS_URL is set, but cluster mode is not part of this version: running as a single instance');
+  let runtimeRef: Runtime | undefined;
+  // cluster mode: the node connects in the background; readiness waits for its first synchronisation
+  const cluster = config.cluster ? createClusterNode(config.cluster, logger, () => runtimeRef) : undefined;
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const warn = (m: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, m);
@@ -100,6 +104,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
     warn: (message, fields) => logger.warn(fields ?? {}, message),
   });
+  runtimeRef = runtime;
   metrics.inflightSource = () => runtime.engine.inflightCount;
   const engine = runtime.engine;
   pipelines = new PipelineCatalogue({
@@ -129,6 +134,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const pipelineMemory = pipelineStore instanceof FilePipelineStore ? () => pipelineStore.memoryUsage() : undefined;
   const context: ServerContext = {
     config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger, events, history: backends.executionHistory,
+    diagnostics: new Diagnostics(options.readinessChecks),
     ...(pipelineMemory ? { pipelineMemory } : {}),
   };
 
@@ -150,13 +156,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   // the dashboard is a listener of its own: its drain waits for the runs it started in the background
-  const listeners = [...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
+  const listeners = [...(cluster ? [clusterListener(cluster)] : []), ...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
   let port: number;
   try {
     host.webSocket(executionEventsRoute(events, logger));
     await host.startListeners(listeners);
     const router = new Router();
-    registerRoutes(router, context, options.readinessChecks ?? new Map(), host.attachedRoutes);
+    registerRoutes(router, context, context.diagnostics.readiness, host.attachedRoutes);
     const logRequest = requestLog(logger);
     attachHttp(host.app, {
       router,
@@ -195,6 +201,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       modules: [...runtime.engine.modules.entries()].length,
       listeners: listeners.map((l) => l.name),
       dashboard: config.dashboard.enabled ? `http://${config.host}:${port}/dashboard` : 'off',
+      cluster: cluster ? { name: cluster.config.clusterName, instanceId: cluster.instanceId } : 'off',
       dataDir,
       pipelineLoader: config.pipelineDir ?? 'off',
     },

@@ -5,6 +5,7 @@ import type { ExecutionControl } from '../runtime/engine/execution-control.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import type { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import type { Config } from './config.js';
+import type { Diagnostics } from './diagnostics.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
@@ -27,4 +28,6 @@ export interface ServerContext {
   readonly history: ExecutionStorage;
   /** The memory budget of the embedded pipeline store (images read from disk), when it is in use. */
   readonly pipelineMemory?: () => { readonly residentImages: number; readonly unpinnedHeapBytes: number; readonly maxBytes: number };
+  /** Readiness checks and probe sections added by attached parts (the cluster). */
+  readonly diagnostics: Diagnostics;
 }

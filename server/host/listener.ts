@@ -38,6 +38,8 @@ export interface ServerHost {
   readonly context: ServerContext;
   /** The backends in use: metrics, tracer, listener, cache, breakers, stores, execution history. */
   readonly backends: Backends;
+  /** The HTTP port once it listens (`undefined` during `start`; known from the Running change on). */
+  readonly port: number | undefined;
   /** Adds a WebSocket route on the HTTP port; its upgrade passes the shared middleware chain. */
   webSocket(route: WebSocketRoute): void;
   /** Is a WebSocket route mounted at `path` (by any listener, at any time before the call)? */

@@ -60,6 +60,7 @@ export class Host implements ServerHost {
   private readonly extraRoutes: RouteSpec[] = [];
   private readonly sockets = new WebSocketRegistry();
   private listenSocket: uWS.us_listen_socket | undefined;
+  port: number | undefined;
 
   constructor(
     readonly config: Config,
@@ -124,7 +125,8 @@ export class Host implements ServerHost {
         else reject(new Error(`cannot listen on ${host}:${port} (is the port in use?)`));
       });
     });
-    return uWS.us_socket_local_port(this.listenSocket);
+    this.port = uWS.us_socket_local_port(this.listenSocket);
+    return this.port;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js';
+import type { ReadinessCheck } from '../diagnostics.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 
 /**
@@ -7,7 +8,7 @@ import { json, type HttpReply, type HttpRequest } from '../http/types.js';
  * `/health/detail` opt-in and gated by auth (docs/decisions.md #19).
  */
 
-export type ReadinessCheck = () => boolean;
+export type { ReadinessCheck } from '../diagnostics.js';
 
 export function healthRoutes(context: ServerContext, checks: ReadonlyMap<string, ReadinessCheck> = new Map()) {
   const runChecks = () => {
@@ -45,6 +46,7 @@ export function healthRoutes(context: ServerContext, checks: ReadonlyMap<string,
         readinessChecks: checks.size > 0 ? results : null,
         circuitBreakers: context.engine.breakers.all(),
         resultCaches: context.engine.caches.all(),
+        ...context.diagnostics.collect('detail'),
       });
     },
   };

@@ -57,6 +57,7 @@ export async function metricsJson(context: ServerContext): Promise<Record<string
     resultCaches: context.engine.caches.all(),
     circuitBreakers: context.engine.breakers.all(),
     stores: await storesJson(context),
+    ...context.diagnostics.collect('metrics'),
   };
 }
 
@@ -106,7 +107,7 @@ async function prometheus(context: ServerContext): Promise<string> {
     series('constellation_scheduler_completed_total', 'counter', 'Scheduled tasks completed', m.scheduler['totalCompleted'] as number);
     series('constellation_scheduler_starvation_promotions_total', 'counter', 'Starvation promotions', m.scheduler['starvationPromotions'] as number);
   }
-  return lines.join('\n') + '\n' + (await context.metrics.registry.metrics());
+  return lines.join('\n') + '\n' + context.diagnostics.prometheus() + (await context.metrics.registry.metrics());
 }
 
 export function metricsRoutes(context: ServerContext) {

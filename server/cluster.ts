@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Runtime } from '../actors/runtime-factory.js';
+import type { ClusterConfig } from '../cluster/config.js';
+import { ClusterNode, type ClusterMetrics } from '../cluster/node.js';
+import { qualifiedName, signatureText } from '../runtime/compiler/registry.js';
+import type { Config } from './config.js';
+import type { AttachedListener, ServerHost } from './host/listener.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Where the server meets the cluster layer (cluster/ never imports server/): builds the
+ * ClusterNode from the configuration, feeds it this instance's load and module signatures, and
+ * attaches it as a listener — readiness waits for the first synchronisation, `/health/detail`
+ * and `/metrics` gain a `cluster` section, lifecycle changes become membership states
+ * (Running → running, Draining → draining, close → leaving).
+ */
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Module name → digest of its signature: the registry as peers compare it. */
+export function moduleSignatures(runtime: Runtime): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const sig of runtime.engine.functions.all()) {
+    if (sig.kind !== 'module') continue;
+    out[qualifiedName(sig)] = createHash('sha256').update(signatureText(sig)).digest('hex').slice(0, 16);
+  }
+  return out;
+}
+
+/** `moduleSignatures`, recomputed only when the registry changed (it is read before every heartbeat). */
+function cachedModuleSignatures(runtime: () => Runtime | undefined): () => Record<string, string> {
+  let version = -1;
+  let table: Record<string, string> = {};
+  return () => {
+    const r = runtime();
+    if (!r) return table;
+    if (r.engine.functions.version !== version) {
+      version = r.engine.functions.version;
+      table = moduleSignatures(r);
+    }
+    return table;
+  };
+}
+
+/**
+ * The node for a server; `runtime()` is read lazily (the node exists before the runtime, whose
+ * stores it provides).
+ */
+export function createClusterNode(config: ClusterConfig, logger: Logger, runtime: () => Runtime | undefined): ClusterNode {
+  const load = () => {
+    const r = runtime();
+    return {
+      activeExecutions: r?.engine.inflightCount ?? 0,
+      queuedNodes: r?.engine.scheduler.stats().queuedCount ?? 0,
+      workerUtilisation: r?.pool.utilisation ?? 0,
+    };
+  };
+  return new ClusterNode({
+    config,
+    logger,
+    version: packageVersion(),
+    capabilities: ['pipelines', 'suspensions'],
+    load,
+    modules: cachedModuleSignatures(runtime),
+  });
+}
+
+function advertisedUrl(config: Config, cluster: ClusterConfig, port: number): string {
+  if (cluster.advertiseUrl) return cluster.advertiseUrl;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function prometheus(m: ClusterMetrics): string {
+  const lines: string[] = [];
+  const series = (name: string, type: 'gauge' | 'counter', help: string, values: [labels: string, value: number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of values) lines.push(`${name}${labels} ${value}`);
+  };
+  series('constellation_cluster_connected', 'gauge', 'Connected to NATS (1) or not (0)', [['', m.connected]]);
+  series('constellation_cluster_synchronised', 'gauge', 'The first synchronisation of the shared state is done', [['', m.synchronised]]);
+  series('constellation_cluster_degraded', 'gauge', 'Serving in degraded mode (shared writes refused)', [['', m.degraded]]);
+  series('constellation_cluster_members', 'gauge', 'Members known, by liveness (this instance included)', [
+    ['{liveness="alive"}', m.membersAlive],
+    ['{liveness="suspect"}', m.membersSuspect],
+    ['{liveness="dead"}', m.membersDead],
+  ]);
+  series('constellation_cluster_connects_total', 'counter', 'Connections to NATS (the first and every reconnect)', [['', m.connects]]);
+  series('constellation_cluster_disconnects_total', 'counter', 'Losses of the NATS connection', [['', m.disconnects]]);
+  series('constellation_cluster_shared_refused_total', 'counter', 'Shared operations refused at once (no connection)', [['', m.sharedRefused]]);
+  series('constellation_cluster_shared_failed_total', 'counter', 'Shared operations failed against NATS (timeouts, no quorum)', [['', m.sharedFailed]]);
+  series('constellation_cluster_heartbeats_sent_total', 'counter', 'Heartbeats published', [['', m.heartbeatsSent]]);
+  series('constellation_cluster_heartbeats_received_total', 'counter', 'Heartbeats of peers received', [['', m.heartbeatsReceived]]);
+  series('constellation_cluster_divergent_peers', 'gauge', 'Live peers whose module registry differs from this one', [['', m.divergentPeers]]);
+  series('constellation_cluster_envelopes_dropped_total', 'counter', 'Invalid envelopes dropped, by kind and reason', m.dropped.map((d) => [`{kind="${d.kind}",reason="${d.reason}"}`, d.count]));
+  series('constellation_cluster_bucket_values', 'gauge', 'Entries in each shared bucket', m.buckets.map((b) => [`{bucket="${b.bucket}"}`, b.values]));
+  series('constellation_cluster_bucket_bytes', 'gauge', 'Bytes in each shared bucket', m.buckets.map((b) => [`{bucket="${b.bucket}"}`, b.bytes]));
+  return lines.join('\n') + '\n';
+}
+
+/** The node as an attached listener of the server. */
+export function clusterListener(node: ClusterNode): AttachedListener {
+  let host: ServerHost | undefined;
+  return {
+    name: 'cluster',
+    async start(h: ServerHost): Promise<void> {
+      host = h;
+      const d = h.context.diagnostics;
+      d.readiness.set('cluster', () => node.synchronised);
+      d.sections.set('cluster', {
+        detail: () => node.view(),
+        metrics: () => node.metrics(),
+        prometheus: () => prometheus(node.metrics()),
+      });
+      node.start();
+    },
+    onStateChange(state): void {
+      if (state === 'Running') {
+        if (host?.port !== undefined && host.config.cluster) node.membership.setHttpUrl(advertisedUrl(host.config, host.config.cluster, host.port));
+        node.membership.setState('running');
+      } else if (state === 'Draining') {
+        node.drain();
+      }
+    },
+    async drain(): Promise<void> {
+      node.drain();
+    },
+    close: () => node.close(),
+  };
+}
