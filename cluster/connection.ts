@@ -14,9 +14,11 @@ import { errorText, type ClusterLogger } from './log.js';
  *   of registration — where watchers are re-created and local copies resynchronised (the
  *   client restores plain subscriptions by itself; JetStream watchers it does not, reliably).
  * - `onDisconnected(hook)`: runs when the connection drops (degraded mode starts).
- * - `shared(operation, work)`: the gate of every shared read or write. It refuses at once when
- *   not connected, bounds the work by the operation timeout, and turns any NATS failure into
- *   `CoordinationUnavailable` (compare-and-set conflicts pass through for the caller to retry).
+ * - `shared(operation, work)`: the gate of every shared read or write. Right after a disconnect
+ *   it waits for the reconnect (a failover takes one round of reconnecting) within its timeout;
+ *   later in an outage it refuses at once. The work is bounded by the operation timeout, and any
+ *   NATS failure becomes `CoordinationUnavailable` (compare-and-set conflicts pass through for
+ *   the caller to retry). So a shared write answers within the operation timeout, always.
  */
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -52,6 +54,7 @@ export class ClusterConnection {
   private readonly connectedHooks: ConnectedHook[] = [];
   private readonly disconnectedHooks: (() => void)[] = [];
   private hookChain: Promise<void> = Promise.resolve();
+  private reconnectWaiters: (() => void)[] = [];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -206,6 +209,7 @@ export class ClusterConnection {
     if (this.current === state || this.current === 'closed') return;
     this.current = state;
     this.since = Date.now();
+    if (state === 'connected' || state === 'closed') for (const w of this.reconnectWaiters.splice(0)) w();
   }
 
   /** The connection, or CoordinationUnavailable at once when there is none right now. */
@@ -236,7 +240,10 @@ export class ClusterConnection {
    * (default: the operation timeout); NATS failures become CoordinationUnavailable.
    */
   async shared<T>(operation: string, work: () => Promise<T>, timeoutMs = this.config.timers.operationTimeoutMs): Promise<T> {
+    const started = performance.now();
+    if (!this.connected && this.recentlyLost()) await this.reconnected(timeoutMs);
     this.require(operation);
+    timeoutMs = Math.max(1, timeoutMs - (performance.now() - started));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(coordinationUnavailable(operation, new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
@@ -250,6 +257,29 @@ export class ClusterConnection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A connection lost moments ago is usually back within one reconnect (a failover to another
+   * server of the cluster): an operation then waits for it, within its own timeout, instead of
+   * failing. A connection lost for longer refuses at once.
+   */
+  private recentlyLost(): boolean {
+    return this.current === 'reconnecting' && Date.now() - this.since < 2 * this.config.timers.operationTimeoutMs;
+  }
+
+  /** Resolves when connected again or after `ms`, whichever is first. */
+  private reconnected(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      const waiter = () => done();
+      this.reconnectWaiters.push(waiter);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 
   stats(): ConnectionStats {
