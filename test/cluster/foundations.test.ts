@@ -7,7 +7,7 @@ import { defineEnvelope, DropCounter, ENVELOPE_VERSION, EnvelopeTooLargeError } 
 import { heartbeatEnvelope, memberRecordEnvelope, modulesDigest } from '../../cluster/membership.js';
 import { ClusterNames, decodeName, encodeName, isInstanceId, isValidKey, newInstanceId } from '../../cluster/naming.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
-import { prng } from '../helpers/http.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * The cluster layer's foundations without NATS: names on the coordination plane (encoding of
