@@ -112,7 +112,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     versions: backends.versionStore,
     canaries: backends.canaryStore,
     compile: (source) => engine.compile(source),
-    registryHash: () => engine.functions.hash(),
+    dependencyHash: (lookups) => engine.functions.dependencyHash(lookups),
     referencedBySuspension: async (structuralHash) => (await suspensions.list({ filter: { structuralHash }, limit: 1 })).items.length > 0,
     anonymousImages: config.anonymousImages,
     inUse: (structuralHash) => engine.isRunning(structuralHash),

@@ -60,7 +60,7 @@ export async function loadPipelineDirectory(deps: LoaderDeps, dir: string): Prom
       failures.push(`${file}: ${compileErrorLines(result.diagnostics).join('; ')}`);
       continue;
     }
-    const skipped = pipelines.storedFor(result.hashes.syntactic) === result.hashes.structural;
+    const skipped = pipelines.storedFor(result) === result.hashes.structural;
     compiled.push({ file, alias, source, result, skipped });
   }
   if (failures.length > 0 && config.pipelineFailOnError) {

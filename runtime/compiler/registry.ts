@@ -163,6 +163,17 @@ export class FunctionRegistry {
     return f;
   }
 
+  /**
+   * The dependency hash of a program: SHA-256 over the fingerprints of the names it looked up
+   * (CompileResult.lookups). It changes only when something the program depends on changes, so
+   * instances whose registries differ in modules a pipeline does not use agree on it — the
+   * shared syntactic index of a cluster keys on it instead of the whole registry's hash.
+   */
+  dependencyHash(names: Iterable<string>): string {
+    const lines = [...new Set(names)].sort().map((n) => `${n}=${this.fingerprint(n)}`);
+    return sha256(lines.join('\n'));
+  }
+
   /** SHA-256 of the sorted signature list. */
   hash(): string {
     if (this.hashCache === undefined) {

@@ -39,8 +39,12 @@ export interface CatalogueOptions {
   readonly canaries: CanaryStore;
   /** Compiles a source (through the engine's compile cache). */
   readonly compile: (source: string) => CompileResult;
-  /** Hash of the function registry the sources compile against (half of the syntactic index key). */
-  readonly registryHash: () => string;
+  /**
+   * Dependency hash of a compiled program (its looked-up names against today's registry): the
+   * second half of the syntactic index key, so instances with unrelated module differences share
+   * index entries.
+   */
+  readonly dependencyHash: (lookups: readonly string[]) => string;
   /** Is an image referenced by a stored (suspended or failed) execution? For pinning. */
   readonly referencedBySuspension?: (structuralHash: string) => Promise<boolean>;
   readonly readSource?: (path: string) => Promise<string>;
@@ -215,9 +219,9 @@ export class PipelineCatalogue {
     return this.store.aliasesOf(hash);
   }
 
-  /** The structural hash already stored for a source's syntactic hash under today's registry. */
-  storedFor(syntacticHash: string): string | undefined {
-    return this.store.lookupSyntactic(syntacticHash, this.options.registryHash());
+  /** The structural hash already stored for a compiled source (its syntactic hash and dependency hash). */
+  storedFor(result: CompileResult): string | undefined {
+    return this.store.lookupSyntactic(result.hashes.syntactic, this.options.dependencyHash(result.lookups));
   }
 
   versionHistory(name: string): VersionHistory | undefined {
@@ -376,7 +380,7 @@ export class PipelineCatalogue {
       formatVersion: IMAGE_FORMAT_VERSION,
       structuralHash: hash,
       syntacticHash: result.hashes.syntactic,
-      registryHash: this.options.registryHash(),
+      registryHash: this.options.dependencyHash(result.lookups),
       dag: result.dag!,
       sourceMap: result.sourceMap,
       source,

@@ -4,8 +4,8 @@ import { parseDag } from '../compiler/dag-schema.js';
 
 /**
  * The pipeline store: content-addressed images, aliases, and the syntactic index
- * `(syntacticHash, registryHash) → structuralHash`. Only the pipeline catalogue
- * (runtime/pipelines/catalogue.ts) writes to it.
+ * `(syntacticHash, dependencyHash) → structuralHash` (the dependency hash travels in the image as
+ * `registryHash`). Only the pipeline catalogue (runtime/pipelines/catalogue.ts) writes to it.
  *
  * Sync reads, async writes (a deliberate departure from the reference's all-async SPI, see
  * docs/decisions.md "Store interfaces"): every implementation keeps an in-memory view (the file
@@ -30,6 +30,11 @@ export interface PipelineImage {
   readonly formatVersion: typeof IMAGE_FORMAT_VERSION;
   readonly structuralHash: string;
   readonly syntacticHash: string;
+  /**
+   * The dependency hash: of the registry entries the pipeline's source looked up (the name is
+   * the reference's; the value no longer covers the whole registry, see
+   * FunctionRegistry.dependencyHash).
+   */
   readonly registryHash: string;
   readonly dag: Dag;
   readonly sourceMap: DagSourceMap | null;

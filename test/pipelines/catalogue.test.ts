@@ -21,7 +21,7 @@ function stores() {
 }
 
 function catalogue(shared: ReturnType<typeof stores>, extra: Partial<ConstructorParameters<typeof PipelineCatalogue>[0]> = {}) {
-  return new PipelineCatalogue({ ...shared, compile: (s) => engine.compile(s), registryHash: () => engine.functions.hash(), ...extra });
+  return new PipelineCatalogue({ ...shared, compile: (s) => engine.compile(s), dependencyHash: (lookups) => engine.functions.dependencyHash(lookups), ...extra });
 }
 
 describe('PipelineCatalogue', () => {
