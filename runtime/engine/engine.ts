@@ -290,7 +290,9 @@ export class Engine {
 
   private async persist(store: SuspensionStore, exec: Execution, result: ExecutionResult, previous: ExecutionSnapshot | null, claim: SuspensionClaim | undefined): Promise<ExecutionResult> {
     const executionId = exec.executionId;
-    // the run has happened: a store that fails is logged and reported on the result, it does not turn the result into an error
+    // the run has happened: a store that fails is logged and reported on the result, it does not
+    // turn the result into an error — except a shared store that cannot be reached while saving
+    // an unfinished run: it is refused as the other shared operations are (503, the client may retry)
     try {
       if (result.status === 'completed') {
         if (claim) await claim.delete();
@@ -303,6 +305,7 @@ export class Engine {
         }
       }
     } catch (e) {
+      if (result.status !== 'completed' && e instanceof ConstellationError && e.code === 'CoordinationUnavailable') throw e;
       const message = e instanceof Error ? e.message : String(e);
       this.env.warn(`suspension store: cannot store execution ${executionId}: ${message}`, { executionId });
       if (result.status !== 'completed') return { ...result, notStored: { reason: 'error', message } };

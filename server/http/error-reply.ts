@@ -1,4 +1,4 @@
-import { formatError, httpStatus, type ErrorCode } from '../../runtime/errors.js';
+import { ConstellationError, formatError, httpStatus, type ErrorCode } from '../../runtime/errors.js';
 import type { HttpReply } from './types.js';
 
 /**
@@ -10,4 +10,14 @@ import type { HttpReply } from './types.js';
 export function errorReply(code: ErrorCode, message: string = formatError(code), requestId: string | null = null, headers?: Record<string, string>): HttpReply {
   const body = { error: code, message, requestId };
   return headers ? { status: httpStatus(code), body, headers } : { status: httpStatus(code), body };
+}
+
+/**
+ * Errors a shared store raises from any route, as their replies: the coordination service out
+ * of reach (503 CoordinationUnavailable) or a compare-and-set that kept losing (409
+ * ConcurrentUpdate). `undefined` for anything else.
+ */
+export function sharedStateReply(e: unknown, requestId: string | null): HttpReply | undefined {
+  if (e instanceof ConstellationError && (e.code === 'CoordinationUnavailable' || e.code === 'ConcurrentUpdate')) return errorReply(e.code, e.message, requestId);
+  return undefined;
 }

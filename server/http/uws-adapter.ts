@@ -4,7 +4,7 @@ import { AfterRead } from './after-read.js';
 import { readBody } from './body-reader.js';
 import { framingProblem } from './framing.js';
 import type { MiddlewareChain } from './middleware.js';
-import { errorReply } from './error-reply.js';
+import { errorReply, sharedStateReply } from './error-reply.js';
 import type { Router } from './router.js';
 import type { HttpReply, HttpRequest } from './types.js';
 
@@ -249,6 +249,12 @@ export function attachHttp(app: uWS.TemplatedApp, options: AdapterOptions): void
     };
 
     const fail = (e: unknown, route: string): void => {
+      // a shared store out of reach is not a server error: 503, whichever route met it
+      const shared = sharedStateReply(e, requestId);
+      if (shared) {
+        send(shared, route);
+        return;
+      }
       options.onError?.(req, e);
       send(errorReply('InternalError', `Unexpected error: ${e instanceof Error ? e.message : String(e)}`, requestId), route);
     };

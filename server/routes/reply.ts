@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ConstellationError, formatError } from '../../runtime/errors.js';
-import { errorReply } from '../http/error-reply.js';
+import { errorReply, sharedStateReply } from '../http/error-reply.js';
 import type { HttpReply, HttpRequest } from '../http/types.js';
 import { readBody } from './body.js';
 
@@ -18,12 +18,15 @@ export function shuttingDownReply(requestId: string | null): HttpReply {
   return errorReply('ShuttingDown', formatError('ShuttingDown'), requestId);
 }
 
-/** The engine's back-pressure errors as replies: a full queue is 429, a draining engine 503; else undefined. */
+/**
+ * The engine's back-pressure errors as replies: a full queue is 429, a draining engine 503, a
+ * shared store out of reach 503 (cluster); else undefined.
+ */
 export function busyReply(e: unknown, requestId: string | null): HttpReply | undefined {
   if (!(e instanceof ConstellationError)) return undefined;
   if (e.code === 'QueueFull') return errorReply('QueueFull', formatError('QueueFull'), requestId);
   if (e.code === 'ShuttingDown') return shuttingDownReply(requestId);
-  return undefined;
+  return sharedStateReply(e, requestId);
 }
 
 export function notFound(message: string, requestId: string | null = null): HttpReply {
