@@ -54,6 +54,8 @@ export interface KvViewOptions<T> {
   readonly maxAgeMs?: number;
   /** How long a full synchronisation may take (default 30 s: it is never on the request path). */
   readonly syncTimeoutMs?: number;
+  /** Keep no local copy (values too big or too many to mirror): reads go to the bucket. Default true. */
+  readonly keepCopy?: boolean;
 }
 
 export class KvView<T> {
@@ -161,6 +163,7 @@ export class KvView<T> {
 
   /** Applies a change to the copy if it is newer than what the copy holds. */
   private apply(key: string, entry: ViewEntry<T> | undefined, local: boolean, revision = entry?.revision ?? 0): void {
+    if (this.o.keepCopy === false) return;
     const current = this.copy.get(key);
     if (current && current.revision >= revision && revision !== 0) return;
     if (entry) this.copy.set(key, entry);

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { snapshotSchema, summarise, type ExecutionSnapshot, type SuspensionSummary } from '../../runtime/engine/suspension.js';
+import {
+  DEFAULT_LIMITS, limitRefusal, page,
+  type ListRequest, type SaveOutcome, type SuspensionClaim, type SuspensionLimits, type SuspensionPage, type SuspensionStore,
+} from '../../runtime/stores/suspension-store.js';
+import { KvView, type ViewEntry } from '../kv-view.js';
+import { isValidKey } from '../naming.js';
+import type { ClusterNode } from '../node.js';
+import { suspensionEnvelope, suspensionSummaryEnvelope } from './records.js';
+
+/**
+ * Suspended executions shared by the cluster: any instance lists, loads, resumes and deletes
+ * any of them; nothing is lost when the instance that suspended one dies.
+ *
+ * - `cst_<c>_suspended` (key = execution id): the snapshot (as JSON text) and the resume claim.
+ *   Not mirrored: snapshots are read from the bucket when needed (get, resume).
+ * - `cst_<c>_suspended_idx` (key = execution id): the summary and size, mirrored in memory, for
+ *   lists and for the count and byte limits. Written after the snapshot and deleted after it;
+ *   advisory (an entry whose snapshot is gone is removed when found).
+ *
+ * Resume claims are compare-and-set on the snapshot's KV revision: a claim writes
+ * `{holder, token, leaseUntil}` into the record; of two instances claiming at once exactly one
+ * write succeeds (the other gets ResumeInProgress). Saves, deletes, renewals and the release are
+ * compare-and-set on the revision the claim last wrote, so a claimant that lost its lease (it
+ * stalled past it and another took over) can change nothing.
+ *
+ * Limits (entries, bytes) are checked against this instance's mirror of the index: several
+ * instances saving at the same moment can pass a limit by the number of concurrent saves.
+ * Retention is the buckets' max-age, counted from an execution's last write; nats-server 2.9
+ * expires entries silently, so the mirror hides entries older than that itself.
+ */
+
+type SuspensionRecord = { snapshotJson: string; claim: { holder: string; token: string; leaseUntil: number } | null };
+type IndexEntry = SuspensionSummary & { bytes: number };
+
+export interface NatsSuspensionStoreOptions {
+  readonly limits?: Partial<SuspensionLimits>;
+  /** Default lease of a resume claim (renewed by the engine every third of it). */
+  readonly leaseMs: number;
+  /** Retention by age (bucket max-age). */
+  readonly retentionMs: number;
+  readonly now?: () => number;
+}
+
+const CLAIM_ATTEMPTS = 5;
+
+export class NatsSuspensionStore implements SuspensionStore {
+  readonly limits: SuspensionLimits;
+  private readonly records: KvView<SuspensionRecord>;
+  private readonly index: KvView<IndexEntry>;
+  private readonly now: () => number;
+
+  constructor(private readonly node: ClusterNode, private readonly options: NatsSuspensionStoreOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+    const ttl = options.retentionMs;
+    this.records = new KvView({ node, spec: { purpose: 'suspended', description: 'Constellation: suspended executions', ttlMs: ttl }, codec: suspensionEnvelope, keepCopy: false, maxAgeMs: ttl, isKey: isValidKey });
+    this.index = new KvView({ node, spec: { purpose: 'suspended_idx', description: 'Constellation: index of suspended executions', ttlMs: ttl }, codec: suspensionSummaryEnvelope, maxAgeMs: ttl, isKey: isValidKey });
+  }
+
+  resync(): Promise<void> {
+    return this.index.synchronise();
+  }
+
+  /** Count and bytes of the stored executions other than `except`. */
+  private usage(except: string): { count: number; bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const [id, e] of this.index.entries()) {
+      if (id === except) continue;
+      count++;
+      bytes += e.value.bytes;
+    }
+    return { count, bytes };
+  }
+
+  private refusal(id: string, bytes: number): SaveOutcome | undefined {
+    const used = this.usage(id);
+    return limitRefusal(this.limits, used.count + 1, used.bytes + bytes);
+  }
+
+  /** The first save of an execution that just ended unfinished (no claim can exist yet). */
+  async save(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
+    const id = snapshot.executionId;
+    if (!isValidKey(id)) throw new Error(`execution id '${id.slice(0, 80)}' cannot be a shared key`);
+    const text = JSON.stringify(snapshot);
+    const bytes = Buffer.byteLength(text);
+    const refused = this.refusal(id, bytes);
+    if (refused) return refused;
+    await this.records.put(id, { snapshotJson: text, claim: null });
+    await this.index.put(id, { ...summarise(snapshot), bytes });
+    return { persisted: true };
+  }
+
+  private parse(entry: ViewEntry<SuspensionRecord>): ExecutionSnapshot | undefined {
+    try {
+      const parsed = snapshotSchema.safeParse(JSON.parse(entry.value.snapshotJson));
+      if (parsed.success) return parsed.data as ExecutionSnapshot;
+      this.node.drops.record(suspensionEnvelope.kind, 'schema', `snapshot: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    } catch {
+      this.node.drops.record(suspensionEnvelope.kind, 'schema', 'snapshot is not JSON');
+    }
+    return undefined;
+  }
+
+  /** Reads the record from the bucket; an index entry without a record is cleaned up. */
+  private async read(id: string): Promise<ViewEntry<SuspensionRecord> | undefined> {
+    if (!isValidKey(id)) return undefined;
+    const entry = await this.records.fetch(id);
+    if (!entry && this.index.get(id)) await this.index.delete(id).catch(() => {});
+    return entry;
+  }
+
+  async load(executionId: string): Promise<ExecutionSnapshot | undefined> {
+    const entry = await this.read(executionId);
+    return entry ? this.parse(entry) : undefined;
+  }
+
+  async list(request?: ListRequest): Promise<SuspensionPage> {
+    // the mirror answers, but only while it is in step: a list in degraded mode would be stale
+    this.node.connection.require('list suspended executions');
+    return page([...this.index.entries()].map(([, e]) => summaryOf(e.value)), request);
+  }
+
+  async claim(executionId: string, leaseMs = this.options.leaseMs): Promise<SuspensionClaim | undefined> {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const entry = await this.read(executionId);
+      // nothing stored: a claim over nothing (the engine's load then answers not found)
+      if (!entry) return emptyClaim(executionId);
+      const held = entry.value.claim;
+      if (held && held.leaseUntil > this.now()) return undefined;
+      const claim = { holder: this.node.instanceId, token: randomUUID(), leaseUntil: this.now() + leaseMs };
+      const outcome = await this.records.compareAndSet(executionId, { snapshotJson: entry.value.snapshotJson, claim }, entry.revision);
+      if (outcome.ok) return new NatsClaim(this, executionId, entry.value.snapshotJson, claim, outcome.revision, leaseMs);
+      // another instance changed the record between our read and write: look again
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- what claims do (under their revision)
+
+  /** @internal */
+  async claimWrite(id: string, record: SuspensionRecord, revision: number): Promise<number | undefined> {
+    const outcome = await this.records.compareAndSet(id, record, revision);
+    return outcome.ok ? outcome.revision : undefined;
+  }
+
+  /** @internal */
+  async claimSave(id: string, snapshot: ExecutionSnapshot, claim: SuspensionRecord['claim'], revision: number): Promise<{ outcome: SaveOutcome; revision?: number }> {
+    const text = JSON.stringify(snapshot);
+    const bytes = Buffer.byteLength(text);
+    const refused = this.refusal(id, bytes);
+    if (refused) return { outcome: refused };
+    const written = await this.claimWrite(id, { snapshotJson: text, claim }, revision);
+    if (written === undefined) return { outcome: { persisted: false, reason: 'lease-lost', message: `the claim on execution '${id}' was taken over before the save` } };
+    await this.index.put(id, { ...summarise(snapshot), bytes });
+    return { outcome: { persisted: true }, revision: written };
+  }
+
+  /** @internal */
+  async claimDelete(id: string, revision: number): Promise<boolean> {
+    if (!(await this.records.delete(id, revision))) return false;
+    await this.index.delete(id);
+    return true;
+  }
+
+  /** @internal */
+  get clock(): () => number {
+    return this.now;
+  }
+}
+
+function summaryOf(e: IndexEntry): SuspensionSummary {
+  const { bytes: _bytes, ...summary } = e;
+  return summary;
+}
+
+function emptyClaim(executionId: string): SuspensionClaim {
+  return {
+    executionId,
+    leaseExpiresAt: Date.now(),
+    renew: async () => false,
+    save: async () => ({ persisted: false, reason: 'lease-lost', message: `execution '${executionId}' is not stored` }),
+    delete: async () => false,
+    release: async () => {},
+  };
+}
+
+/** A held claim: every operation is compare-and-set on the revision it last wrote. */
+class NatsClaim implements SuspensionClaim {
+  private released = false;
+
+  constructor(
+    private readonly store: NatsSuspensionStore,
+    readonly executionId: string,
+    private snapshotJson: string,
+    private claim: { holder: string; token: string; leaseUntil: number },
+    private revision: number,
+    private readonly leaseMs: number,
+  ) {}
+
+  get leaseExpiresAt(): number {
+    return this.claim.leaseUntil;
+  }
+
+  private holds(): boolean {
+    return !this.released && this.claim.leaseUntil > this.store.clock();
+  }
+
+  async renew(): Promise<boolean> {
+    if (!this.holds()) return false;
+    const claim = { ...this.claim, leaseUntil: this.store.clock() + this.leaseMs };
+    const revision = await this.store.claimWrite(this.executionId, { snapshotJson: this.snapshotJson, claim }, this.revision);
+    if (revision === undefined) return false;
+    this.claim = claim;
+    this.revision = revision;
+    return true;
+  }
+
+  async save(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
+    if (snapshot.executionId !== this.executionId) throw new Error(`claim of '${this.executionId}' cannot save execution '${snapshot.executionId}'`);
+    if (!this.holds()) return { persisted: false, reason: 'lease-lost', message: `the claim on execution '${this.executionId}' expired before the save` };
+    const { outcome, revision } = await this.store.claimSave(this.executionId, snapshot, this.claim, this.revision);
+    if (revision !== undefined) {
+      this.revision = revision;
+      this.snapshotJson = JSON.stringify(snapshot);
+    }
+    return outcome;
+  }
+
+  async delete(): Promise<boolean> {
+    if (!this.holds()) return false;
+    const deleted = await this.store.claimDelete(this.executionId, this.revision);
+    if (deleted) this.released = true; // nothing left to release
+    return deleted;
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    // clears the claim if it is still ours; a conflict means someone else holds it now
+    await this.store.claimWrite(this.executionId, { snapshotJson: this.snapshotJson, claim: null }, this.revision).catch(() => undefined);
+  }
+}
