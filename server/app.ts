@@ -30,7 +30,7 @@ import { rateLimitMiddleware } from './rate-limit.js';
 import { registerRoutes, type ReadinessCheck } from './routes/index.js';
 import { FilePipelineStore } from './stores/file-pipeline-store.js';
 import { Diagnostics } from './diagnostics.js';
-import { clusterListener, createClusterNode } from './cluster.js';
+import { afterFirstSynchronisation, clusterListener, setUpCluster } from './cluster.js';
 
 /**
  * Assembles the server: the backends (given ones, else the embedded defaults: file stores under
@@ -66,14 +66,15 @@ export interface ConstellationServer {
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ConstellationServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   for (const w of config.warnings) logger.warn(w);
-  let runtimeRef: Runtime | undefined;
-  // cluster mode: the node connects in the background; readiness waits for its first synchronisation
-  const cluster = config.cluster ? createClusterNode(config.cluster, logger, () => runtimeRef) : undefined;
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const warn = (m: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, m);
+  let runtimeRef: Runtime | undefined;
+  // cluster mode: the shared stores replace the file stores; the node connects once its listener
+  // starts, and readiness waits for the first synchronisation
+  const cluster = config.cluster ? setUpCluster(config, config.cluster, logger, dataDir, () => runtimeRef) : undefined;
   const metrics = new ServerMetrics();
-  const backends = await withEmbeddedDefaults(options.backends ?? {}, config, dataDir, warn, {
+  const backends = await withEmbeddedDefaults({ ...cluster?.stores, ...options.backends }, config, dataDir, warn, {
     onExpired: (count, rule) => {
       metrics.onSuspensionsExpired(count, rule);
       logger.info({ count, rule }, `suspension store: ${count} stored execution(s) expired (${rule === 'retention' ? 'CONSTELLATION_SUSPENSION_RETENTION' : 'CONSTELLATION_SUSPENSION_FAILED_TTL'})`);
@@ -138,7 +139,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(pipelineMemory ? { pipelineMemory } : {}),
   };
 
-  if (config.pipelineDir) {
+  if (config.pipelineDir && cluster) {
+    // the loader writes to the shared stores: after joining the cluster
+    const dir = config.pipelineDir;
+    afterFirstSynchronisation(cluster.node, context.diagnostics.readiness, 'pipeline loader', async () => void (await loadPipelineDirectory(context, dir)), logger);
+  } else if (config.pipelineDir) {
     try {
       await loadPipelineDirectory(context, config.pipelineDir);
     } catch (e) {
@@ -156,7 +161,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   // the dashboard is a listener of its own: its drain waits for the runs it started in the background
-  const listeners = [...(cluster ? [clusterListener(cluster)] : []), ...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
+  const listeners = [...(cluster ? [clusterListener(cluster.node)] : []), ...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
   let port: number;
   try {
     host.webSocket(executionEventsRoute(events, logger));
@@ -201,7 +206,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       modules: [...runtime.engine.modules.entries()].length,
       listeners: listeners.map((l) => l.name),
       dashboard: config.dashboard.enabled ? `http://${config.host}:${port}/dashboard` : 'off',
-      cluster: cluster ? { name: cluster.config.clusterName, instanceId: cluster.instanceId } : 'off',
+      cluster: cluster ? { name: cluster.node.config.clusterName, instanceId: cluster.node.instanceId } : 'off',
       dataDir,
       pipelineLoader: config.pipelineDir ?? 'off',
     },

@@ -1,20 +1,30 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Runtime } from '../actors/runtime-factory.js';
 import type { ClusterConfig } from '../cluster/config.js';
+import { importLocalState } from '../cluster/import.js';
+import { errorText } from '../cluster/log.js';
 import { ClusterNode, type ClusterMetrics } from '../cluster/node.js';
+import { createClusterStores, type ClusterStores } from '../cluster/stores/index.js';
 import { qualifiedName, signatureText } from '../runtime/compiler/registry.js';
 import type { Config } from './config.js';
 import type { AttachedListener, ServerHost } from './host/listener.js';
 import type { Logger } from './logger.js';
+import { FilePipelineStore } from './stores/file-pipeline-store.js';
+import { FileSuspensionStore } from './stores/file-suspension-store.js';
+import { FileVersionStore } from './stores/file-version-store.js';
+import { readFileIfExists, writeFileAtomic } from './stores/atomic-file.js';
 
 /**
  * Where the server meets the cluster layer (cluster/ never imports server/): builds the
- * ClusterNode from the configuration, feeds it this instance's load and module signatures, and
- * attaches it as a listener — readiness waits for the first synchronisation, `/health/detail`
- * and `/metrics` gain a `cluster` section, lifecycle changes become membership states
- * (Running → running, Draining → draining, close → leaving).
+ * ClusterNode and its shared stores from the configuration, feeds the node this instance's load
+ * and module signatures, imports an existing data directory into the cluster once, and attaches
+ * the node as a listener — readiness waits for the first synchronisation, `/health/detail` and
+ * `/metrics` gain a `cluster` section, lifecycle changes become membership states (Running →
+ * running, Draining → draining, close → leaving).
  */
 
 function packageVersion(): string {
@@ -105,6 +115,75 @@ function prometheus(m: ClusterMetrics): string {
   series('constellation_cluster_bucket_values', 'gauge', 'Entries in each shared bucket', m.buckets.map((b) => [`{bucket="${b.bucket}"}`, b.values]));
   series('constellation_cluster_bucket_bytes', 'gauge', 'Bytes in each shared bucket', m.buckets.map((b) => [`{bucket="${b.bucket}"}`, b.bytes]));
   return lines.join('\n') + '\n';
+}
+
+/** Is there anything a single instance stored under this data directory? */
+async function hasLocalState(dataDir: string): Promise<boolean> {
+  const entries = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+  return (
+    (await entries(join(dataDir, 'pipelines', 'images'))).length > 0 ||
+    existsSync(join(dataDir, 'pipelines', 'aliases.json')) ||
+    existsSync(join(dataDir, 'pipelines', 'versions.json')) ||
+    (await entries(join(dataDir, 'executions'))).length > 0
+  );
+}
+
+/**
+ * The one-time import of a data directory into the cluster (on the first synchronisation). A
+ * marker file per cluster name records it, so a restart does not bring back what the cluster
+ * deleted since.
+ */
+function importSynchroniser(dataDir: string, clusterName: string, stores: ClusterStores, logger: Logger): () => Promise<void> {
+  const marker = join(dataDir, `cluster-import-${clusterName}.json`);
+  let done = false;
+  return async () => {
+    if (done) return;
+    if ((await readFileIfExists(marker)) !== undefined || !(await hasLocalState(dataDir))) {
+      done = true;
+      return;
+    }
+    const warn = (m: string) => logger.warn(m);
+    const local = {
+      pipelineStore: await FilePipelineStore.open(dataDir, warn),
+      versionStore: await FileVersionStore.open(dataDir, warn),
+      suspensionStore: new FileSuspensionStore(dataDir),
+    };
+    const report = await importLocalState(local, stores);
+    await writeFileAtomic(marker, JSON.stringify({ cluster: clusterName, importedAt: new Date().toISOString(), ...report }, null, 2));
+    done = true;
+    logger.info({ ...report, dataDir }, 'cluster: imported the data directory into the cluster');
+    if (report.conflicts.length > 0) logger.warn({ conflicts: report.conflicts.slice(0, 50) }, 'cluster: the cluster already held these names differently; kept the cluster’s');
+  };
+}
+
+export interface ClusterWiring {
+  readonly node: ClusterNode;
+  readonly stores: ClusterStores;
+}
+
+/** The node and its shared stores for a server in cluster mode (nothing connects before the listener starts). */
+export function setUpCluster(config: Config, cluster: ClusterConfig, logger: Logger, dataDir: string, runtime: () => Runtime | undefined): ClusterWiring {
+  const node = createClusterNode(cluster, logger, runtime);
+  const stores = createClusterStores(node, config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {});
+  node.addSynchroniser('data directory import', importSynchroniser(dataDir, cluster.clusterName, stores, logger));
+  return { node, stores };
+}
+
+/**
+ * Runs `work` once the node is first synchronised (the start-up pipeline loader, which writes to
+ * the shared stores); readiness waits for it too.
+ */
+export function afterFirstSynchronisation(node: ClusterNode, readiness: Map<string, () => boolean>, name: string, work: () => Promise<void>, logger: Logger): void {
+  let finished = false;
+  readiness.set(name, () => finished);
+  void node.whenSynchronised().then(async () => {
+    try {
+      await work();
+      finished = true;
+    } catch (e) {
+      logger.error({ err: errorText(e) }, `${name} failed after joining the cluster; the instance stays not ready`);
+    }
+  });
 }
 
 /** The node as an attached listener of the server. */

@@ -93,6 +93,22 @@ export class NatsSuspensionStore implements SuspensionStore {
     return { persisted: true };
   }
 
+  /**
+   * Stores a snapshot only if the execution is not stored yet (joining with a data directory:
+   * importing twice changes nothing). False when it was already there or a limit refused it.
+   */
+  async importSnapshot(snapshot: ExecutionSnapshot): Promise<boolean> {
+    const id = snapshot.executionId;
+    if (!isValidKey(id) || this.index.get(id)) return false;
+    const text = JSON.stringify(snapshot);
+    const bytes = Buffer.byteLength(text);
+    if (this.refusal(id, bytes)) return false;
+    const created = await this.records.compareAndSet(id, { snapshotJson: text, claim: null }, 0);
+    if (!created.ok) return false;
+    await this.index.put(id, { ...summarise(snapshot), bytes });
+    return true;
+  }
+
   private parse(entry: ViewEntry<SuspensionRecord>): ExecutionSnapshot | undefined {
     try {
       const parsed = snapshotSchema.safeParse(JSON.parse(entry.value.snapshotJson));

@@ -5,6 +5,7 @@ import type { CanaryConfig } from '../../runtime/stores/canary-store.js';
 import { parseDuration } from '../config.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
+import { sharedStateReply } from '../http/error-reply.js';
 import { ReloadRequest, ReloadResponse, RollbackResponse, VersionsResponse } from '../schemas.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, invalidName, jsonBody, notFound } from './reply.js';
@@ -70,6 +71,8 @@ export function versionRoutes(context: ServerContext): RouteSpec[] {
       if (!outcome.ok) return errorReply(outcome.code, outcome.message);
       return json(200, { success: true, previousHash: outcome.previousHash, newHash: outcome.newHash, name, changed: outcome.changed, version: outcome.version, canary: outcome.canary });
     } catch (e) {
+      const shared = sharedStateReply(e, req.requestId);
+      if (shared) return shared;
       context.logger.error({ requestId: req.requestId, err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, `[${req.requestId}] reload of '${name}' failed`);
       return errorReply('InternalError', formatError('InternalError', { detail: e instanceof Error ? e.message : String(e) }), req.requestId);
     }
