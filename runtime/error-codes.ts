@@ -114,6 +114,11 @@ export const ApiErrorCodes = {
   SuspensionStoreFull: { status: 507, message: 'The execution was not stored: {detail}; run it again with every input' },
   RateLimitExceeded: { status: 429, message: 'Too many requests, retry after {seconds} seconds' },
   InternalError: { status: 500, message: 'Unexpected error: {detail}' },
+  /**
+   * A stored pipeline uses modules this instance lacks (cluster members with different module
+   * sets): 503, since another instance may run it; nothing of it ran here.
+   */
+  ModulesUnavailable: { status: 503, message: "Pipeline '{name}' uses modules this instance does not have: {modules}" },
   /** A shared write that cannot reach the coordination service (cluster): refused, never local-only. */
   CoordinationUnavailable: { status: 503, message: 'The cluster coordination service cannot be reached: {detail}' },
 } as const satisfies Record<string, ErrorSpec>;

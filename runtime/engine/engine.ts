@@ -98,6 +98,7 @@ export class Engine {
   private readonly env: EngineContext;
   private readonly dags = new Map<string, Dag>();
   private readonly running = new Map<string, Execution>();
+  private readonly missingByPlan = new WeakMap<ExecutionPlan, { version: number; missing: readonly string[] }>();
   private readonly listener: ExecutionListener | undefined;
 
   constructor(private readonly options: EngineOptions = {}) {
@@ -345,6 +346,21 @@ export class Engine {
     };
   }
 
+  /**
+   * The modules a DAG calls that this engine does not have (a pipeline stored by another
+   * instance of a cluster with other modules). Cached per DAG until the registry changes, so
+   * the request path pays one lookup.
+   */
+  missingModules(dag: Dag): readonly string[] {
+    const plan = planFor(dag);
+    const version = this.functions.version;
+    const cached = this.missingByPlan.get(plan);
+    if (cached && cached.version === version) return cached.missing;
+    const missing = [...new Set(plan.moduleNodes.filter((n) => !this.modules.get(n.module)).map((n) => n.module))].sort();
+    this.missingByPlan.set(plan, { version, missing });
+    return missing;
+  }
+
   /** Cancels a running execution of this engine. */
   cancel(executionId: string): boolean {
     const exec = this.running.get(executionId);
@@ -390,6 +406,8 @@ export class Engine {
       if (!snapshot) throw new ConstellationError('ExecutionNotFound', `Execution '${executionId}' not found`);
       const dag = this.dags.get(snapshot.structuralHash) ?? (await this.options.resolveDag?.(snapshot.structuralHash));
       if (!dag) throw new ConstellationError('PipelineNotFound', `Pipeline ${snapshot.structuralHash} of execution '${executionId}' is no longer in the pipeline store`);
+      const missing = this.missingModules(dag);
+      if (missing.length > 0) throw new ConstellationError('ModulesUnavailable', formatError('ModulesUnavailable', { name: snapshot.structuralHash.slice(0, 12), modules: missing.join(', ') }));
       const plan = planFor(dag, snapshot.structuralHash);
       const { inputs, seeded } = this.resumeValues(plan, snapshot, request);
       return await this.runDecoded(dag, inputs, seeded, snapshot.resumptionCount + 1, { ...options, executionId }, snapshot, claim);

@@ -301,13 +301,16 @@ function executeResolved(context: ServerContext, req: HttpRequest, ref: string, 
   if (canary) hash = pipelines.chooseVersion(canary);
   // an image the memory budget dropped (or another instance stored) is read once; a known one costs a lookup
   const image = pipelines.image(hash);
-  if (image) return executeImage(context, req, image, inputs, resolved.byName, canary, hash);
-  return pipelines.fetchImage(hash).then((fetched) => (fetched ? executeImage(context, req, fetched, inputs, resolved.byName, canary, hash) : errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId)));
+  if (image) return executeImage(context, req, ref, image, inputs, resolved.byName, canary, hash);
+  return pipelines.fetchImage(hash).then((fetched) => (fetched ? executeImage(context, req, ref, fetched, inputs, resolved.byName, canary, hash) : errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId)));
 }
 
 function executeImage(
-  context: ServerContext, req: HttpRequest, image: PipelineImage, inputs: Record<string, unknown> | undefined, byName: string | null, canary: RunningCanary | undefined, hash: string,
+  context: ServerContext, req: HttpRequest, ref: string, image: PipelineImage, inputs: Record<string, unknown> | undefined, byName: string | null, canary: RunningCanary | undefined, hash: string,
 ): HttpReply | Promise<HttpReply> {
+  // stored by an instance with other modules (cluster): refuse before anything runs
+  const missing = context.engine.missingModules(image.dag);
+  if (missing.length > 0) return errorReply('ModulesUnavailable', formatError('ModulesUnavailable', { name: ref, modules: missing.join(', ') }), req.requestId);
   const started = performance.now();
   const run = runAndReply(context, req, image.dag, inputs ?? {}, byName ?? 'by-hash');
   if (!canary) return replyOf(run);
@@ -341,6 +344,7 @@ export function resumeRoute(context: ServerContext) {
           case 'ResumeInProgress': return errorReply('ResumeInProgress', e.message, req.requestId);
           case 'ResumeInvalid': return json(400, { success: false, ...EMPTY_RESULT, error: `Input error: ${e.message}` });
           case 'PipelineNotFound': return json(400, { success: false, ...EMPTY_RESULT, error: `Pipeline error: ${e.message}` });
+          case 'ModulesUnavailable': return errorReply('ModulesUnavailable', e.message, req.requestId);
         }
       }
       return executionFailure(req, e, {});

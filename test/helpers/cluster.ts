@@ -28,6 +28,7 @@ export interface Instance extends SpawnedServer {
   readonly dataDir: string;
   get(path: string, headers?: Record<string, string>): Promise<Reply>;
   post(path: string, body: unknown, headers?: Record<string, string>): Promise<Reply>;
+  request(method: string, path: string, body?: unknown): Promise<Reply>;
   /** SIGKILL: a crash (nothing announced, nothing flushed). */
   kill(): Promise<void>;
   /** SIGTERM: graceful drain; resolves with the exit code. */
@@ -63,6 +64,7 @@ export async function startInstance(o: InstanceOptions): Promise<Instance> {
     dataDir,
     get: (path, headers = {}) => request(srv.port, path, { headers }),
     post: (path, body, headers = {}) => request(srv.port, path, { method: 'POST', body, headers }),
+    request: (method, path, body) => request(srv.port, path, { method, body }),
     kill: async () => {
       if (srv.child.exitCode === null && srv.child.signalCode === null) srv.child.kill('SIGKILL');
       await srv.exited;
