@@ -62,13 +62,17 @@ export class Buckets {
     private readonly logger: ClusterLogger,
   ) {}
 
-  /** The KV bucket of `spec`, created or bound on first use (CoordinationUnavailable when NATS is away). */
-  kv(spec: BucketSpec): Promise<KV> {
+  /**
+   * The KV bucket of `spec`, created or bound on first use (CoordinationUnavailable when NATS is
+   * away). Synchronisation opens every bucket with a generous `timeoutMs` (creating a replicated
+   * stream takes a while); the request path then finds them open.
+   */
+  kv(spec: BucketSpec, timeoutMs = this.opTimeout): Promise<KV> {
     const name = this.names.bucket(spec.purpose);
     let kv = this.kvs.get(name);
     if (!kv) {
       this.specs.set(name, spec);
-      kv = this.connection.shared(`open bucket ${name}`, () => this.open(name, spec), this.opTimeout * 4);
+      kv = this.connection.shared(`open bucket ${name}`, () => this.open(name, spec), timeoutMs);
       kv.catch(() => this.kvs.delete(name));
       this.kvs.set(name, kv);
     }
@@ -114,14 +118,14 @@ export class Buckets {
     }
   }
 
-  /** The Object Store for values too big for a KV entry. */
-  objectStore(): Promise<ObjectStore> {
+  /** The Object Store for values too big for a KV entry (opened at synchronisation, like the buckets). */
+  objectStore(timeoutMs = this.opTimeout): Promise<ObjectStore> {
     if (!this.objects) {
       const name = this.names.bucket('blobs');
       const p = this.connection.shared(
         `open object store ${name}`,
         () => this.connection.jetstream(`open ${name}`).views.os(name, { replicas: this.replicas, description: 'Constellation: values too large for a KV entry' }),
-        this.opTimeout * 4,
+        timeoutMs,
       );
       p.catch(() => (this.objects = undefined));
       this.objects = p;

@@ -115,9 +115,14 @@ export class KvView<T> {
 
   // ---------------------------------------------------------------- synchronisation
 
-  private async bucketHandle(): Promise<KV> {
-    this.kv ??= await this.node.buckets.kv(this.o.spec);
+  private async bucketHandle(timeoutMs?: number): Promise<KV> {
+    this.kv ??= await this.node.buckets.kv(this.o.spec, timeoutMs);
     return this.kv;
+  }
+
+  /** Opens (or creates) the bucket without watching it: for views without a copy, at synchronisation. */
+  async open(): Promise<void> {
+    await this.bucketHandle(this.o.syncTimeoutMs ?? 30_000);
   }
 
   /** (Re)creates the watch and swaps in a complete copy; resolves when it is in place. */
@@ -125,7 +130,7 @@ export class KvView<T> {
     const generation = ++this.generation;
     this.watcher?.stop();
     this.watcher = undefined;
-    const kv = await this.bucketHandle();
+    const kv = await this.bucketHandle(this.o.syncTimeoutMs ?? 30_000);
     const fresh = new Map<string, ViewEntry<T>>();
     let live = false;
     const goLive = () => {

@@ -195,6 +195,7 @@ export class Membership {
       this.subscription = nc.subscribe(this.o.names.heartbeats, { callback: (_err, msg) => this.onHeartbeat(msg.data) });
     }
     this.publishHeartbeat();
+    await this.o.buckets.kv(this.bucketSpec, this.o.timers.operationTimeoutMs * 10);
     await this.writeRecord();
     const kv = await this.o.buckets.kv(this.bucketSpec);
     const ids = await this.o.connection.shared('list members', async () => {

@@ -106,6 +106,8 @@ export class NatsPipelineStore implements PipelineStore {
 
   /** Reloads every mirror from its bucket (after a reconnect; also the first synchronisation). */
   async resync(): Promise<void> {
+    // large images live there: open it now rather than on a request
+    await this.node.buckets.objectStore(this.node.config.timers.operationTimeoutMs * 10);
     await this.images.synchronise();
     await this.aliasView.synchronise();
     await this.syntactic.synchronise();

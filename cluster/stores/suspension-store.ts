@@ -59,8 +59,9 @@ export class NatsSuspensionStore implements SuspensionStore {
     this.index = new KvView({ node, spec: { purpose: 'suspended_idx', description: 'Constellation: index of suspended executions', ttlMs: ttl }, codec: suspensionSummaryEnvelope, maxAgeMs: ttl, isKey: isValidKey });
   }
 
-  resync(): Promise<void> {
-    return this.index.synchronise();
+  async resync(): Promise<void> {
+    await this.records.open();
+    await this.index.synchronise();
   }
 
   /** Count and bytes of the stored executions other than `except`. */

@@ -376,7 +376,20 @@ export class PipelineCatalogue {
       this.anonymous?.touch(hash);
       return known;
     }
-    const image: PipelineImage = {
+    const image = this.imageOf(result, source);
+    await this.store.putImage(image);
+    const summary = this.store.summary(hash);
+    if (summary && this.anonymous) {
+      this.anonymous.touch(hash);
+      if (this.store.aliasesOf(hash).length === 0) this.anonymous.admit(summary);
+    }
+    return image;
+  }
+
+  /** The image of a compiled pipeline: the one in memory, or a new one (not stored by this call). */
+  imageOf(result: CompileResult, source: string): PipelineImage {
+    const hash = result.hashes.structural!;
+    return this.store.getImage(hash) ?? {
       formatVersion: IMAGE_FORMAT_VERSION,
       structuralHash: hash,
       syntacticHash: result.hashes.syntactic,
@@ -386,13 +399,6 @@ export class PipelineCatalogue {
       source,
       compiledAt: new Date(this.now()).toISOString(),
     };
-    await this.store.putImage(image);
-    const summary = this.store.summary(hash);
-    if (summary && this.anonymous) {
-      this.anonymous.touch(hash);
-      if (this.store.aliasesOf(hash).length === 0) this.anonymous.admit(summary);
-    }
-    return image;
   }
 
   /**

@@ -14,6 +14,7 @@ import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { CompileRequest, ExecuteRequest, ResumeRequest, RunRequest } from '../schemas.js';
 import { parseBody, readBody, unreadableBody, type BodyResult } from './body.js';
+import { sharedStateReply } from '../http/error-reply.js';
 import { busyReply, errorReply, shuttingDownReply } from './reply.js';
 
 /**
@@ -256,16 +257,29 @@ export function runRoute(context: ServerContext) {
       if (!result.ok) {
         return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
       }
-      const run = (image: PipelineImage): HttpReply | Promise<HttpReply> => {
+      const pipelines = context.pipelines;
+      const run = (image: PipelineImage, written?: Promise<unknown>): HttpReply | Promise<HttpReply> => {
         const ran = runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
-        const settle = ({ reply, result: r }: RunReply): HttpReply | Promise<HttpReply> =>
-          // a stored execution pins its image: make sure an eviction during the run did not take it
-          r !== undefined && r.status !== 'completed' && r.notStored === undefined ? context.pipelines.keepImage(image).then(() => reply) : reply;
+        const settle = ({ reply, result: r }: RunReply): HttpReply | Promise<HttpReply> => {
+          if (r === undefined || r.status === 'completed' || r.notStored !== undefined) return reply;
+          // a stored execution pins its image: the image (written beside the run, on a shared store)
+          // is stored, and an eviction during the run did not take it, before the reply
+          return (async () => {
+            await written;
+            await pipelines.keepImage(image);
+            return reply;
+          })().catch((e: unknown) => sharedStateReply(e, req.requestId) ?? executionFailure(req, e, { structuralHash: image.structuralHash, compilationErrors: [] }));
+        };
         return ran instanceof Promise ? ran.then(settle) : settle(ran);
       };
       // an image already stored (a source seen before) runs without waiting for the store
-      const known = context.pipelines.image(result.hashes.structural!);
-      return known ? run(known) : context.pipelines.storeImage(result, parsed.source).then(run);
+      const known = pipelines.image(result.hashes.structural!);
+      if (known) return run(known);
+      if (pipelines.completeView) return pipelines.storeImage(result, parsed.source).then((image) => run(image));
+      // a shared store (cluster): the run does not wait for the image write unless it ends stored
+      const written = pipelines.storeImage(result, parsed.source);
+      written.catch((e: unknown) => context.logger.debug({ err: e instanceof Error ? e.message : String(e) }, 'image of a run not stored'));
+      return run(pipelines.imageOf(result, parsed.source), written);
     });
 }
 
@@ -320,7 +334,8 @@ function executeImage(
     const ok = result !== undefined && (result.status === 'completed' || result.status === 'suspended');
     // a promotion or rollback this outcome decided is written before the reply
     const transition = context.pipelines.recordOutcome(canary, hash, ok, performance.now() - started);
-    if (transition) await transition;
+    // the run happened: a transition that cannot be written (shared store away) is retried by a later outcome
+    if (transition) await transition.catch((e: unknown) => context.logger.warn({ err: e instanceof Error ? e.message : String(e), pipeline: canary.value.pipelineName }, 'canary transition not written'));
     return reply;
   });
 }
