@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runClusterBench } from './cluster.js';
 import { runCompileBench } from './compile.js';
 import { runDashboardBench } from './dashboard.js';
 import { runEngineBench, runMemoryBench } from './engine.js';
@@ -14,7 +15,7 @@ import { runStoresBench } from './stores.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,request-path,memory,dashboard,provider,lsp,http,stores]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,request-path,memory,dashboard,provider,lsp,http,stores,cluster]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -98,13 +99,32 @@ async function main(): Promise<void> {
     log('stores');
     scenarios.push(...(await runStoresBench({ quick })));
   }
+  if (want('cluster')) {
+    log('cluster');
+    ensureWrk(log);
+    scenarios.push(...(await runClusterBench({ quick })));
+  }
   const result = { machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: Math.round((performance.now() - started) / 1000), scenarios };
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
+  let earlier: string | undefined;
+  if (only) {
+    // a partial run replaces its own rows and keeps the others of the last full run
+    try {
+      const previous = JSON.parse(readFileSync(`${dir}latest.json`, 'utf8')) as { scenarios?: Scenario[]; machine?: { date?: string } };
+      earlier = previous.machine?.date;
+      const fresh = new Set(scenarios.map((s) => s.name));
+      const kept = (previous.scenarios ?? []).filter((s) => !fresh.has(s.name));
+      scenarios.splice(0, scenarios.length, ...kept, ...scenarios);
+    } catch {
+      // no previous results: this run's rows alone
+    }
+  }
   writeFileSync(`${dir}latest.json`, JSON.stringify(result, null, 2) + '\n');
   const m = result.machine;
   const md = [
-    `Measured ${m.date} on ${m.cores} cores (${m.cpu}), ${m.memoryGb} GiB, Node ${m.node}, ${m.os}; ${result.mode} run, ${result.durationSeconds} s.`,
+    `Measured ${m.date} on ${m.cores} cores (${m.cpu}), ${m.memoryGb} GiB, Node ${m.node}, ${m.os}; ${result.mode} run, ${result.durationSeconds} s` +
+      (only && earlier ? ` (the ${only.join(', ')} rows; the others from the run of ${earlier}).` : '.'),
     '',
     table(scenarios),
     '',

@@ -50,6 +50,8 @@ export class NatsSuspensionStore implements SuspensionStore {
   private readonly records: KvView<SuspensionRecord>;
   private readonly index: KvView<IndexEntry>;
   private readonly now: () => number;
+  /** Claims this instance holds: a resume loads the snapshot its claim just read (no second read). */
+  private readonly held = new Map<string, NatsClaim>();
 
   constructor(private readonly node: ClusterNode, private readonly options: NatsSuspensionStoreOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -130,6 +132,9 @@ export class NatsSuspensionStore implements SuspensionStore {
   }
 
   async load(executionId: string): Promise<ExecutionSnapshot | undefined> {
+    // under our own claim the record cannot have changed since the claim wrote it
+    const claim = this.held.get(executionId);
+    if (claim?.current) return this.parse({ value: { snapshotJson: claim.current, claim: null }, revision: 0, writtenAt: this.now() });
     const entry = await this.read(executionId);
     return entry ? this.parse(entry) : undefined;
   }
@@ -149,7 +154,11 @@ export class NatsSuspensionStore implements SuspensionStore {
       if (held && held.leaseUntil > this.now()) return undefined;
       const claim = { holder: this.node.instanceId, token: randomUUID(), leaseUntil: this.now() + leaseMs };
       const outcome = await this.records.compareAndSet(executionId, { snapshotJson: entry.value.snapshotJson, claim }, entry.revision);
-      if (outcome.ok) return new NatsClaim(this, executionId, entry.value.snapshotJson, claim, outcome.revision, leaseMs);
+      if (outcome.ok) {
+        const held = new NatsClaim(this, executionId, entry.value.snapshotJson, claim, outcome.revision, leaseMs);
+        this.held.set(executionId, held);
+        return held;
+      }
       // another instance changed the record between our read and write: look again
     }
     return undefined;
@@ -178,8 +187,14 @@ export class NatsSuspensionStore implements SuspensionStore {
   /** @internal */
   async claimDelete(id: string, revision: number): Promise<boolean> {
     if (!(await this.records.delete(id, revision))) return false;
-    await this.index.delete(id);
+    // the index is advisory: the reply does not wait for it (a stale entry is dropped when its load finds nothing)
+    this.index.delete(id).catch(() => {});
     return true;
+  }
+
+  /** @internal */
+  forget(id: string, claim: NatsClaim): void {
+    if (this.held.get(id) === claim) this.held.delete(id);
   }
 
   /** @internal */
@@ -225,6 +240,11 @@ class NatsClaim implements SuspensionClaim {
     return !this.released && this.claim.leaseUntil > this.store.clock();
   }
 
+  /** The snapshot (JSON) as this claim last read or wrote it, while the claim holds. */
+  get current(): string | undefined {
+    return this.holds() ? this.snapshotJson : undefined;
+  }
+
   async renew(): Promise<boolean> {
     if (!this.holds()) return false;
     const claim = { ...this.claim, leaseUntil: this.store.clock() + this.leaseMs };
@@ -249,13 +269,17 @@ class NatsClaim implements SuspensionClaim {
   async delete(): Promise<boolean> {
     if (!this.holds()) return false;
     const deleted = await this.store.claimDelete(this.executionId, this.revision);
-    if (deleted) this.released = true; // nothing left to release
+    if (deleted) {
+      this.released = true; // nothing left to release
+      this.store.forget(this.executionId, this);
+    }
     return deleted;
   }
 
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.store.forget(this.executionId, this);
     // clears the claim if it is still ours; a conflict means someone else holds it now
     await this.store.claimWrite(this.executionId, { snapshotJson: this.snapshotJson, claim: null }, this.revision).catch(() => undefined);
   }
