@@ -31,8 +31,6 @@ export interface ClusterTimers {
   readonly connectTimeoutMs: number;
   /** How often bucket statistics for /health/detail are refreshed (in the background). */
   readonly statusIntervalMs: number;
-  /** Resume claim lease; `null`: max(30 s, 2 × the execution timeout). Renewed every third. */
-  readonly resumeLeaseMs: number | null;
   /** Bucket max-age of suspended executions (expired silently by nats-server 2.9). */
   readonly suspensionRetentionMs: number;
   /** Bucket max-age of the shared syntactic index. */
@@ -72,7 +70,6 @@ export const DEFAULT_CLUSTER_TIMERS: ClusterTimers = {
   pingIntervalMs: 10_000,
   connectTimeoutMs: 2_000,
   statusIntervalMs: 5_000,
-  resumeLeaseMs: null,
   suspensionRetentionMs: 7 * 24 * 3_600_000,
   syntacticRetentionMs: 30 * 24 * 3_600_000,
 };
@@ -91,11 +88,6 @@ export function clusterConfig(servers: readonly string[], overrides: Partial<Omi
     advertiseUrl: overrides.advertiseUrl ?? null,
     timers: { ...DEFAULT_CLUSTER_TIMERS, ...overrides.timers },
   };
-}
-
-/** The resume lease for an execution timeout (runtime default: none). */
-export function resumeLeaseMs(timers: ClusterTimers, executionTimeoutMs: number | undefined): number {
-  return timers.resumeLeaseMs ?? Math.max(30_000, 2 * (executionTimeoutMs ?? 0));
 }
 
 /** A server URL without user name or password (`nats://user:pw@host` → `nats://host`). */

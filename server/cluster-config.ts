@@ -55,7 +55,6 @@ export const CLUSTER_TIMER_VARIABLES: Readonly<Record<string, keyof ClusterTimer
   CONSTELLATION_NATS_PING_INTERVAL: 'pingIntervalMs',
   CONSTELLATION_NATS_CONNECT_TIMEOUT: 'connectTimeoutMs',
   CONSTELLATION_CLUSTER_STATUS_INTERVAL: 'statusIntervalMs',
-  CONSTELLATION_CLUSTER_RESUME_LEASE: 'resumeLeaseMs',
 };
 
 /** Retention ages: bucket max-ages, not timers (beyond 24 days is fine). */

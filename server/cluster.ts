@@ -164,7 +164,7 @@ export interface ClusterWiring {
 /** The node and its shared stores for a server in cluster mode (nothing connects before the listener starts). */
 export function setUpCluster(config: Config, cluster: ClusterConfig, logger: Logger, dataDir: string, runtime: () => Runtime | undefined): ClusterWiring {
   const node = createClusterNode(cluster, logger, runtime);
-  const stores = createClusterStores(node, config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {});
+  const stores = createClusterStores(node, { suspensions: config.suspensions, ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}) });
   node.addSynchroniser('data directory import', importSynchroniser(dataDir, cluster.clusterName, stores, logger));
   return { node, stores };
 }

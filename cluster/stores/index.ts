@@ -1,5 +1,4 @@
-import type { SuspensionLimits } from '../../runtime/stores/suspension-store.js';
-import { resumeLeaseMs } from '../config.js';
+import { DEFAULT_LEASE_MS, DEFAULT_LIMITS } from '../../runtime/stores/suspension-store.js';
 import type { ClusterNode } from '../node.js';
 import { NatsCanaryStore } from './canary-store.js';
 import { NatsPipelineStore } from './pipeline-store.js';
@@ -17,8 +16,9 @@ export interface ClusterStores {
 }
 
 export interface ClusterStoreOptions {
-  readonly suspensionLimits?: Partial<SuspensionLimits>;
-  /** The engine's execution timeout: the resume lease is max(30 s, twice it) unless configured. */
+  /** The suspension store's settings (the same as the embedded store's): lease, failed-run expiry, limits. */
+  readonly suspensions?: { readonly leaseMs?: number; readonly failedTtlMs?: number; readonly maxEntries?: number; readonly maxBytes?: number };
+  /** The engine's execution timeout: a resume lease is never shorter than twice it. */
   readonly executionTimeoutMs?: number;
 }
 
@@ -28,14 +28,17 @@ export interface ClusterStoreOptions {
  */
 export function createClusterStores(node: ClusterNode, options: ClusterStoreOptions = {}): ClusterStores {
   const timers = node.config.timers;
+  const s = options.suspensions ?? {};
   const stores: ClusterStores = {
     pipelineStore: new NatsPipelineStore(node, timers),
     versionStore: new NatsVersionStore(node),
     canaryStore: new NatsCanaryStore(node),
     suspensionStore: new NatsSuspensionStore(node, {
-      leaseMs: resumeLeaseMs(timers, options.executionTimeoutMs),
+      // a resume that runs up to the execution timeout keeps its claim (renewed every third of the lease)
+      leaseMs: Math.max(s.leaseMs ?? DEFAULT_LEASE_MS, 2 * (options.executionTimeoutMs ?? 0)),
       retentionMs: timers.suspensionRetentionMs,
-      ...(options.suspensionLimits ? { limits: options.suspensionLimits } : {}),
+      failedTtlMs: s.failedTtlMs ?? 24 * 3_600_000,
+      limits: { maxEntries: s.maxEntries ?? DEFAULT_LIMITS.maxEntries, maxBytes: s.maxBytes ?? DEFAULT_LIMITS.maxBytes },
     }),
   };
   node.addSynchroniser('pipelines', () => stores.pipelineStore.resync());

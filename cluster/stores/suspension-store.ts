@@ -40,6 +40,8 @@ export interface NatsSuspensionStoreOptions {
   readonly leaseMs: number;
   /** Retention by age (bucket max-age). */
   readonly retentionMs: number;
+  /** Executions that did not merely suspend (failed, cancelled, timed out) expire this long after they were created. */
+  readonly failedTtlMs?: number;
   readonly now?: () => number;
 }
 
@@ -66,14 +68,38 @@ export class NatsSuspensionStore implements SuspensionStore {
     await this.index.synchronise();
   }
 
+  /** A failed (not merely suspended) execution past its expiry: treated as gone, removed when seen. */
+  private expired(s: { status: string; createdAt: string }): boolean {
+    const ttl = this.options.failedTtlMs;
+    return ttl !== undefined && s.status !== 'suspended' && this.now() - Date.parse(s.createdAt) > ttl;
+  }
+
+  /** Index entries of live executions; expired failures are removed on the way (best effort). */
+  private *live(): IterableIterator<[string, IndexEntry]> {
+    for (const [id, e] of this.index.entries()) {
+      if (this.expired(e.value)) {
+        this.removeExpired(id);
+        continue;
+      }
+      yield [id, e.value];
+    }
+  }
+
+  private removeExpired(id: string): void {
+    void this.records
+      .delete(id)
+      .then(() => this.index.delete(id))
+      .catch(() => {});
+  }
+
   /** Count and bytes of the stored executions other than `except`. */
   private usage(except: string): { count: number; bytes: number } {
     let count = 0;
     let bytes = 0;
-    for (const [id, e] of this.index.entries()) {
+    for (const [id, e] of this.live()) {
       if (id === except) continue;
       count++;
-      bytes += e.value.bytes;
+      bytes += e.bytes;
     }
     return { count, bytes };
   }
@@ -115,7 +141,7 @@ export class NatsSuspensionStore implements SuspensionStore {
   private parse(entry: ViewEntry<SuspensionRecord>): ExecutionSnapshot | undefined {
     try {
       const parsed = snapshotSchema.safeParse(JSON.parse(entry.value.snapshotJson));
-      if (parsed.success) return parsed.data as ExecutionSnapshot;
+      if (parsed.success) return this.expired(parsed.data) ? undefined : (parsed.data as ExecutionSnapshot);
       this.node.drops.record(suspensionEnvelope.kind, 'schema', `snapshot: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     } catch {
       this.node.drops.record(suspensionEnvelope.kind, 'schema', 'snapshot is not JSON');
@@ -142,7 +168,7 @@ export class NatsSuspensionStore implements SuspensionStore {
   async list(request?: ListRequest): Promise<SuspensionPage> {
     // the mirror answers, but only while it is in step: a list in degraded mode would be stale
     this.node.connection.require('list suspended executions');
-    return page([...this.index.entries()].map(([, e]) => summaryOf(e.value)), request);
+    return page([...this.live()].map(([, e]) => summaryOf(e)), request);
   }
 
   async claim(executionId: string, leaseMs = this.options.leaseMs): Promise<SuspensionClaim | undefined> {

@@ -27,10 +27,10 @@ after(async () => {
 
 async function instance(cluster: string, options: { leaseMs?: number; limits?: Partial<SuspensionLimits> } = {}): Promise<ClusterStores> {
   const node = new ClusterNode({
-    config: clusterConfig([nats.url], { clusterName: cluster, timers: { reconnectWaitMs: 100, reconnectJitterMs: 50, ...(options.leaseMs !== undefined ? { resumeLeaseMs: options.leaseMs } : {}) } }),
+    config: clusterConfig([nats.url], { clusterName: cluster, timers: { reconnectWaitMs: 100, reconnectJitterMs: 50 } }),
   });
   nodes.push(node);
-  const stores = createClusterStores(node, options.limits ? { suspensionLimits: options.limits } : {});
+  const stores = createClusterStores(node, { suspensions: { ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...options.limits } });
   node.start();
   await node.whenSynchronised();
   return stores;
