@@ -53,14 +53,18 @@ export function isValidKey(key: string): boolean {
   return key.length <= MAX_KEY_LENGTH && KV_KEY.test(key) && !key.startsWith('.') && !key.endsWith('.') && !key.startsWith('_kv');
 }
 
-/** Bucket purposes of this layer (cluster.md's bucket table); others may add their own. */
+/** Bucket purposes of this layer; later layers add their own (breaker snapshots, results…). */
 export type BucketPurpose =
   | 'members' | 'images' | 'aliases' | 'versions' | 'syntactic' | 'canary'
   | 'suspended' | 'suspended_idx' | 'cb' | 'blobs' | (string & {});
 
 /** All names of one cluster. */
+/** Encoded names remembered (beyond it the memo starts again: names come from clients). */
+const MAX_REMEMBERED_KEYS = 10_000;
+
 export class ClusterNames {
   readonly prefix: string;
+  private readonly keys = new Map<string, string>();
 
   constructor(readonly cluster: string) {
     if (!CLUSTER_NAME_PATTERN.test(cluster)) throw new Error(`invalid cluster name '${cluster}': use 1–32 characters of A-Z, a-z, 0-9, '_' and '-'`);
@@ -105,8 +109,24 @@ export class ClusterNames {
 
   /** The KV key of a pipeline name (aliases, versions, canary state). */
   nameKey(name: string): string {
-    const key = encodeName(name);
-    if (!isValidKey(key)) throw new Error(`name too long for a KV key (${name.length} characters)`);
+    const key = this.keyOf(name);
+    if (key === undefined) throw new Error(`name too long for a KV key (${name.length} characters)`);
+    return key;
+  }
+
+  /**
+   * `nameKey`, or `undefined` for a name no key can hold. Memoised: a canary lookup on the
+   * `/execute` path asks for the key of the same few names again and again.
+   */
+  keyOf(name: string): string | undefined {
+    let key = this.keys.get(name);
+    if (key === undefined) {
+      const encoded = encodeName(name);
+      if (!isValidKey(encoded)) return undefined;
+      key = encoded;
+      if (this.keys.size >= MAX_REMEMBERED_KEYS) this.keys.clear();
+      this.keys.set(name, key);
+    }
     return key;
   }
 

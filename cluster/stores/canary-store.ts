@@ -19,11 +19,7 @@ export class NatsCanaryStore implements CanaryStore {
   }
 
   private key(name: string): string | undefined {
-    try {
-      return this.node.names.nameKey(name);
-    } catch {
-      return undefined;
-    }
+    return this.node.names.keyOf(name);
   }
 
   get(name: string): Revisioned<CanaryState> | undefined {

@@ -1,5 +1,5 @@
 import type { PipelineImage, PipelineStore } from '../../runtime/stores/pipeline-store.js';
-import { isHash } from '../../runtime/stores/pipeline-store.js';
+import { aliasesPointingAt, isHash } from '../../runtime/stores/pipeline-store.js';
 import type { ClusterTimers } from '../config.js';
 import type { EnvelopeCodec } from '../envelope.js';
 import { KvView } from '../kv-view.js';
@@ -81,9 +81,7 @@ export class NatsPipelineStore implements PipelineStore {
   }
 
   aliasesOf(hash: string): string[] {
-    const out: string[] = [];
-    for (const [name, h] of this.aliasMap) if (h === hash) out.push(name);
-    return out.sort();
+    return aliasesPointingAt(this.aliasMap, hash);
   }
 
   lookupSyntactic(syntacticHash: string, dependencyHash: string): string | undefined {
@@ -150,10 +148,6 @@ export class NatsPipelineStore implements PipelineStore {
   }
 
   private key(name: string): string | undefined {
-    try {
-      return this.node.names.nameKey(name);
-    } catch {
-      return undefined;
-    }
+    return this.node.names.keyOf(name);
   }
 }

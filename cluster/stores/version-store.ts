@@ -13,24 +13,13 @@ import { versionsEnvelope } from './records.js';
  */
 export class NatsVersionStore implements VersionStore {
   private readonly view: KvView<{ name: string; history: VersionHistory }>;
-  /** Name → key, for the names this instance has seen. */
-  private readonly keys = new Map<string, string>();
 
   constructor(private readonly node: ClusterNode) {
     this.view = new KvView({ node, spec: { purpose: 'versions', description: 'Constellation: pipeline version histories' }, codec: versionsEnvelope, isKey: (k) => decodeName(k) !== undefined });
   }
 
   private key(name: string): string | undefined {
-    let key = this.keys.get(name);
-    if (key === undefined) {
-      try {
-        key = this.node.names.nameKey(name);
-      } catch {
-        return undefined;
-      }
-      this.keys.set(name, key);
-    }
-    return key;
+    return this.node.names.keyOf(name);
   }
 
   get(name: string): Revisioned<VersionHistory> | undefined {

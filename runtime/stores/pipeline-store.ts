@@ -62,6 +62,13 @@ export const imageSchema = z.object({
   compiledAt: z.string(),
 });
 
+/** The names in `aliases` that point at `hash`, sorted. */
+export function aliasesPointingAt(aliases: ReadonlyMap<string, string>, hash: string): string[] {
+  const out: string[] = [];
+  for (const [name, h] of aliases) if (h === hash) out.push(name);
+  return out.sort();
+}
+
 export function isHash(text: string): boolean {
   return HASH.test(text);
 }
