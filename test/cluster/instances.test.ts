@@ -129,6 +129,24 @@ describe('cluster mode, instance processes', () => {
     assert.ok(seen.has('suspect'), `seen: ${[...seen].join(', ')}`);
   });
 
+  test('a NATS token authenticates the instance and never appears in its output; a wrong one keeps it not ready', async () => {
+    const token = 'nats-token-do-not-log-0123456789';
+    const nats = await startNats({ name: 'auth', token });
+    servers.push(nats);
+    const good = await instance('good', nats.url, 'auth', { CONSTELLATION_NATS_TOKEN: token, CONSTELLATION_LOG_LEVEL: 'debug' });
+    await ready(good);
+    const bad = await instance('bad', nats.url, 'auth', { CONSTELLATION_NATS_TOKEN: 'wrong-token-also-secret-9876', CONSTELLATION_LOG_LEVEL: 'debug' });
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal((await bad.get('/health/ready')).status, 503);
+    assert.equal((await clusterView(bad)).mode, 'connecting');
+    assert.equal((await bad.post('/run', RUN)).status, 200, 'local work goes on');
+    for (const i of [good, bad]) {
+      const out = i.stdout() + i.stderr();
+      assert.ok(!out.includes(token) && !out.includes('wrong-token-also-secret-9876'), `${i.name} logged a token`);
+    }
+    assert.match(good.stdout(), /"auth":"token"/);
+  });
+
   test('hostile envelopes on the cluster subjects are dropped and counted; the instance keeps serving', async () => {
     const nats = await startNats({ name: 'three' });
     servers.push(nats);

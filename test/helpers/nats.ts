@@ -67,6 +67,8 @@ interface ServerSpec {
   readonly port: number;
   readonly storeDir: string;
   readonly cluster?: { readonly name: string; readonly port: number; readonly routes: readonly number[] };
+  /** More nats-server arguments (`--auth <token>`). */
+  readonly extraArgs?: readonly string[];
 }
 
 class NatsProcess implements NatsServer {
@@ -99,6 +101,7 @@ class NatsProcess implements NatsServer {
       args.push('--cluster_name', s.cluster.name, '--cluster', `nats://127.0.0.1:${s.cluster.port}`);
       args.push('--routes', s.cluster.routes.map((p) => `nats://127.0.0.1:${p}`).join(','));
     }
+    args.push(...(s.extraArgs ?? []));
     const child = spawn(natsServerPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
@@ -153,12 +156,12 @@ class NatsProcess implements NatsServer {
 }
 
 /** Waits until JetStream answers through `urls` (a cluster needs its meta leader first). */
-export async function waitForJetStream(urls: string, timeoutMs = 20_000): Promise<void> {
+export async function waitForJetStream(urls: string, timeoutMs = 20_000, token?: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
     try {
-      const nc = await connect({ servers: urls.split(','), timeout: 1_000, reconnect: false });
+      const nc = await connect({ servers: urls.split(','), timeout: 1_000, reconnect: false, ...(token ? { token } : {}) });
       try {
         const jsm = await nc.jetstreamManager({ timeout: 1_000 });
         await jsm.getAccountInfo();
@@ -174,12 +177,16 @@ export async function waitForJetStream(urls: string, timeoutMs = 20_000): Promis
   throw new Error(`JetStream not available at ${urls}: ${last instanceof Error ? last.message : String(last)}`);
 }
 
-/** One JetStream server on a free port (or on `port`, for a server that starts after its clients). */
-export async function startNats(options: { name?: string; port?: number } = {}): Promise<NatsServer> {
+/**
+ * One JetStream server on a free port (or on `port`, for a server that starts after its
+ * clients); with `token`, clients must present it.
+ */
+export async function startNats(options: { name?: string; port?: number; token?: string } = {}): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'constellation-nats-'));
-  const server = new NatsProcess({ name: options.name ?? 'n1', port: options.port ?? (await freePort()), storeDir: dir }, true);
+  const extraArgs = options.token ? ['--auth', options.token] : [];
+  const server = new NatsProcess({ name: options.name ?? 'n1', port: options.port ?? (await freePort()), storeDir: dir, extraArgs }, true);
   await server.launch();
-  await waitForJetStream(server.url);
+  await waitForJetStream(server.url, 20_000, options.token);
   return server;
 }
 
