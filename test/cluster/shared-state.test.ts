@@ -70,6 +70,28 @@ describe('shared pipelines', () => {
     assert.equal(versions.json.activeVersion, 2);
   });
 
+  test('a canary started on A routes on B; promoted on B and completed on C, the alias moves everywhere', async () => {
+    await a.post('/compile', { source: triple(1000), name: 'released' });
+    const started = await a.post('/pipelines/released/reload', { source: triple(2000), canary: { initialWeight: 0.5, promotionSteps: [1], autoPromote: false } });
+    assert.equal(started.status, 200, started.text);
+    const onB = await eventually('B sees the canary', async () => {
+      const r = await b.get('/pipelines/released/canary');
+      return r.status === 200 ? r.json : undefined;
+    });
+    assert.equal(onB.status, 'observing');
+    assert.equal(onB.currentWeight, 0.5);
+    // B routes by it: both versions answer
+    const seen = new Set<number>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) seen.add((await b.post('/execute', { ref: 'released', inputs: { x: 1 } })).json.outputs.y);
+    assert.deepEqual([...seen].sort((x, y) => x - y), [1000, 2000]);
+    const promoted = await b.post('/pipelines/released/canary/promote', {});
+    assert.equal(promoted.status, 200, promoted.text);
+    assert.equal(promoted.json.status, 'complete');
+    await eventually('C runs the new version only', async () => ((await c.post('/execute', { ref: 'released', inputs: { x: 1 } })).json.outputs.y === 2000 ? true : undefined));
+    assert.equal((await a.get('/pipelines/released/canary')).json.status, 'complete');
+    assert.equal((await c.get('/pipelines/released/versions')).json.activeVersion, 2);
+  });
+
   test('versions written at once on two instances: none lost, no number used twice', async () => {
     await a.post('/compile', { source: triple(100), name: 'racy' });
     await eventually('B knows racy', async () => ((await b.get('/pipelines/racy/versions')).status === 200 ? true : undefined));
