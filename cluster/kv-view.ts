@@ -177,12 +177,16 @@ export class KvView<T> {
     this.emit(key, entry, local);
   }
 
-  /** The entry's value, `undefined` for a deletion, `'ignored'` for a foreign key or a dropped value (counted). */
+  /**
+   * The entry's value; `undefined` when the key holds nothing valid (a deletion, or a value that
+   * failed validation: dropped, counted, and absent like the server's current value says);
+   * `'ignored'` for a key that is not this view's.
+   */
   private async decodeEntry(entry: KvEntry): Promise<ViewEntry<T> | undefined | 'ignored'> {
     if (this.o.isKey && !this.o.isKey(entry.key)) return 'ignored';
     if (entry.operation !== 'PUT') return undefined;
     const value = await this.decodeValue(entry.key, entry.value);
-    if (value === undefined) return 'ignored';
+    if (value === undefined) return undefined;
     return { value, revision: entry.revision, writtenAt: entry.created.getTime() };
   }
 

@@ -97,11 +97,14 @@ describe('KvView', () => {
     await kv.put('junk2', Uint8Array.from([ENVELOPE_VERSION, 0xdd, 0xff, 0xff, 0xff, 0xff]));
     await kv.put('junk3', note.encode({ text: 'fine', n: 1 }));
     await eventually('good value loaded', async () => b.get('junk3'));
+    // a valid value overwritten by garbage is gone: the bucket holds nothing valid under the key
+    await kv.put('junk3', Uint8Array.from([ENVELOPE_VERSION, 0x01]));
+    await eventually('overwritten value gone', async () => (b.get('junk3') === undefined ? true : undefined));
     await eventually('drops counted', async () => (nodeB.drops.total >= 2 ? true : undefined));
     assert.equal(b.get('junk1'), undefined);
     assert.equal(b.get('junk2'), undefined);
     assert.equal(a.get('junk1'), undefined);
-    assert.deepEqual(nodeB.drops.entries().map((d) => d.reason).sort(), ['garbage', 'version']);
+    assert.deepEqual(nodeB.drops.entries().map((d) => d.reason).sort(), ['garbage', 'kind', 'version']);
   });
 
   test('resynchronising reports what changed while not watching; readAll reads the bucket', async () => {
