@@ -156,8 +156,8 @@ async function propagation(url: string, n: number): Promise<number[]> {
 }
 
 export async function runClusterBench(opts: { quick: boolean }): Promise<Scenario[]> {
-  const seconds = opts.quick ? 2 : 5;
-  const reps = opts.quick ? 1 : 3;
+  const seconds = opts.quick ? 2 : 3;
+  const reps = opts.quick ? 2 : 6;
   const nats = await startNats({ name: 'bench' });
   const dirs: string[] = [];
   const dir = () => {
@@ -182,10 +182,16 @@ export async function runClusterBench(opts: { quick: boolean }): Promise<Scenari
     await load(on.port, 1);
     const offRuns: LoadResult[] = [];
     const onRuns: LoadResult[] = [];
+    // alternating order (off-on, on-off, …) so a drift in the machine's load falls on both alike
     for (let rep = 0; rep < reps; rep++) {
-      process.stderr.write(`[bench] cluster ${rep + 1}/${reps} /execute off, on\n`);
-      offRuns.push(await load(off.port, seconds));
-      onRuns.push(await load(on.port, seconds));
+      process.stderr.write(`[bench] cluster ${rep + 1}/${reps} /execute off and on\n`);
+      if (rep % 2 === 0) {
+        offRuns.push(await load(off.port, seconds));
+        onRuns.push(await load(on.port, seconds));
+      } else {
+        onRuns.push(await load(on.port, seconds));
+        offRuns.push(await load(off.port, seconds));
+      }
     }
     for (const r of [...offRuns, ...onRuns]) if (r.non2xx > 0 || r.errors > 0) throw new Error(`cluster bench: ${r.non2xx} non-2xx, ${r.errors} errors`);
     const offRps = median(offRuns.map((r) => r.rps));
