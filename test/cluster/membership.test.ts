@@ -92,7 +92,9 @@ describe('membership', () => {
     await eventually('alpha sees beta draining', async () => (peer(a, b.instanceId)?.state === 'draining' ? true : undefined));
     await b.close();
     await eventually('beta gone from alpha', async () => (peer(a, b.instanceId) === undefined ? true : undefined));
-    assert.deepEqual(changes, ['state', 'left']);
+    // (a loaded machine may add suspect/alive flaps between them; the order is what matters)
+    const meaningful = changes.filter((c) => c === 'state' || c === 'left');
+    assert.deepEqual(meaningful, ['state', 'left']);
   });
 
   test('a peer that stops beating is suspect, then dead, then alive again when it returns', async () => {
@@ -101,11 +103,11 @@ describe('membership', () => {
     const b = node('delta');
     await started(a, b);
     await eventually('gamma sees delta', async () => peer(a, b.instanceId));
-    const changes: PeerChange[] = [];
-    a.membership.onPeerChange((id, change) => id === b.instanceId && changes.push(change));
-    // unsubscribing the heartbeat timer is what a frozen or partitioned process looks like
+    // stopping the heartbeat timer is what a frozen or partitioned process looks like
     const timers = b as unknown as { membership: { beat: NodeJS.Timeout } };
     clearInterval(timers.membership.beat);
+    const changes: PeerChange[] = [];
+    a.membership.onPeerChange((id, change) => id === b.instanceId && changes.push(change));
     await eventually('delta dead', async () => (peer(a, b.instanceId)?.liveness === 'dead' ? true : undefined), 5_000);
     assert.deepEqual(changes, ['suspect', 'dead']);
     assert.equal(a.metrics().membersDead, 1);
