@@ -70,11 +70,6 @@ export class ClusterConnection {
     return this.current === 'connected';
   }
 
-  /** Epoch ms of the last change of state. */
-  get stateSince(): number {
-    return this.since;
-  }
-
   onConnected(hook: ConnectedHook): void {
     this.connectedHooks.push(hook);
   }
@@ -198,11 +193,6 @@ export class ClusterConnection {
         }
       }
     });
-  }
-
-  /** Resolves when the hooks of the latest (re)connection have all run. */
-  settled(): Promise<void> {
-    return this.hookChain;
   }
 
   private setState(state: ConnectionState): void {

@@ -90,11 +90,6 @@ export class KvView<T> {
     return this.copy.size;
   }
 
-  /** Is the local copy live (watching) right now? */
-  get watching(): boolean {
-    return this.watcher !== undefined && this.node.inStep;
-  }
-
   onChange(listener: (change: ViewChange<T>) => void): void {
     this.listeners.push(listener);
   }

@@ -374,7 +374,7 @@ export class Membership {
     return [self, ...others];
   }
 
-  /** Peers not dead, by id. */
+  /** Peers not dead, by id (e.g. to split a cluster-wide budget between the live members). */
   livePeers(): string[] {
     return [...this.peers].filter(([, p]) => p.liveness !== 'dead').map(([id]) => id);
   }
