@@ -81,19 +81,32 @@ async function untilReady(port: number): Promise<void> {
   throw new Error(`instance on ${port} never became ready`);
 }
 
-/** Resume latency (ms, one request at a time): suspend on `suspendOn`, resume on `resumeOn`. */
-async function resumeLatencies(suspendOn: number, resumeOn: number, n: number): Promise<number[]> {
-  const source = 'in a: Int\nin b: Int\ns = a + b\nout s\n';
-  const out: number[] = [];
+/** One resume's latency (ms): suspend on `suspendOn`, then time the resume on `resumeOn`. */
+async function resumeOnce(suspendOn: number, resumeOn: number, i: number): Promise<number> {
+  const s = await call(suspendOn, 'POST', '/run', { source: 'in a: Int\nin b: Int\ns = a + b\nout s\n', inputs: { a: i } });
+  if (s.json?.status !== 'suspended') throw new Error(`run did not suspend: ${JSON.stringify(s.json)}`);
+  const t0 = performance.now();
+  const r = await call(resumeOn, 'POST', `/executions/${s.json.executionId}/resume`, { additionalInputs: { b: 1 } });
+  const ms = performance.now() - t0;
+  if (r.status !== 200 || r.json.outputs.s !== i + 1) throw new Error(`resume failed: ${r.status} ${JSON.stringify(r.json)}`);
+  return ms;
+}
+
+/**
+ * Resumes on one instance (its file store) and on a cluster instance that did not suspend the
+ * execution, interleaved one by one so both see the same machine load; the first ones warm up.
+ */
+async function resumeLatencies(single: number, suspendOn: number, resumeOn: number, n: number): Promise<{ single: number[]; cluster: number[] }> {
+  const out = { single: [] as number[], cluster: [] as number[] };
+  const warm = Math.min(10, Math.floor(n / 5));
   for (let i = 0; i < n; i++) {
-    const s = await call(suspendOn, 'POST', '/run', { source, inputs: { a: i } });
-    if (s.json?.status !== 'suspended') throw new Error(`run did not suspend: ${JSON.stringify(s.json)}`);
-    const t0 = performance.now();
-    const r = await call(resumeOn, 'POST', `/executions/${s.json.executionId}/resume`, { additionalInputs: { b: 1 } });
-    out.push(performance.now() - t0);
-    if (r.status !== 200 || r.json.outputs.s !== i + 1) throw new Error(`resume failed: ${r.status} ${JSON.stringify(r.json)}`);
+    const a = await resumeOnce(single, single, i);
+    const b = await resumeOnce(suspendOn, resumeOn, i);
+    if (i < warm) continue;
+    out.single.push(a);
+    out.cluster.push(b);
   }
-  return out.slice(Math.min(10, Math.floor(n / 5))); // the first ones warm up JIT and connections
+  return out;
 }
 
 function imageOf(n: number): PipelineImage {
@@ -213,8 +226,9 @@ export async function runClusterBench(opts: { quick: boolean }): Promise<Scenari
 
     process.stderr.write('[bench] cluster resume\n');
     const n = opts.quick ? 40 : 200;
-    const single = summarise(await resumeLatencies(off.port, off.port, n));
-    const remote = summarise(await resumeLatencies(on.port, other.port, n));
+    const samples = await resumeLatencies(off.port, on.port, other.port, n);
+    const single = summarise(samples.single);
+    const remote = summarise(samples.cluster);
     const added = remote.p50 - single.p50;
     scenarios.push({
       name: 'resume-on-non-owner', unit: 'ms', value: round(added), p50_ms: round(remote.p50), p99_ms: round(remote.p99),

@@ -114,13 +114,20 @@ export class NatsPipelineStore implements PipelineStore {
   // ---------------------------------------------------------------- writes
 
   async putImage(image: PipelineImage): Promise<void> {
+    // the image and its index entry are independent keys: written side by side
+    const writes: Promise<unknown>[] = [];
     if (!this.images.get(image.structuralHash)) {
-      const outcome = await this.images.compareAndSet(image.structuralHash, image, 0);
-      // already there (another instance stored the same content): nothing to do
-      if (!outcome.ok && !outcome.current) await this.images.put(image.structuralHash, image);
+      writes.push(
+        this.images.compareAndSet(image.structuralHash, image, 0).then(async (outcome) => {
+          // already there (another instance stored the same content): nothing to do; there but
+          // unreadable (an invalid value): replaced
+          if (!outcome.ok && !outcome.current) await this.images.put(image.structuralHash, image);
+        }),
+      );
     }
     const key = `${image.syntacticHash}.${image.registryHash}`;
-    if (isValidKey(key) && this.syntactic.get(key)?.value.structuralHash !== image.structuralHash) await this.syntactic.put(key, { structuralHash: image.structuralHash });
+    if (isValidKey(key) && this.syntactic.get(key)?.value.structuralHash !== image.structuralHash) writes.push(this.syntactic.put(key, { structuralHash: image.structuralHash }));
+    await Promise.all(writes);
   }
 
   async setAlias(name: string, hash: string): Promise<void> {
