@@ -1,4 +1,4 @@
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, loadavg, totalmem, release } from 'node:os';
 
 /** What the numbers were measured on. */
 export function machine() {
@@ -10,5 +10,7 @@ export function machine() {
     node: process.version,
     os: `${process.platform} ${release()}`,
     date: new Date().toISOString(),
+    /** 1-minute load average when the run ended: other work on the machine skews every figure. */
+    loadAverage: Math.round(loadavg()[0]! * 10) / 10,
   };
 }

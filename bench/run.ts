@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   writeFileSync(`${dir}latest.json`, JSON.stringify(result, null, 2) + '\n');
   const m = result.machine;
   const md = [
-    `Measured ${m.date} on ${m.cores} cores (${m.cpu}), ${m.memoryGb} GiB, Node ${m.node}, ${m.os}; ${result.mode} run, ${result.durationSeconds} s` +
+    `Measured ${m.date} on ${m.cores} cores (${m.cpu}), ${m.memoryGb} GiB, Node ${m.node}, ${m.os}; ${result.mode} run, ${result.durationSeconds} s, load average ${m.loadAverage} at the end` +
       (only && earlier ? ` (the ${only.join(', ')} rows; the others from the run of ${earlier}).` : '.'),
     '',
     table(scenarios),
