@@ -170,7 +170,7 @@ async function propagation(url: string, n: number): Promise<number[]> {
 
 export async function runClusterBench(opts: { quick: boolean }): Promise<Scenario[]> {
   const seconds = opts.quick ? 2 : 3;
-  const reps = opts.quick ? 2 : 6;
+  const reps = opts.quick ? 2 : 9;
   const nats = await startNats({ name: 'bench' });
   const dirs: string[] = [];
   const dir = () => {
@@ -210,10 +210,13 @@ export async function runClusterBench(opts: { quick: boolean }): Promise<Scenari
     const offRps = median(offRuns.map((r) => r.rps));
     const onRps = median(onRuns.map((r) => r.rps));
     const onPick = onRuns.find((r) => r.rps === onRps) ?? onRuns[0]!;
+    // each pair ran back to back: the median of the pairs' ratios resists the machine's drift
+    // better than the ratio of the medians
+    const ratio = median(onRuns.map((r, i) => r.rps / offRuns[i]!.rps));
     scenarios.push({
       name: 'execute-cluster-on-vs-off', unit: 'req/s', value: round(onRps, 0), p50_ms: round(onPick.p50_ms), p99_ms: round(onPick.p99_ms),
-      peers: { 'cluster-off': round(offRps, 0) }, ratio: round(onRps / offRps, 3), goal: '≥ 0.9 × the same instance without cluster mode',
-      met: onRps / offRps >= 0.9, tool: 'wrk -t1 -c64', note: 'POST /execute of a known pipeline: the hot path does not touch NATS',
+      peers: { 'cluster-off': round(offRps, 0) }, ratio: round(ratio, 3), goal: '≥ 0.9 × the same instance without cluster mode',
+      met: ratio >= 0.9, tool: 'wrk -t1 -c64', note: `POST /execute of a known pipeline: the hot path does not touch NATS; ratio: median of ${reps} back-to-back pairs`,
     });
 
     process.stderr.write('[bench] cluster propagation\n');
