@@ -209,7 +209,7 @@ describe('connection and synchronisation', () => {
 
       const kv = await a.buckets.kv({ purpose: 'probe', description: 'test' });
       // a hung server: the socket stays open, nothing answers
-      own.pause();
+      await own.pause();
       const t0 = performance.now();
       await assert.rejects(a.connection.shared('put while hung', () => kv.put('k', new Uint8Array([1]))), (e) => isCoordinationUnavailable(e));
       const hungMs = performance.now() - t0;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +52,8 @@ export interface NatsServer {
   readonly running: boolean;
   /** SIGKILL (a crash); resolves when the process is gone. */
   kill(): Promise<void>;
-  /** SIGSTOP / SIGCONT: a server that hangs (connections stay open, nothing answers). */
-  pause(): void;
+  /** SIGSTOP / SIGCONT: a server that hangs (connections stay open, nothing answers); resolves once it is stopped. */
+  pause(): Promise<void>;
   resume(): void;
   /** Starts it again on the same port and storage. */
   restart(): Promise<void>;
@@ -125,8 +125,16 @@ class NatsProcess implements NatsServer {
     await this.exited;
   }
 
-  pause(): void {
-    this.child?.kill('SIGSTOP');
+  async pause(): Promise<void> {
+    const child = this.child;
+    if (!child?.pid) return;
+    child.kill('SIGSTOP');
+    // the signal is delivered asynchronously: wait until the kernel reports the process stopped
+    for (let i = 0; i < 100; i++) {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      if (/^\d+ \(.*\) [Tt] /.test(stat)) return;
+      await sleep(10);
+    }
   }
 
   resume(): void {
