@@ -104,6 +104,10 @@ class NatsProcess implements NatsServer {
     args.push(...(s.extraArgs ?? []));
     const child = spawn(natsServerPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    // a test process that ends without stopping its servers (a failure, process.exit) takes them along
+    const orphanGuard = () => child.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.removeListener('exit', orphanGuard));
     child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
