@@ -31,6 +31,11 @@ export interface ClusterTimers {
   readonly connectTimeoutMs: number;
   /** How often bucket statistics for /health/detail are refreshed (in the background). */
   readonly statusIntervalMs: number;
+  /**
+   * An image that became anonymous (stored, renewed, left by its last alias, or used anywhere in
+   * the cluster) cannot be evicted for this long: longer than any instance's view may lag.
+   */
+  readonly evictionGraceMs: number;
   /** Bucket max-age of suspended executions (expired silently by nats-server 2.9). */
   readonly suspensionRetentionMs: number;
   /** Bucket max-age of the shared syntactic index. */
@@ -70,6 +75,7 @@ export const DEFAULT_CLUSTER_TIMERS: ClusterTimers = {
   pingIntervalMs: 10_000,
   connectTimeoutMs: 2_000,
   statusIntervalMs: 5_000,
+  evictionGraceMs: 60_000,
   suspensionRetentionMs: 7 * 24 * 3_600_000,
   syntacticRetentionMs: 30 * 24 * 3_600_000,
 };

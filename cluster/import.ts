@@ -34,8 +34,11 @@ export async function importLocalState(local: LocalState, shared: ClusterStores)
   let versions = 0;
   let suspensions = 0;
   const conflicts: string[] = [];
-  for (const image of local.pipelineStore.listImages()) {
-    if (shared.pipelineStore.getImage(image.structuralHash)) continue;
+  // one image in memory at a time: the local store may hold more than memory
+  for (const { structuralHash } of [...local.pipelineStore.summaries()]) {
+    if (shared.pipelineStore.summary(structuralHash)) continue;
+    const image = await local.pipelineStore.fetchImage(structuralHash);
+    if (!image) continue;
     await shared.pipelineStore.putImage(image);
     images++;
   }

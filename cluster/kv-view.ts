@@ -90,6 +90,19 @@ export class KvView<T> {
     return this.copy.size;
   }
 
+  /**
+   * Drops from the copy what the bucket's max-age has expired by now, reporting each key as
+   * deleted (nats-server 2.9 expires silently: no watch event). O(entries): call it now and then.
+   */
+  pruneExpired(): void {
+    if (this.o.maxAgeMs === undefined) return;
+    for (const [key, entry] of this.copy) {
+      if (!this.expired(entry)) continue;
+      this.copy.delete(key);
+      this.emit(key, undefined, false);
+    }
+  }
+
   onChange(listener: (change: ViewChange<T>) => void): void {
     this.listeners.push(listener);
   }
@@ -266,6 +279,37 @@ export class KvView<T> {
     const revision = await this.node.connection.shared(`write ${this.bucket}`, () => kv.put(key, bytes));
     this.apply(key, { value, revision, writtenAt: Date.now() }, true);
     return revision;
+  }
+
+  /**
+   * For immutable values (content-addressed keys): makes the key current at the authority — its
+   * stored bytes written again unchanged (a new revision and write time), or `value` written when
+   * the key holds nothing (deleted meanwhile) or something this copy cannot vouch for. Either way
+   * a delete expecting an older revision fails afterwards. Returns the new revision.
+   */
+  async refresh(key: string, value: T): Promise<number> {
+    const kv = await this.bucketHandle();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await this.node.connection.shared(`read ${this.bucket}`, () => kv.get(key));
+      const known = this.copy.get(key);
+      try {
+        if (stored && stored.operation === 'PUT' && known?.revision === stored.revision) {
+          // the same bytes again (a blob pointer stays a pointer): nothing to encode or upload
+          const revision = await this.node.connection.shared(`write ${this.bucket}`, () => kv.update(key, stored.value, stored.revision));
+          this.apply(key, { value: known.value, revision, writtenAt: Date.now() }, true);
+          return revision;
+        }
+        const bytes = await this.encode(key, value);
+        const live = stored && stored.operation === 'PUT';
+        const revision = await this.node.connection.shared(`write ${this.bucket}`, () => (live ? kv.update(key, bytes, stored.revision) : kv.create(key, bytes)));
+        this.apply(key, { value, revision, writtenAt: Date.now() }, true);
+        return revision;
+      } catch (e) {
+        // another writer was first: read again
+        if (!isRevisionConflict(e)) throw e;
+      }
+    }
+    throw coordinationUnavailable(`refresh ${this.bucket}`, new Error('the key kept changing'));
   }
 
   /** Deletes the key (if it is still at `expectedRevision`, when given); false on a conflict. */

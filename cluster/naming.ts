@@ -81,6 +81,11 @@ export class ClusterNames {
     return `${this.prefix}.members.hb`;
   }
 
+  /** Uses of anonymous pipeline images (so no instance evicts an image another one uses). */
+  get imageUses(): string {
+    return `${this.prefix}.images.used`;
+  }
+
   /** Owner-addressed requests to one instance; `suffix` may hold several tokens. */
   instance(instanceId: string, suffix?: string): string {
     if (!isInstanceId(instanceId)) throw new Error(`invalid instance id '${instanceId}'`);

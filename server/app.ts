@@ -6,6 +6,7 @@ import { compositeListener } from '../runtime/engine/composite-listener.js';
 import { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import type { Engine } from '../runtime/engine/engine.js';
 import { LocalExecutionControl, type ExecutionControl } from '../runtime/engine/execution-control.js';
+import type { ExpiryRule } from '../runtime/stores/suspension-index.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
 import { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
@@ -70,16 +71,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   await mkdir(dataDir, { recursive: true });
   const warn = (m: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, m);
   let runtimeRef: Runtime | undefined;
+  const metrics = new ServerMetrics();
+  const onSuspensionsExpired = (count: number, rule: ExpiryRule) => {
+    metrics.onSuspensionsExpired(count, rule);
+    logger.info({ count, rule }, `suspension store: ${count} stored execution(s) expired (${rule === 'retention' ? 'CONSTELLATION_SUSPENSION_RETENTION' : 'CONSTELLATION_SUSPENSION_FAILED_TTL'})`);
+  };
   // cluster mode: the shared stores replace the file stores; the node connects once its listener
   // starts, and readiness waits for the first synchronisation
-  const cluster = config.cluster ? setUpCluster(config, config.cluster, logger, dataDir, () => runtimeRef) : undefined;
-  const metrics = new ServerMetrics();
-  const backends = await withEmbeddedDefaults({ ...cluster?.stores, ...options.backends }, config, dataDir, warn, {
-    onExpired: (count, rule) => {
-      metrics.onSuspensionsExpired(count, rule);
-      logger.info({ count, rule }, `suspension store: ${count} stored execution(s) expired (${rule === 'retention' ? 'CONSTELLATION_SUSPENSION_RETENTION' : 'CONSTELLATION_SUSPENSION_FAILED_TTL'})`);
-    },
-  });
+  const cluster = config.cluster ? setUpCluster(config, config.cluster, logger, dataDir, () => runtimeRef, { onSuspensionsExpired }) : undefined;
+  const backends = await withEmbeddedDefaults({ ...cluster?.stores, ...options.backends }, config, dataDir, warn, { onExpired: onSuspensionsExpired });
   const suspensions = backends.suspensionStore;
   const damage = startupDamage(backends);
   // bound once the engine exists (it compiles for the catalogue); resume reads images through it
@@ -124,11 +124,17 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
     onRetentionError: (e) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'anonymous images: eviction sweep failed'),
   });
-  const recovered = await pipelines.recoverFromVersions(damage.aliasesLost);
-  if (recovered.images.length > 0) logger.warn({ rebuilt: recovered.images }, `pipeline store: ${recovered.images.length} image(s) rebuilt from the sources of their versions`);
-  if (damage.aliasesLost) logger.warn({ restored: recovered.aliases }, `pipeline store: ${recovered.aliases.length} alias(es) rebuilt from the version histories`);
-  if (damage.historiesLost) logger.warn('version store: histories lost; images stored before this start are kept (none is evicted as anonymous)');
-  await pipelines.startLifecycle();
+  if (cluster) {
+    // the shared stores' views are complete after the first synchronisation: stock is taken then
+    const catalogue = pipelines;
+    void cluster.node.whenSynchronised().then(() => catalogue.startLifecycle()).catch((e: unknown) => logger.error({ err: e instanceof Error ? e.message : String(e) }, 'anonymous images: lifecycle not started'));
+  } else {
+    const recovered = await pipelines.recoverFromVersions(damage.aliasesLost);
+    if (recovered.images.length > 0) logger.warn({ rebuilt: recovered.images }, `pipeline store: ${recovered.images.length} image(s) rebuilt from the sources of their versions`);
+    if (damage.aliasesLost) logger.warn({ restored: recovered.aliases }, `pipeline store: ${recovered.aliases.length} alias(es) rebuilt from the version histories`);
+    if (damage.historiesLost) logger.warn('version store: histories lost; images stored before this start are kept (none is evicted as anonymous)');
+    await pipelines.startLifecycle();
+  }
   const lifecycle = new Lifecycle();
   const executions = options.executionControl?.(engine, suspensions) ?? new LocalExecutionControl(engine, { suspensions });
   const pipelineStore = backends.pipelineStore;

@@ -10,6 +10,7 @@ import { errorText } from '../cluster/log.js';
 import { ClusterNode, type ClusterMetrics } from '../cluster/node.js';
 import { createClusterStores, type ClusterStores } from '../cluster/stores/index.js';
 import { qualifiedName, signatureText } from '../runtime/compiler/registry.js';
+import type { ExpiryRule } from '../runtime/stores/suspension-index.js';
 import type { Config } from './config.js';
 import type { AttachedListener, ServerHost } from './host/listener.js';
 import type { Logger } from './logger.js';
@@ -162,9 +163,21 @@ export interface ClusterWiring {
 }
 
 /** The node and its shared stores for a server in cluster mode (nothing connects before the listener starts). */
-export function setUpCluster(config: Config, cluster: ClusterConfig, logger: Logger, dataDir: string, runtime: () => Runtime | undefined): ClusterWiring {
+export function setUpCluster(
+  config: Config,
+  cluster: ClusterConfig,
+  logger: Logger,
+  dataDir: string,
+  runtime: () => Runtime | undefined,
+  events: { readonly onSuspensionsExpired?: (count: number, rule: ExpiryRule) => void } = {},
+): ClusterWiring {
   const node = createClusterNode(cluster, logger, runtime);
-  const stores = createClusterStores(node, { suspensions: config.suspensions, ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}) });
+  const stores = createClusterStores(node, {
+    suspensions: config.suspensions,
+    ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
+    imageInUse: (hash) => runtime()?.engine.isRunning(hash) ?? false,
+    ...(events.onSuspensionsExpired ? { onSuspensionsExpired: events.onSuspensionsExpired } : {}),
+  });
   node.addSynchroniser('data directory import', importSynchroniser(dataDir, cluster.clusterName, stores, logger));
   return { node, stores };
 }

@@ -1,3 +1,4 @@
+import type { ExpiryRule } from '../../runtime/stores/suspension-index.js';
 import { DEFAULT_LEASE_MS, DEFAULT_LIMITS } from '../../runtime/stores/suspension-store.js';
 import type { ClusterNode } from '../node.js';
 import { NatsCanaryStore } from './canary-store.js';
@@ -16,10 +17,21 @@ export interface ClusterStores {
 }
 
 export interface ClusterStoreOptions {
-  /** The suspension store's settings (the same as the embedded store's): lease, failed-run expiry, limits. */
-  readonly suspensions?: { readonly leaseMs?: number; readonly failedTtlMs?: number; readonly maxEntries?: number; readonly maxBytes?: number };
+  /** The suspension store's settings (the same as the embedded store's): lease, expiry, limits. */
+  readonly suspensions?: {
+    readonly leaseMs?: number;
+    readonly failedTtlMs?: number;
+    /** Every execution goes this long after its last save or resume (0: the bucket's max-age only). */
+    readonly retentionMs?: number;
+    readonly maxEntries?: number;
+    readonly maxBytes?: number;
+  };
   /** The engine's execution timeout: a resume lease is never shorter than twice it. */
   readonly executionTimeoutMs?: number;
+  /** Is an execution of this pipeline image running here? (Its use is announced to the peers while it runs.) */
+  readonly imageInUse?: (structuralHash: string) => boolean;
+  /** Stored executions this instance removed by expiry. */
+  readonly onSuspensionsExpired?: (count: number, rule: ExpiryRule) => void;
 }
 
 /**
@@ -30,15 +42,17 @@ export function createClusterStores(node: ClusterNode, options: ClusterStoreOpti
   const timers = node.config.timers;
   const s = options.suspensions ?? {};
   const stores: ClusterStores = {
-    pipelineStore: new NatsPipelineStore(node, timers),
+    pipelineStore: new NatsPipelineStore(node, timers, options.imageInUse ? { running: options.imageInUse } : {}),
     versionStore: new NatsVersionStore(node),
     canaryStore: new NatsCanaryStore(node),
     suspensionStore: new NatsSuspensionStore(node, {
       // a resume that runs up to the execution timeout keeps its claim (renewed every third of the lease)
       leaseMs: Math.max(s.leaseMs ?? DEFAULT_LEASE_MS, 2 * (options.executionTimeoutMs ?? 0)),
-      retentionMs: timers.suspensionRetentionMs,
+      bucketMaxAgeMs: timers.suspensionRetentionMs,
+      retentionMs: s.retentionMs ?? 0,
       failedTtlMs: s.failedTtlMs ?? 24 * 3_600_000,
       limits: { maxEntries: s.maxEntries ?? DEFAULT_LIMITS.maxEntries, maxBytes: s.maxBytes ?? DEFAULT_LIMITS.maxBytes },
+      ...(options.onSuspensionsExpired ? { onExpired: options.onSuspensionsExpired } : {}),
     }),
   };
   node.addSynchroniser('pipelines', () => stores.pipelineStore.resync());

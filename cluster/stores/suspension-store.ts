@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { snapshotSchema, summarise, type ExecutionSnapshot, type SuspensionSummary } from '../../runtime/engine/suspension.js';
+import { SuspensionIndex, type ExpiryRule } from '../../runtime/stores/suspension-index.js';
 import {
-  DEFAULT_LIMITS, limitRefusal, page,
-  type ListRequest, type SaveOutcome, type SuspensionClaim, type SuspensionLimits, type SuspensionPage, type SuspensionStore,
+  DEFAULT_LIMITS, limitRefusal,
+  type ListRequest, type SaveOutcome, type SuspensionClaim, type SuspensionLimits, type SuspensionPage, type SuspensionStore, type SuspensionUsage,
 } from '../../runtime/stores/suspension-store.js';
 import { KvView, type ViewEntry } from '../kv-view.js';
 import { isValidKey } from '../naming.js';
@@ -15,9 +16,11 @@ import { suspensionEnvelope, suspensionSummaryEnvelope } from './records.js';
  *
  * - `cst_<c>_suspended` (key = execution id): the snapshot (as JSON text) and the resume claim.
  *   Not mirrored: snapshots are read from the bucket when needed (get, resume).
- * - `cst_<c>_suspended_idx` (key = execution id): the summary and size, mirrored in memory, for
- *   lists and for the count and byte limits. Written after the snapshot and deleted after it;
- *   advisory (an entry whose snapshot is gone is removed when found).
+ * - `cst_<c>_suspended_idx` (key = execution id): the summary and size, mirrored in memory into
+ *   the runtime's `SuspensionIndex`, so lists page, the filter by pipeline (the image
+ *   lifecycle's question) is one lookup, and the limits and `usage()` are two counters. Written
+ *   after the snapshot and deleted after it; advisory (an entry whose snapshot is gone is
+ *   removed when found).
  *
  * Resume claims are compare-and-set on the snapshot's KV revision: a claim writes
  * `{holder, token, leaseUntil}` into the record; of two instances claiming at once exactly one
@@ -27,8 +30,10 @@ import { suspensionEnvelope, suspensionSummaryEnvelope } from './records.js';
  *
  * Limits (entries, bytes) are checked against this instance's mirror of the index: several
  * instances saving at the same moment can pass a limit by the number of concurrent saves.
- * Retention is the buckets' max-age, counted from an execution's last write; nats-server 2.9
- * expires entries silently, so the mirror hides entries older than that itself.
+ * Expiry: failed runs after `failedTtlMs`, every execution `retentionMs` after its last save or
+ * resume (as on a single instance; each instance removes what it finds due), and in any case
+ * the buckets' max-age counted from an execution's last write (nats-server 2.9 expires silently,
+ * so the mirror drops what the server would have dropped).
  */
 
 type SuspensionRecord = { snapshotJson: string; claim: { holder: string; token: string; leaseUntil: number } | null };
@@ -38,10 +43,14 @@ export interface NatsSuspensionStoreOptions {
   readonly limits?: Partial<SuspensionLimits>;
   /** Default lease of a resume claim (renewed by the engine every third of it). */
   readonly leaseMs: number;
-  /** Retention by age (bucket max-age). */
-  readonly retentionMs: number;
+  /** The buckets' max-age: how long the cluster keeps an execution after its last write. */
+  readonly bucketMaxAgeMs: number;
+  /** Every execution goes this long after its last save or resume (0 or absent: the buckets' max-age only). */
+  readonly retentionMs?: number;
   /** Executions that did not merely suspend (failed, cancelled, timed out) expire this long after they were created. */
   readonly failedTtlMs?: number;
+  /** Executions this instance removed by expiry (`rule`: the failed-run TTL or the retention time). */
+  readonly onExpired?: (count: number, rule: ExpiryRule) => void;
   readonly now?: () => number;
 }
 
@@ -51,16 +60,25 @@ export class NatsSuspensionStore implements SuspensionStore {
   readonly limits: SuspensionLimits;
   private readonly records: KvView<SuspensionRecord>;
   private readonly index: KvView<IndexEntry>;
+  /** The index bucket's mirror, in list order. */
+  private readonly mirror: SuspensionIndex;
   private readonly now: () => number;
   /** Claims this instance holds: a resume loads the snapshot its claim just read (no second read). */
   private readonly held = new Map<string, NatsClaim>();
+  /** When the mirror is next checked for what the buckets' max-age expired (epoch ms). */
+  private nextPrune = 0;
 
   constructor(private readonly node: ClusterNode, private readonly options: NatsSuspensionStoreOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
-    const ttl = options.retentionMs;
+    const ttl = options.bucketMaxAgeMs;
     this.records = new KvView({ node, spec: { purpose: 'suspended', description: 'Constellation: suspended executions', ttlMs: ttl }, codec: suspensionEnvelope, keepCopy: false, maxAgeMs: ttl, isKey: isValidKey });
     this.index = new KvView({ node, spec: { purpose: 'suspended_idx', description: 'Constellation: index of suspended executions', ttlMs: ttl }, codec: suspensionSummaryEnvelope, maxAgeMs: ttl, isKey: isValidKey });
+    this.mirror = new SuspensionIndex({ failedTtlMs: options.failedTtlMs ?? 0, retentionMs: options.retentionMs ?? 0 });
+    this.index.onChange(({ key, entry }) => {
+      if (entry) this.mirror.set(summaryOf(entry.value), entry.value.bytes);
+      else this.mirror.delete(key);
+    });
   }
 
   async resync(): Promise<void> {
@@ -68,51 +86,47 @@ export class NatsSuspensionStore implements SuspensionStore {
     await this.index.synchronise();
   }
 
-  /** A failed (not merely suspended) execution past its expiry: treated as gone, removed when seen. */
-  private expired(s: { status: string; createdAt: string }): boolean {
-    const ttl = this.options.failedTtlMs;
-    return ttl !== undefined && s.status !== 'suspended' && this.now() - Date.parse(s.createdAt) > ttl;
-  }
-
-  /** Index entries of live executions; expired failures are removed on the way (best effort). */
-  private *live(): IterableIterator<[string, IndexEntry]> {
-    for (const [id, e] of this.index.entries()) {
-      if (this.expired(e.value)) {
-        this.removeExpired(id);
-        continue;
-      }
-      yield [id, e.value];
+  /**
+   * Executions whose time is up leave the mirror at once; the returned promise removes their
+   * records and index entries (best effort: another instance may be removing them too).
+   */
+  private expire(): Promise<void> {
+    const now = this.now();
+    if (now >= this.nextPrune) {
+      this.nextPrune = now + Math.min(60_000, Math.max(1000, this.options.bucketMaxAgeMs / 10));
+      this.index.pruneExpired();
     }
-  }
-
-  private removeExpired(id: string): void {
-    void this.records
-      .delete(id)
-      .then(() => this.index.delete(id))
-      .catch(() => {});
-  }
-
-  /** Count and bytes of the stored executions other than `except`. */
-  private usage(except: string): { count: number; bytes: number } {
-    let count = 0;
-    let bytes = 0;
-    for (const [id, e] of this.live()) {
-      if (id === except) continue;
-      count++;
-      bytes += e.bytes;
-    }
-    return { count, bytes };
+    const due = this.mirror.due(now);
+    if (due.length === 0) return Promise.resolve();
+    for (const { entry } of due) this.mirror.delete(entry.summary.executionId);
+    return (async () => {
+      const byRule = new Map<ExpiryRule, number>();
+      await Promise.all(
+        due.map(async ({ entry, rule }) => {
+          const id = entry.summary.executionId;
+          try {
+            await this.records.delete(id);
+            await this.index.delete(id);
+            byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+          } catch {
+            // NATS away: whichever instance next finds it due removes it
+          }
+        }),
+      );
+      for (const [rule, count] of byRule) this.options.onExpired?.(count, rule);
+    })();
   }
 
   private refusal(id: string, bytes: number): SaveOutcome | undefined {
-    const used = this.usage(id);
-    return limitRefusal(this.limits, used.count + 1, used.bytes + bytes);
+    const previous = this.mirror.get(id);
+    return limitRefusal(this.limits, this.mirror.size + (previous ? 0 : 1), this.mirror.bytes - (previous?.bytes ?? 0) + bytes);
   }
 
   /** The first save of an execution that just ended unfinished (no claim can exist yet). */
   async save(snapshot: ExecutionSnapshot): Promise<SaveOutcome> {
     const id = snapshot.executionId;
     if (!isValidKey(id)) throw new Error(`execution id '${id.slice(0, 80)}' cannot be a shared key`);
+    await this.expire();
     const text = JSON.stringify(snapshot);
     const bytes = Buffer.byteLength(text);
     const refused = this.refusal(id, bytes);
@@ -128,7 +142,7 @@ export class NatsSuspensionStore implements SuspensionStore {
    */
   async importSnapshot(snapshot: ExecutionSnapshot): Promise<boolean> {
     const id = snapshot.executionId;
-    if (!isValidKey(id) || this.index.get(id)) return false;
+    if (!isValidKey(id) || this.mirror.get(id)) return false;
     const text = JSON.stringify(snapshot);
     const bytes = Buffer.byteLength(text);
     if (this.refusal(id, bytes)) return false;
@@ -141,7 +155,7 @@ export class NatsSuspensionStore implements SuspensionStore {
   private parse(entry: ViewEntry<SuspensionRecord>): ExecutionSnapshot | undefined {
     try {
       const parsed = snapshotSchema.safeParse(JSON.parse(entry.value.snapshotJson));
-      if (parsed.success) return this.expired(parsed.data) ? undefined : (parsed.data as ExecutionSnapshot);
+      if (parsed.success) return parsed.data as ExecutionSnapshot;
       this.node.drops.record(suspensionEnvelope.kind, 'schema', `snapshot: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     } catch {
       this.node.drops.record(suspensionEnvelope.kind, 'schema', 'snapshot is not JSON');
@@ -153,7 +167,7 @@ export class NatsSuspensionStore implements SuspensionStore {
   private async read(id: string): Promise<ViewEntry<SuspensionRecord> | undefined> {
     if (!isValidKey(id)) return undefined;
     const entry = await this.records.fetch(id);
-    if (!entry && this.index.get(id)) await this.index.delete(id).catch(() => {});
+    if (!entry && this.mirror.delete(id)) await this.index.delete(id).catch(() => {});
     return entry;
   }
 
@@ -161,6 +175,7 @@ export class NatsSuspensionStore implements SuspensionStore {
     // under our own claim the record cannot have changed since the claim wrote it
     const claim = this.held.get(executionId);
     if (claim?.current) return this.parse({ value: { snapshotJson: claim.current, claim: null }, revision: 0, writtenAt: this.now() });
+    await this.expire();
     const entry = await this.read(executionId);
     return entry ? this.parse(entry) : undefined;
   }
@@ -168,7 +183,14 @@ export class NatsSuspensionStore implements SuspensionStore {
   async list(request?: ListRequest): Promise<SuspensionPage> {
     // the mirror answers, but only while it is in step: a list in degraded mode would be stale
     this.node.connection.require('list suspended executions');
-    return page([...this.live()].map(([, e]) => summaryOf(e)), request);
+    await this.expire();
+    return this.mirror.page(request);
+  }
+
+  /** From the mirror (it never waits on NATS: /metrics asks it). */
+  async usage(): Promise<SuspensionUsage> {
+    void this.expire();
+    return { entries: this.mirror.size, bytes: this.mirror.bytes };
   }
 
   async claim(executionId: string, leaseMs = this.options.leaseMs): Promise<SuspensionClaim | undefined> {
@@ -213,7 +235,9 @@ export class NatsSuspensionStore implements SuspensionStore {
   /** @internal */
   async claimDelete(id: string, revision: number): Promise<boolean> {
     if (!(await this.records.delete(id, revision))) return false;
-    // the index is advisory: the reply does not wait for it (a stale entry is dropped when its load finds nothing)
+    // gone from this instance's lists at once; the index bucket is advisory: the reply does not
+    // wait for it (a stale entry is dropped when its load finds nothing)
+    this.mirror.delete(id);
     this.index.delete(id).catch(() => {});
     return true;
   }

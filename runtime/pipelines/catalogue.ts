@@ -151,6 +151,8 @@ export class PipelineCatalogue {
       for (const s of this.store.summaries()) if (!versioned.has(s.structuralHash) && this.store.aliasesOf(s.structuralHash).length === 0) anonymous.admit(s);
     }
     this.store.onChange?.((event) => {
+      // used on another instance: as good as a use here
+      if (event.kind === 'use') return anonymous.touch(event.key);
       if (event.kind !== 'image') return;
       const summary = this.store.summary(event.key);
       if (!summary) anonymous.forget(event.key);
@@ -402,12 +404,13 @@ export class PipelineCatalogue {
   }
 
   /**
-   * After a run of `image` ended unfinished: makes sure its image is still stored (it is pinned
-   * by the stored execution from now on, but an eviction sweep may have taken it between the
-   * run's start and the save).
+   * After a run of `image` ended unfinished, or before a version comes to name it: makes sure its
+   * image is still stored (it is pinned from now on, but an eviction sweep — here, or on another
+   * instance whose view has not seen the pin yet — may have taken it meanwhile).
    */
   async keepImage(image: PipelineImage): Promise<void> {
-    if (!this.store.summary(image.structuralHash)) await this.store.putImage(image);
+    if (this.store.keepImage) await this.store.keepImage(image);
+    else if (!this.store.summary(image.structuralHash)) await this.store.putImage(image);
   }
 
   /**
@@ -468,6 +471,8 @@ export class PipelineCatalogue {
       if (wantsCanary && !old) return refuse('CanaryConflict', 'No previous version exists for canary deployment');
 
       const image = await this.storeImage(result, source);
+      // a version is about to name it: an older anonymous image must not go meanwhile
+      await this.keepImage(image);
       if (!wantsCanary) {
         const version = await this.appendVersion(name, image.structuralHash, source, true);
         await this.pointAlias(name, image.structuralHash);

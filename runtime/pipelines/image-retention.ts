@@ -14,6 +14,9 @@ import type { ImageSummary, PipelineStore } from '../stores/pipeline-store.js';
  * - **held** (a running canary routes to it, an execution of it runs here, a stored suspended or
  *   failed execution references it): kept, and looked at again on a later sweep.
  *
+ * A store shared by several instances may decline an eviction (`PipelineStore.evictImage`:
+ * another instance named or used the image lately); the image then goes back on the books.
+ *
  * Costs: `admit` and `touch` are O(1) on the request path (a map insertion; a flag set — the
  * order is a second-chance clock, so a hit never reorders the map). A sweep runs off the request
  * path when a bound is passed (or on the age timer) and deletes down to 90 % of the count and
@@ -66,6 +69,8 @@ interface Entry {
 const LOW_WATER = 0.9;
 const MIN_AGE_TICK_MS = 1000;
 const MAX_AGE_TICK_MS = 10 * 60_000;
+/** When to look again at evictions a store declined, if it does not say. */
+const DEFAULT_RETRY_MS = 1000;
 
 export class AnonymousImages {
   readonly limits: AnonymousImageLimits;
@@ -76,7 +81,10 @@ export class AnonymousImages {
   private again = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  /** A sweep after evictions the store declined (they may be allowed later). */
+  private retry: NodeJS.Timeout | undefined;
   private evictedTotal = 0;
+  private closed = false;
 
   constructor(private readonly options: RetentionOptions) {
     this.limits = options.limits;
@@ -93,6 +101,8 @@ export class AnonymousImages {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.retry);
+    this.closed = true;
     this.timer = undefined;
     await this.sweeping;
   }
@@ -166,9 +176,11 @@ export class AnonymousImages {
     const bytesTarget = Math.floor(this.limits.maxBytes * LOW_WATER);
     const pins = this.options.pins();
     const reasons: Record<EvictionReason, number> = { count: 0, bytes: 0, age: 0 };
-    const deletions: Promise<boolean>[] = [];
+    const evictions: Promise<void>[] = [];
     let evicted = 0;
     let evictedBytes = 0;
+    let failure: unknown;
+    let declined = 0;
     // every entry is looked at most twice: once to clear its flag, once to decide
     let steps = this.entries.size * 2;
     while (steps-- > 0) {
@@ -199,16 +211,58 @@ export class AnonymousImages {
       if (this.entries.get(hash) !== entry) continue;
       if (entry.used || pins.named(hash)) continue;
       this.forget(hash);
-      reasons[reason]++;
-      evicted++;
-      evictedBytes += entry.bytes;
       // the store forgets the image at once; the file removal may finish later
-      deletions.push(this.options.store.deleteImage(hash));
+      evictions.push(
+        this.evict(hash).then(
+          (gone) => {
+            if (gone) {
+              reasons[reason]++;
+              evicted++;
+              evictedBytes += entry.bytes;
+            } else if (this.keep(hash, entry, now)) declined++;
+          },
+          (e: unknown) => {
+            failure ??= e;
+            if (this.keep(hash, entry, now)) declined++;
+          },
+        ),
+      );
     }
-    await Promise.all(deletions);
+    await Promise.all(evictions);
     if (evicted > 0) {
       this.evictedTotal += evicted;
       this.options.onEvict?.({ evicted, bytes: evictedBytes, reasons, remaining: { count: this.entries.size, bytes: this.bytes } });
     }
+    if (declined > 0 && (this.entries.size > this.limits.maxCount || this.bytes > this.limits.maxBytes)) this.retryLater();
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Sweeps again once the store may allow what it declined (`PipelineStore.evictionRetryMs`). */
+  private retryLater(): void {
+    if (this.retry || this.closed) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.schedule();
+    }, this.options.store.evictionRetryMs ?? DEFAULT_RETRY_MS);
+    this.retry.unref();
+  }
+
+  /** Deletes a chosen image; a shared store may decline (another instance named or used it lately). */
+  private evict(hash: string): Promise<boolean> {
+    const store = this.options.store;
+    return store.evictImage ? store.evictImage(hash) : store.deleteImage(hash);
+  }
+
+  /**
+   * An eviction the store declined (or that failed): the image goes back on the books as if just
+   * used, without scheduling another sweep (the next admission or age tick looks again).
+   */
+  private keep(hash: string, entry: Entry, now: number): boolean {
+    if (this.entries.has(hash) || !this.options.store.summary(hash)) return false;
+    entry.lastUsedMs = now;
+    entry.used = false;
+    this.entries.set(hash, entry);
+    this.bytes += entry.bytes;
+    return true;
   }
 }

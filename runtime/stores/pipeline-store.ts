@@ -22,7 +22,19 @@ import { parseDag } from '../compiler/dag-schema.js';
  * aliased ones, in the file store), `fetchImage` any stored image (the file store reads it from
  * disk and keeps it in memory within a budget). So a store can hold more images than memory,
  * and start-up reads the summaries, not every image.
+ *
+ * A store whose view lags and that other writers share (a cluster) protects the images they name
+ * or use from an eviction decided on an older view: `evictImage` deletes only what its authority
+ * still holds as the view saw it, after a grace period, and `keepImage` renews an image at the
+ * authority before it is named or referenced (docs/decisions.md, "Cluster").
  */
+
+/** A change another writer made (`image`, `alias`), or a use of an image elsewhere (`use`: it counts as recently used). */
+export interface StoreChange {
+  readonly kind: 'image' | 'alias' | 'use';
+  /** The structural hash (`image`, `use`) or the alias name. */
+  readonly key: string;
+}
 
 export const IMAGE_FORMAT_VERSION = 1;
 
@@ -61,13 +73,6 @@ export const imageSchema = z.object({
   source: z.string().nullable(),
   compiledAt: z.string(),
 });
-
-/** The names in `aliases` that point at `hash`, sorted. */
-export function aliasesPointingAt(aliases: ReadonlyMap<string, string>, hash: string): string[] {
-  const out: string[] = [];
-  for (const [name, h] of aliases) if (h === hash) out.push(name);
-  return out.sort();
-}
 
 export function isHash(text: string): boolean {
   return HASH.test(text);
@@ -133,14 +138,29 @@ export interface PipelineStore {
   setAlias(name: string, hash: string): Promise<void>;
   deleteAlias(name: string): Promise<boolean>;
   deleteImage(hash: string): Promise<boolean>;
+  /**
+   * Deletes an image the bounds on anonymous images chose, unless the store knows better: a
+   * shared store keeps an image stored, named, kept or used (here or elsewhere) within its grace
+   * period, or changed at the authority since its view saw it. False: kept (or already gone).
+   * Optional: without it the catalogue calls `deleteImage`.
+   */
+  evictImage?(hash: string): Promise<boolean>;
+  /** When an eviction `evictImage` declined is worth asking again (ms). */
+  readonly evictionRetryMs?: number;
+  /**
+   * Makes sure the image is stored at the authority and cannot be evicted on an older view:
+   * called before a name or a stored execution comes to depend on it. Optional: without it the
+   * catalogue stores the image again when its view lost it.
+   */
+  keepImage?(image: PipelineImage): Promise<void>;
   /** The image from the authority (or the disk), whether or not the local view holds it. */
   fetchImage(hash: string): Promise<PipelineImage | undefined>;
   /** The alias from the authority, whether or not the local view has it yet. */
   fetchAlias(name: string): Promise<string | undefined>;
   /** Rebuilds the local view from the authority. */
   resync(): Promise<void>;
-  /** Called when another instance (cluster) or another writer changed the store. */
-  onChange?(listener: (event: { kind: 'image' | 'alias'; key: string }) => void): void;
+  /** Called when another instance (cluster) or another writer changed the store, or used an image. */
+  onChange?(listener: (event: StoreChange) => void): void;
 }
 
 /**

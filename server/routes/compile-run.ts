@@ -283,6 +283,22 @@ export function runRoute(context: ServerContext) {
     });
 }
 
+/**
+ * A stored execution pins an image no name holds: before the reply, make sure no eviction (here,
+ * or on another instance whose view has not seen the execution yet) took it during the run.
+ */
+function keepStoredImage(context: ServerContext, image: PipelineImage, run: RunReply | Promise<RunReply>): RunReply | Promise<RunReply> {
+  const settle = (ran: RunReply): RunReply | Promise<RunReply> => {
+    const r = ran.result;
+    if (r === undefined || r.status === 'completed' || r.notStored !== undefined || context.pipelines.aliasesOf(image.structuralHash).length > 0) return ran;
+    return context.pipelines
+      .keepImage(image)
+      .catch((e: unknown) => context.logger.warn({ err: e instanceof Error ? e.message : String(e), structuralHash: image.structuralHash }, 'image of a stored execution not renewed'))
+      .then(() => ran);
+  };
+  return run instanceof Promise ? run.then(settle) : settle(run);
+}
+
 function replyOf(run: RunReply | Promise<RunReply>): HttpReply | Promise<HttpReply> {
   return run instanceof Promise ? run.then((r) => r.reply) : run.reply;
 }
@@ -326,7 +342,7 @@ function executeImage(
   const missing = context.engine.missingModules(image.dag);
   if (missing.length > 0) return errorReply('ModulesUnavailable', formatError('ModulesUnavailable', { name: ref, modules: missing.join(', ') }), req.requestId);
   const started = performance.now();
-  const run = runAndReply(context, req, image.dag, inputs ?? {}, byName ?? 'by-hash');
+  const run = keepStoredImage(context, image, runAndReply(context, req, image.dag, inputs ?? {}, byName ?? 'by-hash'));
   if (!canary) return replyOf(run);
   return Promise.resolve(run).then(async ({ reply, result }) => {
     // a run that ended badly — failed, timed out, cancelled, or an error reply — counts against

@@ -25,18 +25,22 @@ after(async () => {
   await nats.stop();
 });
 
-async function instance(cluster: string, options: { leaseMs?: number; limits?: Partial<SuspensionLimits> } = {}): Promise<ClusterStores> {
+type Options = { leaseMs?: number; limits?: Partial<SuspensionLimits>; retentionMs?: number };
+
+async function instance(cluster: string, options: Options = {}): Promise<ClusterStores> {
   const node = new ClusterNode({
     config: clusterConfig([nats.url], { clusterName: cluster, timers: { reconnectWaitMs: 100, reconnectJitterMs: 50 } }),
   });
   nodes.push(node);
-  const stores = createClusterStores(node, { suspensions: { ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...options.limits } });
+  const stores = createClusterStores(node, {
+    suspensions: { ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...(options.retentionMs !== undefined ? { retentionMs: options.retentionMs } : {}), ...options.limits },
+  });
   node.start();
   await node.whenSynchronised();
   return stores;
 }
 
-function subject<T>(pick: (s: ClusterStores) => T, options: { leaseMs?: number; limits?: Partial<SuspensionLimits> } = {}): () => Promise<Subject<T>> {
+function subject<T>(pick: (s: ClusterStores) => T, options: Options = {}): () => Promise<Subject<T>> {
   return async () => {
     const cluster = `c${++clusters}`;
     const first = await instance(cluster, options);

@@ -186,6 +186,7 @@ describe('cluster configuration', () => {
       CONSTELLATION_NATS_PING_INTERVAL: '2s',
       CONSTELLATION_NATS_CONNECT_TIMEOUT: '1s',
       CONSTELLATION_CLUSTER_STATUS_INTERVAL: '1s',
+      CONSTELLATION_CLUSTER_EVICTION_GRACE: '90s',
       CONSTELLATION_CLUSTER_SUSPENSION_RETENTION: '2000h',
       CONSTELLATION_CLUSTER_SYNTACTIC_RETENTION: '48h',
     }).cluster!;
@@ -194,7 +195,7 @@ describe('cluster configuration', () => {
     assert.deepEqual(c.timers, {
       heartbeatIntervalMs: 250, suspectAfterMs: 1000, deadAfterMs: 2000, memberRecordTtlMs: 10_000, memberRecordRefreshMs: 3000,
       operationTimeoutMs: 800, reconnectWaitMs: 100, reconnectJitterMs: 50, pingIntervalMs: 2000, connectTimeoutMs: 1000,
-      statusIntervalMs: 1000, suspensionRetentionMs: 2000 * 3_600_000, syntacticRetentionMs: 48 * 3_600_000,
+      statusIntervalMs: 1000, evictionGraceMs: 90_000, suspensionRetentionMs: 2000 * 3_600_000, syntacticRetentionMs: 48 * 3_600_000,
     });
   });
 

@@ -217,3 +217,38 @@ describe('divergence and joining', () => {
     assert.equal((await a.get(`/executions/${id}`)).status, 404);
   });
 });
+
+describe('anonymous images bounded across instances', () => {
+  const SUSPENDS = 'in a: Int\nin b: Int\nc = a * 3\nd = c + b\nout c\nout d\n';
+  const anonymous = (i: number) => `in x: Int\ny = x * 11 + ${i}\nout y\n`;
+
+  test('/run on D past the bound: the shared bucket keeps the bound; an image named on E and one a stored execution uses stay', async () => {
+    const env = { CONSTELLATION_ANON_IMAGES_MAX_COUNT: '4', CONSTELLATION_CLUSTER_EVICTION_GRACE: '1s' };
+    const [d, e] = await Promise.all(['d', 'e'].map((name) => startInstance({ name, natsUrl: nats.url, clusterName: 'bounded', env })));
+    extra.push(d!, e!);
+    await Promise.all([ready(d!), ready(e!)]);
+    const suspended = await d!.post('/run', { source: SUSPENDS, inputs: { a: 2 } });
+    assert.equal(suspended.json.status, 'suspended', suspended.text);
+    const hashes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await d!.post('/run', { source: anonymous(i), inputs: { x: 1 } });
+      assert.equal(r.status, 200, r.text);
+      hashes.push(r.json.structuralHash);
+    }
+    // E names the oldest anonymous image while D may be evicting it: the name wins
+    const named = await e!.post('/compile', { source: anonymous(0), name: 'named-on-e' });
+    assert.equal(named.status, 200, named.text);
+    assert.equal(named.json.structuralHash, hashes[0]);
+    const stored = await eventually('the bucket back within the bound (after the grace period)', async () => {
+      const listed: string[] = (await e!.get('/pipelines')).json.pipelines.map((p: { structuralHash: string }) => p.structuralHash);
+      // the named image, the suspended run's, and at most the bound of the others
+      return listed.length <= 2 + 4 ? listed : undefined;
+    }, 20_000, 100);
+    assert.ok(stored.includes(hashes[0]!) && stored.includes(suspended.json.structuralHash), JSON.stringify(stored));
+    const evicted = hashes.find((h) => !stored.includes(h))!;
+    assert.equal((await d!.post('/execute', { ref: `sha256:${evicted}`, inputs: { x: 1 } })).status, 404);
+    assert.deepEqual((await d!.post('/execute', { ref: 'named-on-e', inputs: { x: 1 } })).json.outputs, { y: 11 });
+    const resumed = await e!.post(`/executions/${suspended.json.executionId}/resume`, { additionalInputs: { b: 1 } });
+    assert.deepEqual(resumed.json.outputs, { c: 6, d: 7 }, resumed.text);
+  });
+});

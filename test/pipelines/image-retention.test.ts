@@ -25,7 +25,7 @@ function setUp(options: { maxCount?: number; maxAgeMs?: number; now?: () => numb
     versions: new MemoryVersionStore(),
     canaries: new MemoryCanaryStore(),
     compile: (s) => engine.compile(s),
-    registryHash: () => engine.functions.hash(),
+    dependencyHash: (lookups) => engine.functions.dependencyHash(lookups),
     anonymousImages: { maxCount: options.maxCount ?? 1000, maxBytes: 1024 ** 3, maxAgeMs: options.maxAgeMs ?? 0 },
     inUse: (hash) => held.has(`running:${hash}`),
     referencedBySuspension: async (hash) => held.has(`suspended:${hash}`),
