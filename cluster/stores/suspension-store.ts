@@ -194,6 +194,8 @@ export class NatsSuspensionStore implements SuspensionStore {
   }
 
   async claim(executionId: string, leaseMs = this.options.leaseMs): Promise<SuspensionClaim | undefined> {
+    // an execution past its time is gone before anyone can resume it
+    await this.expire();
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const entry = await this.read(executionId);
       // nothing stored: a claim over nothing (the engine's load then answers not found)

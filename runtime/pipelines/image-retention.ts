@@ -255,7 +255,7 @@ export class AnonymousImages {
 
   /**
    * An eviction the store declined (or that failed): the image goes back on the books as if just
-   * used, without scheduling another sweep (the next admission or age tick looks again).
+   * used (looked at again by a retry while the books stay over a bound, or by the next sweep).
    */
   private keep(hash: string, entry: Entry, now: number): boolean {
     if (this.entries.has(hash) || !this.options.store.summary(hash)) return false;

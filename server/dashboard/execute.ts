@@ -135,7 +135,7 @@ export class DashboardRuns {
         forget();
         context.metrics.onExecution('dashboard', result.status, result.durationMs);
         // a stored (failed) execution is resumed from the pipeline store: its image must be there
-        if (result.status !== 'completed' && result.notStored === undefined) await context.pipelines.storeImage(compiled, text);
+        if (result.status !== 'completed' && result.notStored === undefined) await context.pipelines.keepImage(await context.pipelines.storeImage(compiled, text));
         if (stored) await this.record(executionId, dag, result, inputs);
         return result;
       },

@@ -162,12 +162,15 @@ describe('NATS outages', () => {
     // every acknowledged version is there, on both instances; a write refused by a timeout may
     // still have landed (the refusal says "not known to be stored", not "not stored")
     const wanted = new Set(acknowledged.map((k) => SOURCE(k)));
+    // the instance whose server died resynchronises on another one once JetStream has elected new
+    // stream leaders, and watches on the other instance resume: seconds, more on a loaded machine
+    for (const i of [a, b]) await eventually(`${i.name} in step again`, async () => ((await clusterView(i)).mode === 'ready' ? true : undefined), 30_000);
     for (const i of [a, b]) {
       const v = await eventually(`${i.name} has every acknowledged version`, async () => {
         const r = await i.get('/pipelines/written/versions');
         const versions: { structuralHash: string }[] = r.json?.versions ?? [];
         return versions.length >= acknowledged.length ? r.json : undefined;
-      });
+      }, 30_000);
       assert.ok(v.versions.length <= acknowledged.length + failures.length, `${v.versions.length} versions for ${acknowledged.length} acknowledged and ${failures.length} refused writes`);
       const hashes = new Set(v.versions.map((x: { structuralHash: string }) => x.structuralHash));
       for (const source of wanted) {
