@@ -32,7 +32,7 @@ export { BoundedScheduler, UnboundedScheduler, type Scheduler } from './runtime/
 export { LocalBreakerRegistry, type BreakerConfig } from './runtime/engine/circuit-breaker.js';
 export { MemoryCache } from './runtime/engine/result-cache.js';
 export { StepSessions, type StepSession, type StepState } from './runtime/engine/stepper.js';
-export type { PipelineStore, PipelineImage, ImageSummary } from './runtime/stores/pipeline-store.js';
+export type { PipelineStore, PipelineImage, ImageSummary, StoreChange } from './runtime/stores/pipeline-store.js';
 export { AliasTable, ImageIndex, MemoryPipelineStore } from './runtime/stores/pipeline-store.js';
 export { MemoryVersionStore, type VersionStore, type VersionHistory, type PipelineVersion } from './runtime/stores/version-store.js';
 export { MemoryCanaryStore, type CanaryStore, type CanaryState, type CanaryConfig } from './runtime/stores/canary-store.js';

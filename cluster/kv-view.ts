@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { KV, KvEntry, QueuedIterator } from 'nats';
 import { z } from 'zod';
 import type { BucketSpec } from './buckets.js';
@@ -244,11 +244,12 @@ export class KvView<T> {
   }
 
   /** Encodes a value, moving it to the Object Store when it is too large for a KV entry. */
-  private async encode(key: string, value: T): Promise<Uint8Array> {
+  private async encode(key: string, value: T, freshObject = false): Promise<Uint8Array> {
     const bytes = this.o.codec.encode(value);
     if (bytes.length <= MAX_INLINE_BYTES) return bytes;
     const digest = sha256(bytes);
-    const objectName = `${this.o.spec.purpose}/${key}/${digest}`;
+    // `freshObject`: a name of its own, which a deleter of the key's previous object cannot take away
+    const objectName = `${this.o.spec.purpose}/${key}/${digest}${freshObject ? `.${randomBytes(6).toString('hex')}` : ''}`;
     const os = await this.node.buckets.objectStore();
     await this.node.connection.shared(`write ${objectName}`, () => os.putBlob({ name: objectName }, bytes), this.node.config.timers.operationTimeoutMs * 4);
     this.blobs.set(key, objectName);
@@ -261,7 +262,9 @@ export class KvView<T> {
    */
   async compareAndSet(key: string, value: T, expectedRevision: number): Promise<CasResult<T>> {
     const kv = await this.bucketHandle();
-    const bytes = await this.encode(key, value);
+    // a create may follow another instance's delete of the key, whose removal of the old large
+    // object may still be on its way: the new one gets a name of its own
+    const bytes = await this.encode(key, value, expectedRevision === 0);
     try {
       const revision = await this.node.connection.shared(`write ${this.bucket}`, () => (expectedRevision === 0 ? kv.create(key, bytes) : kv.update(key, bytes, expectedRevision)));
       this.apply(key, { value, revision, writtenAt: Date.now() }, true);
@@ -299,8 +302,9 @@ export class KvView<T> {
           this.apply(key, { value: known.value, revision, writtenAt: Date.now() }, true);
           return revision;
         }
-        const bytes = await this.encode(key, value);
         const live = stored && stored.operation === 'PUT';
+        // written again after a delete: the deleter may still be removing the old large object
+        const bytes = await this.encode(key, value, !live);
         const revision = await this.node.connection.shared(`write ${this.bucket}`, () => (live ? kv.update(key, bytes, stored.revision) : kv.create(key, bytes)));
         this.apply(key, { value, revision, writtenAt: Date.now() }, true);
         return revision;

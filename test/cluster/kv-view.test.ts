@@ -90,6 +90,25 @@ describe('KvView', () => {
     await eventually('blob removed', async () => ((await os.list()).length === 0 ? true : undefined));
   });
 
+  test('refresh: the key written again unchanged, so a delete expecting the older revision fails; after a delete, written anew under an object name of its own', async () => {
+    const [a, b, nodeA] = await pair();
+    const big = { text: 'y'.repeat(1_200_000), n: 9 };
+    assert.ok((await a.compareAndSet('img', big, 0)).ok);
+    const seen = await eventually('b has it', async () => b.get('img'), 15_000);
+    const renewed = await a.refresh('img', big);
+    assert.ok(renewed > seen.revision);
+    assert.equal(await b.delete('img', seen.revision), false, 'renewed since b saw it');
+    assert.deepEqual((await b.fetch('img'))?.value, big);
+    const os = await nodeA.buckets.objectStore();
+    const [first] = (await os.list()).map((o) => o.name);
+    assert.equal(await b.delete('img', renewed), true);
+    // written anew while b may still be removing the deleted value's object: that removal cannot take the new one
+    await a.refresh('img', big);
+    await eventually('the deleted value\'s object removed', async () => ((await os.list()).every((o) => o.name !== first) ? true : undefined));
+    assert.deepEqual((await b.fetch('img'))?.value, big);
+    assert.equal((await os.list()).length, 1);
+  });
+
   test('garbage written into the bucket is dropped and counted, never loaded', async () => {
     const [a, b, nodeA, nodeB] = await pair();
     const kv = await nodeA.buckets.kv({ purpose: 'notes', description: 'test notes' });
