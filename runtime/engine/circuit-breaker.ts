@@ -16,6 +16,27 @@ export interface BreakerConfig {
 
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = { failureThreshold: 5, resetDurationMs: 30_000, halfOpenMaxProbes: 1 };
 
+/**
+ * Who may send the half-open probes of a recovering module. Without a gate, any instance whose
+ * open period has ended probes; a cluster installs one that answers true only on the instance
+ * holding the module's probe lease, so exactly one instance probes a dead dependency. It is
+ * asked on the call path and must answer at once (it may start taking the lease in the
+ * background and say no for now).
+ */
+export interface ProbeGate {
+  mayProbe(module: string): boolean;
+}
+
+/** What a breaker's state is, as a cluster republishes or stores it. */
+export interface BreakerSnapshot {
+  readonly module: string;
+  readonly state: CircuitState;
+  readonly epoch: number;
+  /** For `open`: milliseconds left of the open period; 0 otherwise. */
+  readonly remainingOpenMs: number;
+  readonly consecutiveFailures: number;
+}
+
 /** Hears a breaker's transitions (the last two arguments give the epoch and where it was decided). */
 export type BreakerChange = (name: string, from: CircuitState, to: CircuitState, transition: BreakerTransition, origin: 'local' | 'adopted') => void;
 
@@ -35,6 +56,7 @@ export class LocalCircuitBreaker implements CircuitBreaker {
     private readonly config: BreakerConfig,
     private readonly onChange?: BreakerChange,
     private readonly now: () => number = Date.now,
+    private readonly gate: () => ProbeGate | undefined = () => undefined,
   ) {}
 
   get state(): CircuitState {
@@ -57,9 +79,14 @@ export class LocalCircuitBreaker implements CircuitBreaker {
     }
   }
 
-  /** Applies a transition decided elsewhere; false when it is not newer than what is known here. */
+  /**
+   * Applies a transition decided elsewhere; false when it is not newer than what is known here.
+   * On an exact tie of epochs (two instances decided at once) an `open` wins over any other
+   * state: the fail-safe choice, settled by the next transition.
+   */
   adopt(transition: BreakerTransition): boolean {
-    if (transition.epoch <= this.epoch) return false;
+    const tieToOpen = transition.epoch === this.epoch && transition.to === 'open' && this.current !== 'open';
+    if (transition.epoch < this.epoch || (transition.epoch === this.epoch && !tieToOpen)) return false;
     const from = this.current;
     this.epoch = transition.epoch;
     this.current = transition.to;
@@ -73,6 +100,11 @@ export class LocalCircuitBreaker implements CircuitBreaker {
   tryAcquire(): boolean {
     if (this.current === 'open') {
       if (this.now() - this.openedAt >= this.config.resetDurationMs) {
+        const gate = this.gate();
+        if (gate !== undefined && !gate.mayProbe(this.name)) {
+          this.rejected++;
+          return false;
+        }
         this.transition('half_open');
         this.probes = 1;
         return true;
@@ -81,7 +113,8 @@ export class LocalCircuitBreaker implements CircuitBreaker {
       return false;
     }
     if (this.current === 'half_open') {
-      if (this.probes < this.config.halfOpenMaxProbes) {
+      const gate = this.gate();
+      if (this.probes < this.config.halfOpenMaxProbes && (gate === undefined || gate.mayProbe(this.name))) {
         this.probes++;
         return true;
       }
@@ -113,6 +146,20 @@ export class LocalCircuitBreaker implements CircuitBreaker {
     }
   }
 
+  /** Opens the breaker now (a cluster-wide failure rate decided it); false when it already is open. */
+  trip(): boolean {
+    if (this.current === 'open') return false;
+    this.probes = 0;
+    this.openedAt = this.now();
+    this.transition('open');
+    return true;
+  }
+
+  snapshot(): BreakerSnapshot {
+    const remaining = this.current === 'open' ? Math.max(0, this.config.resetDurationMs - (this.now() - this.openedAt)) : 0;
+    return { module: this.name, state: this.current, epoch: this.epoch, remainingOpenMs: remaining, consecutiveFailures: this.consecutive };
+  }
+
   release(): void {
     if (this.current === 'half_open' && this.probes > 0) this.probes--;
   }
@@ -142,17 +189,30 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
     }
   };
 
+  private gate: ProbeGate | undefined;
+  private readonly gateOf = (): ProbeGate | undefined => this.gate;
+
   constructor(
-    private readonly defaults: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+    readonly defaults: BreakerConfig = DEFAULT_BREAKER_CONFIG,
     private readonly overrides: Readonly<Record<string, Partial<BreakerConfig>>> = {},
     private readonly onChange?: (name: string, from: CircuitState, to: CircuitState) => void,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Installs (or removes) the gate every breaker of this registry asks before a probe. */
+  setProbeGate(gate: ProbeGate | undefined): void {
+    this.gate = gate;
+  }
+
+  /** The settings of one module's breaker (the defaults with its overrides). */
+  configOf(name: string): BreakerConfig {
+    return { ...this.defaults, ...this.overrides[name] };
+  }
+
   forModule(name: string): LocalCircuitBreaker {
     let b = this.breakers.get(name);
     if (!b) {
-      b = new LocalCircuitBreaker(name, { ...this.defaults, ...this.overrides[name] }, this.notify, this.now);
+      b = new LocalCircuitBreaker(name, this.configOf(name), this.notify, this.now, this.gateOf);
       this.breakers.set(name, b);
     }
     return b;
@@ -166,6 +226,11 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
 
   adopt(transition: BreakerTransition): boolean {
     return this.forModule(transition.module).adopt(transition);
+  }
+
+  /** Every breaker's current state (what a cluster republishes after a reconnect). */
+  snapshots(): BreakerSnapshot[] {
+    return [...this.breakers.values()].map((b) => b.snapshot());
   }
 
   observe(observer: BreakerObserver): () => void {

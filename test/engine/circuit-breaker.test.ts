@@ -100,6 +100,68 @@ describe('LocalCircuitBreaker', () => {
   });
 });
 
+describe('breakers shaped for a cluster', () => {
+  const config = { failureThreshold: 2, resetDurationMs: 1000, halfOpenMaxProbes: 1 };
+
+  function registry() {
+    let now = 0;
+    const reg = new LocalBreakerRegistry(config, {}, undefined, () => now);
+    return { reg, advance: (ms: number) => (now += ms) };
+  }
+
+  test('a probe gate decides who probes after the open period: refused calls are rejections; a granted one is the probe', () => {
+    const { reg, advance } = registry();
+    let granted = false;
+    const asked: string[] = [];
+    reg.setProbeGate({ mayProbe: (m) => (asked.push(m), granted) });
+    const b = reg.forModule('Dep');
+    b.onFailure();
+    b.onFailure();
+    assert.equal(b.tryAcquire(), false);
+    assert.deepEqual(asked, [], 'not asked while the open period lasts');
+    advance(1000);
+    assert.equal(b.tryAcquire(), false, 'the gate said no');
+    assert.equal(b.state, 'open');
+    assert.equal(b.stats().totalRejected, 2);
+    granted = true;
+    assert.equal(b.tryAcquire(), true, 'the probe');
+    assert.equal(b.state, 'half_open');
+    assert.equal(b.tryAcquire(), false, 'one probe at a time');
+    b.onSuccess();
+    assert.equal(b.state, 'closed');
+    assert.deepEqual(asked, ['Dep', 'Dep']);
+  });
+
+  test('an adopted half-open state lets no call through unless the gate grants it', () => {
+    const { reg } = registry();
+    reg.setProbeGate({ mayProbe: () => false });
+    assert.equal(reg.adopt({ module: 'Dep', from: 'open', to: 'half_open', epoch: 3, remainingOpenMs: 0 }), true);
+    assert.equal(reg.forModule('Dep').tryAcquire(), false, 'another instance is probing');
+  });
+
+  test('epochs: on an exact tie an open wins; anything else at the same epoch is stale', () => {
+    const { reg } = registry();
+    const b = reg.forModule('Dep');
+    reg.adopt({ module: 'Dep', from: 'closed', to: 'half_open', epoch: 4, remainingOpenMs: 0 });
+    assert.equal(reg.adopt({ module: 'Dep', from: 'half_open', to: 'closed', epoch: 4, remainingOpenMs: 0 }), false);
+    assert.equal(reg.adopt({ module: 'Dep', from: 'half_open', to: 'open', epoch: 4, remainingOpenMs: 500 }), true, 'a tie prefers open');
+    assert.equal(b.state, 'open');
+    assert.equal(reg.adopt({ module: 'Dep', from: 'half_open', to: 'open', epoch: 4, remainingOpenMs: 500 }), false, 'open already: a replay');
+  });
+
+  test('trip opens at once with the next epoch; snapshots say how much of the open period is left', () => {
+    const { reg, advance } = registry();
+    const heard: string[] = [];
+    reg.observe((t, origin) => heard.push(`${origin}:${t.to}@${t.epoch}/${t.remainingOpenMs}`));
+    const b = reg.forModule('Dep');
+    assert.equal(b.trip(), true);
+    assert.equal(b.trip(), false, 'already open');
+    advance(300);
+    assert.deepEqual(reg.snapshots(), [{ module: 'Dep', state: 'open', epoch: 1, remainingOpenMs: 700, consecutiveFailures: 0 }]);
+    assert.deepEqual(heard, ['local:open@1/1000']);
+  });
+});
+
 describe('circuit breakers in the engine', () => {
   function setup() {
     let now = 0;
