@@ -88,6 +88,12 @@ export const RuntimeErrorCodes = {
   ResumeInvalid: { status: 400, message: 'Input error: {detail}' },
   PipelineNotFound: { status: 400, message: "Pipeline {hash} of execution '{id}' is no longer in the pipeline store" },
   ExecutionNotFound: { status: 404, message: "Execution '{id}' not found" },
+  /** Cancel of an execution that is suspended or has finished: nothing runs to cancel. */
+  ExecutionNotRunning: { status: 409, message: "Execution '{id}' is not running ({state}): nothing to cancel" },
+  /** A step-through session whose owner instance is gone: its live state died with it. */
+  SessionLost: { status: 410, message: "Debug session '{id}' was lost: the instance that ran it is gone" },
+  /** This instance already holds its maximum of step-through sessions. */
+  TooManyDebugSessions: { status: 429, message: 'This instance already holds {max} debug sessions; stop one or wait for idle ones to expire' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Codes of the HTTP API's `ErrorResponse` (`{"error": code, "message", "requestId"}`). */
@@ -121,6 +127,10 @@ export const ApiErrorCodes = {
   ModulesUnavailable: { status: 503, message: "Pipeline '{name}' uses modules this instance does not have: {modules}" },
   /** A shared write that cannot reach the coordination service (cluster): refused, never local-only. */
   CoordinationUnavailable: { status: 503, message: 'The cluster coordination service cannot be reached: {detail}' },
+  /** A request forwarded to the instance that owns an execution or session got no answer in time (cluster). */
+  OwnerTimeout: { status: 504, message: 'The instance that owns {what} did not answer within {ms} ms' },
+  /** A WebSocket route asked for with plain HTTP. */
+  UpgradeRequired: { status: 426, message: '{path} is a WebSocket: connect with an Upgrade request' },
 } as const satisfies Record<string, ErrorSpec>;
 
 /**

@@ -95,9 +95,13 @@ export class Engine {
   readonly breakers: CircuitBreakerRegistry;
   readonly scheduler: Scheduler;
   readonly compileCache: CompileCache<CompileResult>;
+  /** The per-module `throttle` and `concurrency` limiters (a cluster may share a throttle out). */
+  readonly limits = new ModuleLimits();
   private readonly env: EngineContext;
   private readonly dags = new Map<string, Dag>();
   private readonly running = new Map<string, Execution>();
+  /** Of the running executions, the ids of step-through sessions' runs. */
+  private readonly stepping = new Set<string>();
   private readonly missingByPlan = new WeakMap<ExecutionPlan, { version: number; missing: readonly string[] }>();
   private readonly listener: ExecutionListener | undefined;
 
@@ -108,7 +112,10 @@ export class Engine {
     this.scheduler = options.scheduler ?? new UnboundedScheduler();
     const warn = options.warn ?? ((m: string) => process.stderr.write(m + '\n'));
     this.listener = safeListener(compositeListener([options.listener, options.metrics ? metricsListener(options.metrics) : undefined]), warn);
-    this.breakers = options.breakers ?? new LocalBreakerRegistry(undefined, undefined, (name, from, to) => this.listener?.onCircuitStateChanged?.(name, from, to));
+    this.breakers = options.breakers ?? new LocalBreakerRegistry();
+    // every transition reaches the listener, whoever built the registry (a cluster builds its own)
+    const circuitListener = this.listener;
+    if (circuitListener?.onCircuitStateChanged) this.breakers.observe((t) => circuitListener.onCircuitStateChanged!(t.module, t.from, t.to));
     this.compileCache = new CompileCache(options.compileCacheSize ?? 1000, options.compileCacheBytes ?? 64 * 1024 * 1024);
     this.env = {
       modules: this.modules,
@@ -116,7 +123,7 @@ export class Engine {
       scheduler: this.scheduler,
       breakers: this.breakers,
       caches: this.caches,
-      limits: new ModuleLimits(),
+      limits: this.limits,
       listener: this.listener,
       metrics: options.metrics,
       defaultModuleTimeoutMs: options.defaultModuleTimeoutMs === null ? undefined : (options.defaultModuleTimeoutMs ?? 30_000),
@@ -229,6 +236,17 @@ export class Engine {
     return this.runDecoded(dag, decoded, NO_VALUES, 0, options, null, undefined);
   }
 
+  /**
+   * Starts a run and returns at once with its id: the inputs are decoded first, so an ill-typed
+   * input throws InputError here, before anything runs; `result` settles when the run ends.
+   * (The asynchronous `/run` and `/execute` answer 202 with the id while the run goes on.)
+   */
+  launch(dag: Dag, inputs: Readonly<Record<string, unknown>>, options: RunOptions = {}): { executionId: string; result: Promise<ExecutionResult> } {
+    const executionId = options.executionId ?? randomUuid();
+    const result = this.runNow(dag, inputs, { ...options, executionId });
+    return { executionId, result: Promise.resolve(result) };
+  }
+
   private runDecoded(
     dag: Dag,
     inputs: ReadonlyMap<number, Value>,
@@ -245,6 +263,8 @@ export class Engine {
     this.listener?.onExecutionStart?.(executionId, plan.structuralHash);
     // registered while it runs, so it can be cancelled by id (even from a module that starts inside start())
     this.running.set(executionId, exec);
+    // a step-through run waits for its user between batches: not work in flight
+    if (options.hooks?.admission !== undefined) this.stepping.add(executionId);
     try {
       options.onStart?.(exec);
       const timeoutMs = options.timeoutMs ?? this.options.executionTimeoutMs;
@@ -252,12 +272,12 @@ export class Engine {
       if (timeoutMs) exec.deadline = exec.startedAt + timeoutMs;
       exec.start(inputs, seeded);
     } catch (e) {
-      this.running.delete(executionId);
+      this.endRun(executionId);
       throw e;
     }
     if (exec.isEnded) {
       // an all-inline execution ends inside start(): no timer, no promise to wait for
-      this.running.delete(executionId);
+      this.endRun(executionId);
       return this.finishRun(exec, exec.endState!, resumptionCount, options, previous, claim);
     }
     return this.awaitRun(exec, resumptionCount, options, previous, claim);
@@ -272,7 +292,7 @@ export class Engine {
       end = await exec.done;
     } finally {
       if (timer) clearTimeout(timer);
-      this.running.delete(exec.executionId);
+      this.endRun(exec.executionId);
     }
     return this.finishRun(exec, end, resumptionCount, options, previous, claim);
   }
@@ -374,8 +394,15 @@ export class Engine {
     return this.running.get(executionId);
   }
 
+  /** A run is over: no longer running (nor stepping). */
+  private endRun(executionId: string): void {
+    this.running.delete(executionId);
+    if (this.stepping.size > 0) this.stepping.delete(executionId);
+  }
+
+  /** Executions running now, step-through sessions (waiting for their user) not counted. */
   get inflightCount(): number {
-    return this.running.size;
+    return this.running.size - this.stepping.size;
   }
 
   runningExecutions(): IterableIterator<Execution> {

@@ -2,7 +2,7 @@ import { pipelineCodec } from '../codegen/pipeline-codec.js';
 import type { ErrorCode } from '../error-codes.js';
 import { ctypeString } from '../types/ctype.js';
 import { encodeJson } from '../values/json.js';
-import { BLOCKED, CANCELLED, DONE, FAILED, stateName, TIMED_OUT, type Execution, type ExecutionEnd } from './execution.js';
+import { BLOCKED, CANCELLED, DONE, FAILED, PENDING, RUNNING, stateName, TIMED_OUT, type Execution, type ExecutionEnd } from './execution.js';
 import { KIND_MODULE } from './plan.js';
 import type { NodeState } from './spi.js';
 
@@ -123,22 +123,7 @@ export function buildResult(exec: Execution, end: ExecutionEnd, resumptionCount:
     completedAtMs: completedAt,
     durationMs: exec.durationMs,
   };
-  if (options.includeNodes) {
-    result.nodes = dag.nodes.map((node) => {
-      const record = exec.records.get(node.id);
-      const s = state[node.id]!;
-      return {
-        id: node.id,
-        name: dag.variables[node.id] ?? node.name,
-        kind: node.kind,
-        state: s === CANCELLED ? 'cancelled' : stateName(s),
-        ...(record?.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
-        ...(record?.attempts !== undefined && plan.kind[node.id] === KIND_MODULE ? { attempts: record.attempts } : {}),
-        ...(record?.cacheHit ? { cacheHit: true } : {}),
-        ...(record?.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
-      };
-    });
-  }
+  if (options.includeNodes) result.nodes = dag.nodes.map((node) => nodeResult(exec, node.id));
   if (options.includeComputed) {
     const computed: Record<string, unknown> = {};
     for (const [name, id] of plan.variableIndex) {
@@ -147,4 +132,33 @@ export function buildResult(exec: Execution, end: ExecutionEnd, resumptionCount:
     result.computed = computed;
   }
   return result;
+}
+
+/** One node's state, timing, attempts and error in a run (ended or still running). */
+export function nodeResult(exec: Execution, id: number): NodeResult {
+  const { plan, state } = exec;
+  const node = plan.dag.nodes[id]!;
+  const record = exec.records.get(id);
+  const s = state[id]!;
+  return {
+    id,
+    name: plan.dag.variables[id] ?? node.name,
+    kind: node.kind,
+    state: s === CANCELLED ? 'cancelled' : stateName(s),
+    ...(record?.durationMs !== undefined ? { durationMs: record.durationMs } : {}),
+    ...(record?.attempts !== undefined && plan.kind[id] === KIND_MODULE ? { attempts: record.attempts } : {}),
+    ...(record?.cacheHit ? { cacheHit: true } : {}),
+    ...(record?.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
+  };
+}
+
+/** The nodes of a running execution that have settled so far (completed, failed, skipped, …), in node order. */
+export function settledNodes(exec: Execution): NodeResult[] {
+  const out: NodeResult[] = [];
+  const state = exec.state;
+  for (let id = 0; id < state.length; id++) {
+    const s = state[id]!;
+    if (s !== PENDING && s !== RUNNING) out.push(nodeResult(exec, id));
+  }
+  return out;
 }

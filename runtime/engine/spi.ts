@@ -71,6 +71,16 @@ export interface CacheBackend {
   stats(): CacheStats;
 }
 
+/**
+ * Clearing module results on request (the admin's `DELETE /cache`): this instance's backends,
+ * and in a cluster every other instance's too. `propagated` is null on a single instance and
+ * false when the others could not be told (they then drop their entries within their bounded
+ * TTL, and flush after reconnecting).
+ */
+export interface ResultCacheInvalidation {
+  invalidate(scope: CacheScope): Promise<{ readonly cleared: number; readonly propagated: boolean | null }>;
+}
+
 export interface CircuitBreaker {
   readonly name: string;
   /** May a call start now? (Counts a rejection when not.) */

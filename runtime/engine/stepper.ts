@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Dag } from '../compiler/dag.js';
+import { ConstellationError, formatError } from '../errors.js';
 import { printType, type Type } from '../types/type.js';
 import { Some, Tagged, type Value } from '../values/value.js';
 import type { Engine } from './engine.js';
@@ -126,27 +127,44 @@ export class StepSession {
     return this.state();
   }
 
+  /** Steps in progress: a session busy running a batch is never idle. */
+  private busy = 0;
+
+  get inUse(): boolean {
+    return this.busy > 0;
+  }
+
   /** Runs every module of the next batch (in parallel) and returns the new state. */
   async next(): Promise<StepState> {
-    await this.started;
-    this.lastAccess = Date.now();
-    if (this.current < this.batches.length - 1) {
-      this.current++;
-      this.execution.admitParked();
-      const index = this.current;
-      await this.waitFor(() => this.batchSettled(index));
+    this.busy++;
+    try {
+      await this.started;
+      if (this.current < this.batches.length - 1) {
+        this.current++;
+        this.execution.admitParked();
+        const index = this.current;
+        await this.waitFor(() => this.batchSettled(index));
+      }
+      return this.state();
+    } finally {
+      this.busy--;
+      this.lastAccess = Date.now();
     }
-    return this.state();
   }
 
   /** Runs everything that is left. */
   async continue(): Promise<{ state: StepState; result: ExecutionResult }> {
-    await this.started;
-    this.lastAccess = Date.now();
-    this.current = this.batches.length;
-    this.execution.admitParked();
-    const result = await this.result;
-    return { state: this.state(), result };
+    this.busy++;
+    try {
+      await this.started;
+      this.current = this.batches.length;
+      this.execution.admitParked();
+      const result = await this.result;
+      return { state: this.state(), result };
+    } finally {
+      this.busy--;
+      this.lastAccess = Date.now();
+    }
   }
 
   stop(): void {
@@ -203,18 +221,35 @@ function previewText(v: Value, t: Type): string {
 }
 
 /**
- * Sessions by id, dropped after `idleMs` without access (30 minutes by default). `newId` makes
- * session ids: random UUIDs by default; a cluster prefixes its instance id so any instance can
- * route a step request to the session's owner (execution ids stay random UUIDs).
+ * Sessions by id, dropped after `idleMs` without access (30 minutes by default) — by a sweep
+ * timer while any session exists, so an abandoned session does not hold its execution until
+ * the next request. At most `maxSessions` at once (`start` throws TooManyDebugSessions beyond).
+ * `newId` makes session ids: random UUIDs by default; a cluster prefixes its instance id so
+ * any instance can route a step request to the session's owner (execution ids stay UUIDs).
  */
 export class StepSessions {
   private readonly sessions = new Map<string, StepSession>();
-  constructor(private readonly idleMs = 30 * 60_000, private readonly newId: () => string = randomUUID) {}
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly idleMs = 30 * 60_000,
+    private readonly newId: () => string = randomUUID,
+    private readonly maxSessions = Infinity,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
 
   start(engine: Engine, dag: Dag, inputs: Record<string, unknown>): StepSession {
     this.expire();
+    if (this.sessions.size >= this.maxSessions) {
+      throw new ConstellationError('TooManyDebugSessions', formatError('TooManyDebugSessions', { max: this.maxSessions }));
+    }
     const s = new StepSession(engine, dag, inputs, this.newId());
     this.sessions.set(s.id, s);
+    this.sweeper ??= setInterval(() => this.expire(), Math.max(10, Math.min(this.idleMs / 2, 60_000)));
+    this.sweeper.unref();
     return s;
   }
 
@@ -230,16 +265,30 @@ export class StepSessions {
     if (!s) return false;
     s.stop();
     this.sessions.delete(id);
+    this.idle();
     return true;
+  }
+
+  /** Stops every session (shutdown). */
+  close(): void {
+    for (const id of [...this.sessions.keys()]) this.stop(id);
   }
 
   private expire(): void {
     const limit = Date.now() - this.idleMs;
     for (const [id, s] of this.sessions) {
-      if (s.lastAccess < limit) {
+      if (s.lastAccess < limit && !s.inUse) {
         s.stop();
         this.sessions.delete(id);
       }
+    }
+    this.idle();
+  }
+
+  private idle(): void {
+    if (this.sessions.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
     }
   }
 }

@@ -19,6 +19,10 @@ export interface ControlledSystem {
   /** A pipeline with two batches of module calls, and its inputs. */
   readonly stepped: { readonly dag: Dag; readonly inputs: Record<string, unknown> };
   readonly sessionIdPrefix: string;
+  /** A quick pipeline for background runs, and its inputs (through `control`). */
+  readonly quick: { readonly dag: Dag; readonly inputs: Record<string, unknown> };
+  /** What `owner` reports for the runs of `startSlow` (an instance id; null on one instance). */
+  readonly owner: string | null;
 }
 
 export function executionControlContract(name: string, open: () => Promise<Subject<ControlledSystem>>): void {
@@ -33,6 +37,34 @@ export function executionControlContract(name: string, open: () => Promise<Subje
         assert.equal(await sys.control.cancel(executionId), 'cancelled');
         assert.equal((await finished).status, 'cancelled');
         assert.equal((await sys.control.status(executionId))?.state, 'cancelled');
+      }));
+
+    test('a running execution reports its owner and the nodes settled so far', () =>
+      withSubject(open, async ({ store: sys }) => {
+        const { executionId, finished } = await sys.startSlow();
+        const running = await sys.control.status(executionId);
+        assert.equal(running?.owner, sys.owner);
+        assert.ok(running?.nodes?.some((n) => n.kind === 'input' && n.state === 'completed'), JSON.stringify(running?.nodes));
+        assert.ok(!running?.nodes?.some((n) => n.kind === 'module'), 'the slow call has not settled');
+        await sys.control.cancel(executionId);
+        await finished;
+      }));
+
+    test('background runs: running from the start, then their kept result; forget drops it; ill-typed inputs throw before anything runs', () =>
+      withSubject(open, async ({ store: sys }) => {
+        const run = sys.control.runInBackground(sys.quick.dag, sys.quick.inputs, 'execute');
+        const early = await sys.control.status(run.executionId);
+        assert.ok(early && ['running', 'completed'].includes(early.state), early?.state);
+        const result = await run.finished;
+        assert.equal(result.status, 'completed');
+        const kept = await sys.control.status(run.executionId);
+        assert.equal(kept?.state, 'completed');
+        assert.equal(kept?.finished?.via, 'execute');
+        assert.deepEqual(kept?.finished?.result?.outputs, result.outputs);
+        assert.equal(await sys.control.cancel(run.executionId), 'not-running');
+        sys.control.forget(run.executionId);
+        assert.equal(await sys.control.status(run.executionId), undefined);
+        assert.throws(() => sys.control.runInBackground(sys.quick.dag, { nonsense: 1, ...Object.fromEntries(Object.keys(sys.quick.inputs).map((k) => [k, { not: 'valid' }])) }, 'run'), /Input/);
       }));
 
     test('cancel: unknown → not-found; suspended or finished → not-running', () =>
@@ -53,8 +85,10 @@ export function executionControlContract(name: string, open: () => Promise<Subje
         assert.equal(next?.result, undefined);
         const state = await sys.control.step(started.sessionId, 'state');
         assert.equal(state?.state.currentBatch, 1);
+        assert.equal(next?.isComplete, false);
         const end = await sys.control.step(started.sessionId, 'continue');
         assert.equal(end?.result?.status, 'completed');
+        assert.equal(end?.isComplete, true);
         await sys.control.step(started.sessionId, 'stop');
         assert.equal(await sys.control.step(started.sessionId, 'next'), undefined, 'a stopped session is gone');
         assert.equal(await sys.control.step('no-such-session', 'state'), undefined);

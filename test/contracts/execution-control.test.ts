@@ -46,6 +46,8 @@ executionControlContract('local', async () => {
       suspended: async () => (await engine.run(suspending, { a: 1 })).executionId,
       stepped: { dag: stepped, inputs: { t: 'Mixed' } },
       sessionIdPrefix: 'instance-a.',
+      quick: { dag: stepped, inputs: { t: 'quick' } },
+      owner: null,
     },
     cleanup: () => engine.close(),
   };
