@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { createRuntime, EXAMPLE_MODULES_FILE, type Runtime } from '../actors/runtime-factory.js';
 import type { Backends } from '../runtime/backends.js';
 import { compositeListener } from '../runtime/engine/composite-listener.js';
-import { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import type { Engine } from '../runtime/engine/engine.js';
 import { LocalExecutionControl, type ExecutionControl } from '../runtime/engine/execution-control.js';
 import type { ExpiryRule } from '../runtime/stores/suspension-index.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
+import type { ResultCacheInvalidation } from '../runtime/engine/spi.js';
+import { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import { BoundedScheduler } from '../runtime/engine/scheduler.js';
 import { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import { authMiddleware } from './auth.js';
@@ -22,6 +23,7 @@ import { MiddlewareChain, type Middleware } from './http/middleware.js';
 import { attachHttp } from './http/uws-adapter.js';
 import type { AttachedListener } from './host/listener.js';
 import { Host } from './host/server-host.js';
+import { backgroundRunsListener } from './host/background-runs.js';
 import { Lifecycle } from './lifecycle.js';
 import { moduleLogs, requestLog } from './log-events.js';
 import { createLogger, type Logger } from './logger.js';
@@ -45,8 +47,10 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Backends to use instead of the embedded ones (cluster mode passes its NATS adapters). */
   readonly backends?: Partial<Backends>;
-  /** Execution control to use instead of this engine's own (a cluster routes by owner). */
-  readonly executionControl?: (engine: Engine, suspensions: SuspensionStore) => ExecutionControl;
+  /** Execution control to use instead of this engine's own (a cluster wraps it and routes by owner). */
+  readonly executionControl?: (local: LocalExecutionControl) => ExecutionControl;
+  /** How `DELETE /cache` reaches the other instances (a cluster wraps the engine's caches). */
+  readonly resultCaches?: (engine: Engine) => ResultCacheInvalidation;
   readonly readinessChecks?: ReadonlyMap<string, ReadinessCheck>;
   /** WebSocket routes, other ports and agents that live and drain with the server. */
   readonly listeners?: readonly AttachedListener[];
@@ -136,11 +140,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     await pipelines.startLifecycle();
   }
   const lifecycle = new Lifecycle();
-  const executions = options.executionControl?.(engine, suspensions) ?? new LocalExecutionControl(engine, { suspensions });
+  const localExecutions = new LocalExecutionControl(engine, {
+    suspensions,
+    retention: config.resultRetention,
+    sessionIdleMs: config.debugSessions.idleMs,
+    maxSessions: config.debugSessions.max,
+  });
+  const executions = options.executionControl?.(localExecutions) ?? localExecutions;
+  const resultCaches = options.resultCaches?.(engine) ?? { invalidate: async (scope) => ({ cleared: await engine.caches.invalidate(scope), propagated: null }) };
   const pipelineStore = backends.pipelineStore;
   const pipelineMemory = pipelineStore instanceof FilePipelineStore ? () => pipelineStore.memoryUsage() : undefined;
   const context: ServerContext = {
-    config, engine, pipelines, suspensions, executions, lifecycle, metrics, logger, events, history: backends.executionHistory,
+    config, engine, pipelines, suspensions, executions, events, resultCaches, lifecycle, metrics, logger, history: backends.executionHistory,
     diagnostics: new Diagnostics(options.readinessChecks),
     ...(pipelineMemory ? { pipelineMemory } : {}),
   };
@@ -171,7 +182,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   let port: number;
   try {
     host.webSocket(executionEventsRoute(events, logger));
-    await host.startListeners(listeners);
+    await host.startListeners([backgroundRunsListener(localExecutions), ...listeners]);
     const router = new Router();
     registerRoutes(router, context, context.diagnostics.readiness, host.attachedRoutes);
     const logRequest = requestLog(logger);

@@ -1,4 +1,5 @@
 import type { Backends } from '../runtime/backends.js';
+import { LocalBreakerRegistry } from '../runtime/engine/circuit-breaker.js';
 import { MemoryCache } from '../runtime/engine/result-cache.js';
 import { MemoryCanaryStore } from '../runtime/stores/canary-store.js';
 import { MemoryExecutionStorage } from '../runtime/stores/execution-history.js';
@@ -12,12 +13,12 @@ import type { Warn } from './stores/quarantine.js';
  * The embedded backends of a single instance, for whatever the caller did not supply: file
  * stores under the data directory (images, aliases, versions, suspended executions), canary
  * state and execution history in memory (as the reference keeps them), the in-memory result
- * cache, and the engine's own circuit breakers (`undefined`: the engine creates them).
+ * cache, and circuit breakers with the configured thresholds.
  * `events` reports what the file suspension store expires (logs and metrics).
  */
 export async function withEmbeddedDefaults(
   given: Partial<Backends>,
-  config: Pick<Config, 'suspensions' | 'imageMemoryMaxBytes' | 'dashboard'>,
+  config: Pick<Config, 'suspensions' | 'imageMemoryMaxBytes' | 'dashboard' | 'breaker'>,
   dataDir: string,
   warn: Warn,
   events: SuspensionStoreEvents = {},
@@ -39,7 +40,7 @@ export async function withEmbeddedDefaults(
     tracer: given.tracer,
     listener: given.listener,
     cache: given.cache ?? new MemoryCache(),
-    circuitBreakers: given.circuitBreakers,
+    circuitBreakers: given.circuitBreakers ?? new LocalBreakerRegistry(config.breaker),
     pipelineStore: given.pipelineStore ?? (await FilePipelineStore.open(dataDir, { warn, memoryBytes: config.imageMemoryMaxBytes })),
     versionStore: given.versionStore ?? (await FileVersionStore.open(dataDir, warn)),
     canaryStore: given.canaryStore ?? new MemoryCanaryStore(),

@@ -99,6 +99,14 @@ const envSchema = z.object({
     })
     .optional(),
   CONSTELLATION_MAX_EXECUTIONS: positiveInt('execution history capacity').optional(),
+  CONSTELLATION_RESULT_RETENTION: duration.optional(),
+  CONSTELLATION_RESULT_RETENTION_MAX_ENTRIES: positiveInt('result retention max entries').optional(),
+  CONSTELLATION_RESULT_RETENTION_MAX_BYTES: positiveInt('result retention max bytes').optional(),
+  CONSTELLATION_DEBUG_SESSION_IDLE: duration.optional(),
+  CONSTELLATION_DEBUG_SESSIONS_MAX: positiveInt('debug sessions max').optional(),
+  CONSTELLATION_BREAKER_FAILURE_THRESHOLD: positiveInt('breaker failure threshold').optional(),
+  CONSTELLATION_BREAKER_RESET: duration.optional(),
+  CONSTELLATION_BREAKER_HALF_OPEN_PROBES: positiveInt('breaker half-open probes').optional(),
 });
 
 export interface Config {
@@ -146,6 +154,12 @@ export interface Config {
   readonly imageMemoryMaxBytes: number;
   /** The compile cache: entries and the estimated heap they hold. */
   readonly compileCache: { readonly maxEntries: number; readonly maxBytes: number };
+  /** Results of asynchronous runs: how long and how many are kept for `GET /executions/{id}`. */
+  readonly resultRetention: { readonly ttlMs: number; readonly maxEntries: number; readonly maxBytes: number };
+  /** Step-through sessions over HTTP: idle expiry and the most one instance holds. */
+  readonly debugSessions: { readonly idleMs: number; readonly max: number };
+  /** Circuit breakers of every module (the reference's defaults). */
+  readonly breaker: { readonly failureThreshold: number; readonly resetDurationMs: number; readonly halfOpenMaxProbes: number };
   /** Warnings to log at start-up (skipped key or origin entries, by position only). */
   readonly warnings: readonly string[];
 }
@@ -264,6 +278,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     },
     imageMemoryMaxBytes: e.CONSTELLATION_IMAGE_MEMORY_MAX_BYTES ?? 64 * 1024 * 1024,
     compileCache: { maxEntries: e.CONSTELLATION_COMPILE_CACHE_MAX_ENTRIES ?? 1000, maxBytes: e.CONSTELLATION_COMPILE_CACHE_MAX_BYTES ?? 64 * 1024 * 1024 },
+    resultRetention: {
+      ttlMs: e.CONSTELLATION_RESULT_RETENTION ?? 10 * 60_000,
+      maxEntries: e.CONSTELLATION_RESULT_RETENTION_MAX_ENTRIES ?? 10_000,
+      maxBytes: e.CONSTELLATION_RESULT_RETENTION_MAX_BYTES ?? 64 * 1024 * 1024,
+    },
+    debugSessions: { idleMs: e.CONSTELLATION_DEBUG_SESSION_IDLE ?? 10 * 60_000, max: e.CONSTELLATION_DEBUG_SESSIONS_MAX ?? 100 },
+    breaker: {
+      failureThreshold: e.CONSTELLATION_BREAKER_FAILURE_THRESHOLD ?? 5,
+      resetDurationMs: e.CONSTELLATION_BREAKER_RESET ?? 30_000,
+      halfOpenMaxProbes: e.CONSTELLATION_BREAKER_HALF_OPEN_PROBES ?? 1,
+    },
     warnings,
   };
 }

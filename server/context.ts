@@ -1,7 +1,7 @@
 import type { Engine } from '../runtime/engine/engine.js';
-import type { ExecutionStorage } from '../runtime/engine/spi.js';
-import type { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import type { ExecutionControl } from '../runtime/engine/execution-control.js';
+import type { ExecutionStorage, ResultCacheInvalidation } from '../runtime/engine/spi.js';
+import type { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import type { SuspensionStore } from '../runtime/stores/suspension-store.js';
 import type { PipelineCatalogue } from '../runtime/pipelines/catalogue.js';
 import type { Config } from './config.js';
@@ -17,8 +17,10 @@ export interface ServerContext {
   /** The owner of pipeline names: images, aliases, versions, canaries. */
   readonly pipelines: PipelineCatalogue;
   readonly suspensions: SuspensionStore;
-  /** Status, cancellation and step-through of executions by id. */
+  /** Status, cancellation, background runs and step-through of executions by id. */
   readonly executions: ExecutionControl;
+  /** Clears module results here (and, in a cluster, everywhere). */
+  readonly resultCaches: ResultCacheInvalidation;
   readonly lifecycle: Lifecycle;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;

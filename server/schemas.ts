@@ -21,15 +21,22 @@ export const CompileRequest = z.object({
   dagName: z.string().min(1).max(256).optional().describe('Deprecated synonym of name'),
 });
 
+const asyncFlag = z
+  .boolean()
+  .optional()
+  .describe('true: answer 202 {executionId, status: "running"} with Location: /executions/{id} at once, and run in the background');
+
 export const RunRequest = z.object({
   source: z.string(),
   inputs: inputs.optional().describe('Missing means {}'),
+  async: asyncFlag,
 });
 
 export const ExecuteRequest = z.object({
   ref: z.string().optional().describe('Alias, sha256:<hash> or a bare 64-hex structural hash'),
   dagName: z.string().optional().describe('Deprecated synonym of ref'),
   inputs: inputs.optional(),
+  async: asyncFlag,
 });
 
 export const ResumeRequest = z.object({
@@ -206,6 +213,40 @@ export const ExecutionsResponse = z.object({
   nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page (an addition to the reference)'),
 });
 
+export const NodeStatus = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  kind: z.enum(['input', 'module', 'transform']),
+  state: z.string().describe('completed, failed, timed_out, skipped, untaken, blocked, cancelled'),
+  durationMs: z.number().optional(),
+  attempts: z.number().int().optional(),
+  cacheHit: z.boolean().optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
+export const RunningExecution = z.object({
+  executionId: z.string(),
+  status: z.literal('running'),
+  owner: z.string().nullable().describe('Instance id of the cluster member running it; null on a single instance'),
+  structuralHash: Hash.nullable(),
+  startedAt: z.string().describe('ISO-8601'),
+  nodes: z.array(NodeStatus).describe('Nodes settled so far'),
+});
+
+export const FinishedExecution = RunResponse.partial({ structuralHash: true, compilationErrors: true }).extend({
+  status: z.enum(['completed', 'failed', 'cancelled']),
+  owner: z.string().nullable(),
+  finishedAt: z.string().describe('ISO-8601'),
+});
+
+export const ExecutionStatusResponse = z
+  .union([RunningExecution, FinishedExecution, ExecutionSummary])
+  .describe('Running: progress; finished (asynchronous runs, kept for a while): the body /run or /execute answered with; suspended or stored: the summary');
+
+export const AsyncRunResponse = z.object({ executionId: z.string(), status: z.literal('running') });
+
+export const CancelResponse = z.object({ executionId: z.string(), cancelled: z.literal(true) });
+
 export const ModulesResponse = z.object({ modules: z.array(ModuleInfo) });
 
 export const PublishedModule = ModuleInfo.extend({
@@ -241,3 +282,50 @@ export const HealthResponse = z.object({ status: z.string() });
 export const MetricsResponse = z.record(z.string(), z.unknown()).describe('Cache, scheduler and server counters');
 
 export const OpenApiDocument = z.record(z.string(), z.unknown()).describe('This document');
+
+// ---------------------------------------------------------------- step-through sessions
+
+export const DebugSessionRequest = z
+  .object({
+    source: z.string().optional().describe('Program text to step through'),
+    ref: z.string().optional().describe('Or a stored pipeline: alias, sha256:<hash> or a bare structural hash'),
+    inputs: inputs.optional(),
+  })
+  .refine((b) => (b.source === undefined) !== (b.ref === undefined), { message: "give exactly one of 'source' and 'ref'" });
+
+export type DebugSessionRequest = z.output<typeof DebugSessionRequest>;
+
+const CompletedNode = z.object({
+  nodeId: z.number().int(),
+  nodeName: z.string(),
+  nodeType: z.enum(['module', 'data']),
+  valuePreview: z.string().describe('At most 50 characters'),
+  durationMs: z.number().optional(),
+});
+
+export const StepStateJson = z.object({
+  currentBatch: z.number().int(),
+  totalBatches: z.number().int(),
+  batchNodes: z.array(z.number().int()),
+  completedNodes: z.array(CompletedNode),
+  pendingNodes: z.array(z.number().int()),
+});
+
+export const DebugSessionReply = z.object({
+  sessionId: z.string().describe('Names the owner instance in a cluster; opaque to clients'),
+  state: StepStateJson,
+  isComplete: z.boolean(),
+  result: ExecuteResponse.nullable().describe('The run, once it has ended'),
+  totalBatches: z.number().int().optional().describe('On start'),
+  outputs: z.record(z.string(), z.unknown()).optional().describe('On continue'),
+  executionTimeMs: z.number().optional().describe('On continue'),
+});
+
+export const DebugStoppedReply = z.object({ sessionId: z.string(), stopped: z.literal(true) });
+
+// ---------------------------------------------------------------- result cache
+
+export const CacheClearedResponse = z.object({
+  cleared: z.number().int().describe('Entries dropped on this instance (other instances drop theirs when told)'),
+  scope: z.string().describe('"all", or the module name'),
+});

@@ -18,7 +18,7 @@ import { sharedStateReply } from '../http/error-reply.js';
 import { busyReply, errorReply, shuttingDownReply } from './reply.js';
 
 /**
- * Compile and execution routes: `/compile`, `/run`, `/execute`,
+ * Compile and execution routes: `/compile`, `/run`, `/execute` (synchronous, or `"async": true`),
  * `/executions/{id}/resume`. Responses keep the reference's field names and nulls
  * (docs/decisions.md #15) and add structured `diagnostics` / `errors` beside them.
  */
@@ -248,6 +248,46 @@ function executionFailure(req: HttpRequest, e: unknown, extra: Record<string, un
   return json(500, { success: false, ...EMPTY_RESULT, error: `Execution failed: ${e instanceof Error ? e.message : String(e)}`, ...extra });
 }
 
+/**
+ * `"async": true`: the run starts here and the answer is `202 {executionId, status: "running"}`
+ * with `Location: /executions/{id}` at once; `GET /executions/{id}` follows it and keeps its
+ * result for a while. Input errors are still 400 (inputs are checked before anything runs). A
+ * run that ends stored keeps its image as a synchronous one does; `onEnd` hears how it ended
+ * (`undefined`: it threw).
+ */
+function startInBackground(
+  context: ServerContext,
+  req: HttpRequest,
+  image: PipelineImage,
+  inputs: Record<string, unknown>,
+  via: 'run' | 'execute',
+  pipeline: string,
+  extra: Record<string, unknown>,
+  onEnd?: (result: ExecutionResult | undefined) => void,
+): HttpReply {
+  let run;
+  try {
+    run = context.executions.runInBackground(image.dag, inputs, via);
+  } catch (e) {
+    return executionFailure(req, e, extra);
+  }
+  run.finished.then(
+    (result) => {
+      context.metrics.onExecution(pipeline, result.status, result.durationMs);
+      void keepStoredImage(context, image, { reply: ACCEPTED, result });
+      onEnd?.(result);
+    },
+    (e: unknown) => {
+      context.logger.warn({ executionId: run.executionId, err: e instanceof Error ? e.message : String(e) }, 'asynchronous execution failed');
+      onEnd?.(undefined);
+    },
+  );
+  return json(202, { executionId: run.executionId, status: 'running' }, { location: `/executions/${run.executionId}` });
+}
+
+/** Placeholder reply of a background run (nobody waits for its reply). */
+const ACCEPTED: HttpReply = { status: 202, body: null };
+
 export function runRoute(context: ServerContext) {
   const invalid = (message: string) => json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: [], error: `Invalid request: ${message}` });
   return (req: HttpRequest): HttpReply | Promise<HttpReply> =>
@@ -258,6 +298,15 @@ export function runRoute(context: ServerContext) {
         return json(400, { success: false, ...EMPTY_RESULT, structuralHash: null, compilationErrors: errorMessages(result), error: null, diagnostics: diagnosticsJson(result) });
       }
       const pipelines = context.pipelines;
+      if (parsed.async === true) {
+        // the run may end stored, its snapshot referring to the image: the image is stored before the 202
+        const extra = (image: PipelineImage | null) => ({ structuralHash: image?.structuralHash ?? null, compilationErrors: [] });
+        const known = pipelines.image(result.hashes.structural!);
+        return (known ? Promise.resolve(known) : pipelines.storeImage(result, parsed.source)).then(
+          (image) => startInBackground(context, req, image, parsed.inputs ?? {}, 'run', 'ephemeral', extra(image)),
+          (e: unknown) => sharedStateReply(e, req.requestId) ?? executionFailure(req, e, extra(null)),
+        );
+      }
       const run = (image: PipelineImage, written?: Promise<unknown>): HttpReply | Promise<HttpReply> => {
         const ran = runAndReply(context, req, image.dag, parsed.inputs ?? {}, 'ephemeral', image.structuralHash);
         const settle = ({ reply, result: r }: RunReply): HttpReply | Promise<HttpReply> => {
@@ -313,12 +362,15 @@ export function executeRoute(context: ServerContext) {
       const pipelines = context.pipelines;
       const resolved = pipelines.resolve(ref);
       // only a store whose view may lag (cluster) answers not-local; a single instance never waits here
-      if (!resolved.ok && resolved.problem === 'not-local') return pipelines.resolveFromAuthority(ref).then((r) => executeResolved(context, req, ref, parsed.inputs, r));
-      return executeResolved(context, req, ref, parsed.inputs, resolved);
+      const async = parsed.async === true;
+      if (!resolved.ok && resolved.problem === 'not-local') return pipelines.resolveFromAuthority(ref).then((r) => executeResolved(context, req, ref, parsed.inputs, r, async));
+      return executeResolved(context, req, ref, parsed.inputs, resolved, async);
     });
 }
 
-function executeResolved(context: ServerContext, req: HttpRequest, ref: string, inputs: Record<string, unknown> | undefined, resolved: RefResolution): HttpReply | Promise<HttpReply> {
+function executeResolved(
+  context: ServerContext, req: HttpRequest, ref: string, inputs: Record<string, unknown> | undefined, resolved: RefResolution, async: boolean,
+): HttpReply | Promise<HttpReply> {
   if (!resolved.ok) {
     return resolved.problem === 'invalid'
       ? json(400, { success: false, ...EMPTY_RESULT, error: `Invalid ref: ${resolved.message}` })
@@ -331,17 +383,27 @@ function executeResolved(context: ServerContext, req: HttpRequest, ref: string, 
   if (canary) hash = pipelines.chooseVersion(canary);
   // an image the memory budget dropped (or another instance stored) is read once; a known one costs a lookup
   const image = pipelines.image(hash);
-  if (image) return executeImage(context, req, ref, image, inputs, resolved.byName, canary, hash);
-  return pipelines.fetchImage(hash).then((fetched) => (fetched ? executeImage(context, req, ref, fetched, inputs, resolved.byName, canary, hash) : errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId)));
+  if (image) return executeImage(context, req, ref, image, inputs, resolved.byName, canary, hash, async);
+  return pipelines
+    .fetchImage(hash)
+    .then((fetched) => (fetched ? executeImage(context, req, ref, fetched, inputs, resolved.byName, canary, hash, async) : errorReply('NotFound', `Pipeline '${ref}' not found`, req.requestId)));
 }
 
 function executeImage(
   context: ServerContext, req: HttpRequest, ref: string, image: PipelineImage, inputs: Record<string, unknown> | undefined, byName: string | null, canary: RunningCanary | undefined, hash: string,
+  async: boolean,
 ): HttpReply | Promise<HttpReply> {
   // stored by an instance with other modules (cluster): refuse before anything runs
   const missing = context.engine.missingModules(image.dag);
   if (missing.length > 0) return errorReply('ModulesUnavailable', formatError('ModulesUnavailable', { name: ref, modules: missing.join(', ') }), req.requestId);
   const started = performance.now();
+  if (async) {
+    return startInBackground(context, req, image, inputs ?? {}, 'execute', byName ?? 'by-hash', {}, (result) => {
+      if (!canary) return;
+      const ok = result !== undefined && (result.status === 'completed' || result.status === 'suspended');
+      void context.pipelines.recordOutcome(canary, hash, ok, performance.now() - started)?.catch((e: unknown) => context.logger.warn({ err: String(e) }, 'canary outcome of an asynchronous run not recorded'));
+    });
+  }
   const run = keepStoredImage(context, image, runAndReply(context, req, image.dag, inputs ?? {}, byName ?? 'by-hash'));
   if (!canary) return replyOf(run);
   return Promise.resolve(run).then(async ({ reply, result }) => {
@@ -364,6 +426,8 @@ export function resumeRoute(context: ServerContext) {
     if (!context.lifecycle.acceptingWork) return shuttingDownReply(req.requestId);
     const id = req.params['id']!;
     try {
+      // a result kept from an asynchronous run of this id stops describing it now
+      context.executions.forget(id);
       const result = await context.engine.resume(id, { additionalInputs: parsed.additionalInputs ?? {}, resolvedNodes: parsed.resolvedNodes ?? {} });
       context.metrics.onExecution('resume', result.status, result.durationMs);
       return (result.notStored && notStoredReply(context, req, result, undefined, true)) || json(200, executeResponse(result));

@@ -6,6 +6,10 @@ import {
 import { canaryRoutes } from './canary.js';
 import { compileRoute, executeRoute, resumeRoute, runRoute } from './compile-run.js';
 import { suspendedExecutionRoutes } from './suspended-executions.js';
+import { cacheRoutes } from './cache.js';
+import { debugSessionRoutes } from './debug-sessions.js';
+import { executionEventsDocRoute } from './execution-events.js';
+import { executionStatusRoutes } from './execution-status.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
 import { metricsRoutes } from './metrics.js';
 import { moduleRoutes } from './modules.js';
@@ -149,6 +153,10 @@ export function routeTable(context: ServerContext, checks: ReadonlyMap<string, R
     ...versionRoutes(context),
     ...canaryRoutes(context),
     ...suspendedExecutionRoutes(context),
+    ...executionStatusRoutes(context),
+    executionEventsDocRoute(),
+    ...debugSessionRoutes(context),
+    ...cacheRoutes(context),
     // /modules/published is an exact path: the router matches it before /modules/:name/…
     ...moduleRoutes(context),
     ...namespaceRoutes(context),

@@ -3,13 +3,14 @@ import type { SuspensionSummary } from '../../runtime/engine/suspension.js';
 import { decodeCursor, MAX_PAGE } from '../../runtime/stores/suspension-store.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
-import { DeleteResponse, ExecutionSummary, ExecutionsResponse } from '../schemas.js';
+import { DeleteResponse, ExecutionsResponse } from '../schemas.js';
 import { errorDoc, type RouteSpec } from './openapi.js';
 import { errorReply, notFound } from './reply.js';
 
 /**
- * Suspended executions: `GET /executions`, `GET /executions/{id}`,
- * `DELETE /executions/{id}` (resume is in compile-run.ts). The suspension store is always
+ * Suspended executions: `GET /executions`, `DELETE /executions/{id}` (resume is in
+ * compile-run.ts; `GET /executions/{id}`, which also answers for running and finished
+ * executions, in execution-status.ts). The suspension store is always
  * configured (a file store under the data directory, or the cluster's), so the "no suspension
  * store configured" answers never occur.
  *
@@ -26,9 +27,9 @@ import { errorReply, notFound } from './reply.js';
  *   would otherwise save the execution again right after the delete).
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function summary(s: SuspensionSummary) {
+export function summary(s: SuspensionSummary) {
   return {
     executionId: s.executionId,
     structuralHash: s.structuralHash,
@@ -58,14 +59,6 @@ export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
     return json(200, { executions: page.items.map(summary), nextCursor: page.next });
   };
 
-  const get = async (req: HttpRequest): Promise<HttpReply> => {
-    const id = req.params['id']!;
-    if (!UUID.test(id)) return missing(id);
-    const snapshot = await context.suspensions.load(id);
-    if (!snapshot) return missing(id);
-    return json(200, summary(snapshot));
-  };
-
   const remove = async (req: HttpRequest): Promise<HttpReply> => {
     const id = req.params['id']!;
     if (!UUID.test(id)) return missing(id);
@@ -89,17 +82,6 @@ export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
         tag: 'executions',
         query: { limit: `Page size, 1–${MAX_PAGE} (default ${MAX_PAGE})`, cursor: 'nextCursor of the previous page' },
         responses: { 200: { description: 'Stored executions, oldest first', schema: ExecutionsResponse }, 400: errorDoc('InvalidRequest: a bad limit or cursor') },
-      },
-    },
-    {
-      method: 'GET',
-      path: '/executions/:id',
-      handler: get,
-      doc: {
-        summary: 'One suspended execution',
-        tag: 'executions',
-        params: idParam,
-        responses: { 200: { description: 'The execution', schema: ExecutionSummary }, 404: errorDoc('NotFound') },
       },
     },
     {
