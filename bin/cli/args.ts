@@ -22,6 +22,7 @@ const OPTIONS = {
   modules: { type: 'string', multiple: true },
   // run
   input: { type: 'string', short: 'i', multiple: true },
+  async: { type: 'boolean' },
   inputs: { type: 'string' },
   'input-file': { type: 'string', short: 'f' },
   // viz
@@ -56,6 +57,8 @@ export interface ParsedArgs {
   readonly version: boolean;
   readonly help: boolean;
   readonly remote: boolean;
+  /** run: start on the server and return at once (POST /run with "async": true). */
+  readonly async: boolean;
   readonly modules: readonly string[];
   readonly input: readonly string[];
   readonly inputsFile?: string;
@@ -79,7 +82,7 @@ const GLOBAL: readonly OptionName[] = ['server', 'token', 'json', 'quiet', 'verb
 /** Command-specific options each command accepts (global ones are accepted everywhere). */
 const ACCEPTS: Readonly<Record<string, readonly OptionName[]>> = {
   compile: ['remote', 'modules'],
-  run: ['remote', 'modules', 'input', 'inputs', 'input-file'],
+  run: ['remote', 'modules', 'input', 'inputs', 'input-file', 'async'],
   viz: ['modules', 'format'],
   serve: ['port', 'data-dir'],
   server: ['limit'],
@@ -112,6 +115,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     version: v.version ?? false,
     help: v.help ?? false,
     remote: v.remote ?? false,
+    async: v.async ?? false,
     modules: (v.modules ?? []).flatMap(splitList),
     input: v.input ?? [],
     ...(v.inputs ?? v['input-file'] ? { inputsFile: (v.inputs ?? v['input-file'])! } : {}),

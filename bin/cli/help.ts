@@ -15,7 +15,8 @@ Commands:
   server metrics                     GET /metrics
   server pipelines [show <ref>]      List stored pipelines, or show one
   server executions list             List suspended executions (-n/--limit N)
-  server executions show <id>        Show one suspended execution
+  server executions show <id>        Show one execution: running, finished or suspended
+  server executions cancel <id>      Cancel a running execution (wherever it runs)
   server executions delete <id>      Discard a suspended execution
   provide <file>                     Serve a file's modules to engines as a module provider
   help [command]                     This text, or a command's
@@ -51,12 +52,14 @@ Compiles locally against the standard library, the example modules and the modul
 Exit 1 when there are compile errors.
 `,
   run: `Usage: constellation run <file> [-i key=value]... [--inputs file.json] [--modules a.js,b.js]
-                        [--server <url> | --remote]
+                        [--server <url> | --remote] [--async]
 
 Compiles and runs the pipeline in this process (or with POST /run on a server).
   -i, --input key=value       An input; the value is JSON if it parses, else true/false/null,
                               else a number, else text. Repeatable; wins over --inputs.
   -f, --inputs, --input-file  A JSON object of inputs (at most 10 MiB)
+  --async                     With a server: start the run and print its execution id at once
+                              (follow it with 'server executions show <id>')
 Exit 0 when the run completed or suspended (the missing inputs are listed), 2 when it failed,
 1 on compile errors.
 `,
@@ -64,7 +67,7 @@ Exit 0 when the run completed or suspended (the missing inputs are listed), 2 wh
 
 Compiles locally and prints the DAG: Graphviz DOT (default), Mermaid, or a JSON graph.
 `,
-  server: `Usage: constellation server <health | metrics | pipelines [show <ref>] | executions list|show <id>|delete <id>>
+  server: `Usage: constellation server <health | metrics | pipelines [show <ref>] | executions list|show <id>|cancel <id>|delete <id>>
 
 Talks to a running server (--server, CONSTELLATION_SERVER_URL, default http://localhost:8080).
   -n, --limit N     Show at most N entries (pipelines, executions list)

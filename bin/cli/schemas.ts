@@ -50,6 +50,26 @@ export const ExecutionSummary = z.looseObject({
 
 export const ExecutionsReply = z.looseObject({ executions: z.array(ExecutionSummary), nextCursor: nullish(z.string()) });
 
+/** `GET /executions/{id}`: a running, finished or stored execution, told apart by `status`. */
+export const ExecutionStatusReply = z.looseObject({
+  executionId: z.string(),
+  status: z.string(),
+  owner: nullish(z.string()),
+  startedAt: nullish(z.string()),
+  finishedAt: nullish(z.string()),
+  nodes: nullish(z.array(z.looseObject({ name: z.string(), state: z.string(), durationMs: z.number().optional() }))),
+  outputs: nullish(z.record(z.string(), z.unknown())),
+  error: nullish(z.string()),
+  structuralHash: nullish(z.string()),
+  resumptionCount: nullish(z.number()),
+  missingInputs: nullish(z.record(z.string(), z.string())),
+  createdAt: nullish(z.string()),
+});
+
+export const AsyncRunReply = z.looseObject({ executionId: z.string(), status: z.literal('running') });
+
+export const CancelReply = z.looseObject({ executionId: z.string(), cancelled: z.literal(true) });
+
 export const DeletedReply = z.looseObject({ deleted: z.boolean() });
 
 export const CompileReply = z.looseObject({
@@ -76,3 +96,4 @@ export const RunReply = z.looseObject({
 
 export type RunReply = z.infer<typeof RunReply>;
 export type ExecutionSummary = z.infer<typeof ExecutionSummary>;
+export type ExecutionStatusReply = z.infer<typeof ExecutionStatusReply>;

@@ -4,11 +4,11 @@ import { CliError, EXIT, usageError, type ExitCode } from '../cli/exit.js';
 import { expectShape, failUnlessOk, getJson, request } from '../cli/http.js';
 import { compactJson } from '../cli/output.js';
 import { readableType } from '../cli/type-text.js';
-import { DeletedReply, ExecutionsReply, ExecutionSummary, HealthReply, MetricsReply, PipelineDetail, PipelinesReply } from '../cli/schemas.js';
+import { CancelReply, DeletedReply, ExecutionsReply, ExecutionStatusReply, type ExecutionSummary, HealthReply, MetricsReply, PipelineDetail, PipelinesReply } from '../cli/schemas.js';
 
 /**
  * `constellation server …`: HTTP calls to a running server:
- * `health`, `metrics`, `pipelines [show <ref>]`, `executions list|show <id>|delete <id>`.
+ * `health`, `metrics`, `pipelines [show <ref>]`, `executions list|show <id>|cancel <id>|delete <id>`.
  * Path segments are percent-encoded; replies are validated before they are printed.
  */
 
@@ -96,7 +96,8 @@ async function executions(cli: CommandContext, rest: readonly string[]): Promise
   }
   if (verb === 'show') return executionShow(cli, expectArgs(args, ['id'], 'server executions show')[0]!);
   if (verb === 'delete') return executionDelete(cli, expectArgs(args, ['id'], 'server executions delete')[0]!);
-  throw usageError(verb === undefined ? "'server executions' needs list, show <id> or delete <id>" : `unknown 'server executions' subcommand '${verb}'`);
+  if (verb === 'cancel') return executionCancel(cli, expectArgs(args, ['id'], 'server executions cancel')[0]!);
+  throw usageError(verb === undefined ? "'server executions' needs list, show <id>, cancel <id> or delete <id>" : `unknown 'server executions' subcommand '${verb}'`);
 }
 
 function describeExecution(e: ExecutionSummary): string {
@@ -119,16 +120,33 @@ async function executionList(cli: CommandContext): Promise<ExitCode> {
   return EXIT.SUCCESS;
 }
 
+/** Running (owner, settled nodes), finished (outputs or error) or stored (missing inputs): `status` says which. */
 async function executionShow(cli: CommandContext, id: string): Promise<ExitCode> {
   const { out } = cli;
-  const e = await getJson(connectionOf(cli), out, `/executions/${enc(id)}`, ExecutionSummary, 'execution');
+  const e = await getJson(connectionOf(cli), out, `/executions/${enc(id)}`, ExecutionStatusReply, 'execution');
   out.line(`execution        ${e.executionId}`);
+  out.line(`status           ${e.status}`);
+  if (e.owner) out.line(`owner            ${e.owner}`);
   if (e.structuralHash) out.line(`pipeline         sha256:${e.structuralHash}`);
-  out.line(`resumptions      ${e.resumptionCount ?? 0}`);
+  if (e.startedAt) out.line(`started at       ${e.startedAt}`);
+  if (e.finishedAt) out.line(`finished at      ${e.finishedAt}`);
+  for (const n of e.nodes ?? []) out.line(`node             ${n.name}: ${n.state}${n.durationMs !== undefined ? ` (${Math.round(n.durationMs)} ms)` : ''}`);
+  for (const [name, value] of Object.entries(e.outputs ?? {})) out.line(`output           ${name}: ${compactJson(value)}`);
+  if (e.error) out.line(`error            ${e.error}`);
+  if (e.resumptionCount !== undefined && e.resumptionCount !== null) out.line(`resumptions      ${e.resumptionCount}`);
   for (const [name, type] of Object.entries(e.missingInputs ?? {})) out.line(`missing input    ${name}: ${readableType(type)}`);
   if (e.createdAt) out.line(`created at       ${e.createdAt}`);
-  for (const [k, v] of Object.entries(e)) if (!['executionId', 'structuralHash', 'resumptionCount', 'missingInputs', 'createdAt'].includes(k)) out.info(`${k.padEnd(16)} ${compactJson(v)}`);
   out.result({ success: true, execution: e });
+  return EXIT.SUCCESS;
+}
+
+async function executionCancel(cli: CommandContext, id: string): Promise<ExitCode> {
+  const { out } = cli;
+  const res = await request(connectionOf(cli), out, 'POST', `/executions/${enc(id)}/cancel`);
+  failUnlessOk(res);
+  expectShape(res, CancelReply, 'cancel');
+  out.line(out.ok(`cancelled execution ${id}`));
+  out.result({ success: true, message: `cancelled execution ${id}`, executionId: id });
   return EXIT.SUCCESS;
 }
 

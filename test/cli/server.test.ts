@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { closedPort, OK_SOURCE, parseJson, Scratch, startStub } from './support.js';
+import { FAULTS_JS } from '../helpers/http.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -13,12 +14,15 @@ import { startServer, type TestServer } from '../helpers/server.js';
 describe('constellation server (real server)', () => {
   let s: Scratch;
   let srv: TestServer;
+  let slowSrv: TestServer;
   before(async () => {
     s = await Scratch.create();
     await s.write('ok.cst', OK_SOURCE);
     srv = await startServer();
+    slowSrv = await startServer({ env: { CONSTELLATION_MODULES: FAULTS_JS } });
   });
   after(async () => {
+    await slowSrv.close();
     await srv.close();
     await s.remove();
   });
@@ -82,6 +86,36 @@ describe('constellation server (real server)', () => {
     assert.equal(parseJson(del.stdout).success, true);
     assert.equal((await s.run(['server', 'executions', 'show', id, '--server', srv.url])).code, 5);
     assert.equal((await s.run(['server', 'executions', 'delete', id, '--server', srv.url])).code, 5);
+  });
+
+  test('run --async starts on the server; executions show follows it; cancel stops a running one (404 → 5, 409 → 6)', async () => {
+    await s.write('slow.cst', 'in ms: Int\nr = Sleep(ms)\nout r\n');
+    const local = await s.run(['run', 'ok.cst', '--async']);
+    assert.equal(local.code, 10, 'no server: a usage error');
+    const started = await s.run(['run', 'ok.cst', '--server', srv.url, '--async', '-i', 'name=x', '-i', 'n=2']);
+    assert.equal(started.code, 0, started.stderr);
+    const id = /started execution ([0-9a-f-]{36})/.exec(started.stdout)?.[1];
+    assert.ok(id, started.stdout);
+    let show;
+    for (let i = 0; i < 100; i++) {
+      show = await s.run(['server', 'executions', 'show', id, '--server', srv.url]);
+      if (/^status\s+completed$/m.test(show.stdout)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(show!.stdout, /^status\s+completed$/m);
+    assert.match(show!.stdout, /^output\s+total: /m);
+    assert.match(show!.stdout, /^finished at\s+\d{4}-/m);
+
+    const slow = parseJson((await s.run(['run', 'slow.cst', '--server', slowSrv.url, '--async', '-i', 'ms=10000', '--json'])).stdout);
+    assert.equal(slow.status, 'running');
+    const running = await s.run(['server', 'executions', 'show', slow.executionId, '--server', slowSrv.url]);
+    assert.match(running.stdout, /^status\s+running$/m);
+    assert.match(running.stdout, /^node\s+ms: completed/m);
+    const cancel = await s.run(['server', 'executions', 'cancel', slow.executionId, '--server', slowSrv.url]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.match(cancel.stdout, /cancelled execution/);
+    assert.equal((await s.run(['server', 'executions', 'cancel', id, '--server', srv.url])).code, 6, 'finished: 409');
+    assert.equal((await s.run(['server', 'executions', 'cancel', '00000000-0000-4000-8000-000000000000', '--server', srv.url])).code, 5);
   });
 
   test('bad subcommands and arguments are usage errors', async () => {
