@@ -40,7 +40,40 @@ export interface ClusterTimers {
   readonly suspensionRetentionMs: number;
   /** Bucket max-age of the shared syntactic index. */
   readonly syntacticRetentionMs: number;
+  /** How long a broadcast control request (status, cancel of a running execution) waits for its owner's reply. */
+  readonly controlTimeoutMs: number;
+  /** Deadline of a call forwarded to the instance owning a step-through session. */
+  readonly routeTimeoutMs: number;
+  /** Lease of the one instance allowed to probe a recovering module. */
+  readonly probeLeaseMs: number;
+  /** How often an instance re-announces which executions its event subscribers watch. */
+  readonly interestRefreshMs: number;
+  /** Upper bound of a module result's lifetime in an instance's memory (invalidations may be missed). */
+  readonly cacheL1TtlMs: number;
+  /** Bound of one read of the shared result cache (a slow read is a miss). */
+  readonly cacheL2TimeoutMs: number;
+  /** Bucket max-age of the shared result cache (longer `cache` TTLs end there). */
+  readonly cacheL2MaxTtlMs: number;
+  /** Aggregate breaker tripping: how often failure counts are exchanged, and the window they are summed over. */
+  readonly breakerDeltaIntervalMs: number;
+  readonly breakerAggregateWindowMs: number;
 }
+
+/** Cluster-wide behaviour beyond the timers (all off, or the local behaviour, by default). */
+export interface CoordinationOptions {
+  /** Trip a module's breakers everywhere when its failure ratio across the cluster is too high. */
+  readonly breakerAggregate: { readonly enabled: boolean; readonly ratio: number; readonly minCalls: number };
+  /** Split each `throttle` budget between the live members (`count / members`). */
+  readonly throttleSplit: boolean;
+  /** The result cache of calls without `cache_backend`: this instance's memory, or the shared one. */
+  readonly cacheBackend: 'memory' | 'nats';
+}
+
+export const DEFAULT_COORDINATION: CoordinationOptions = {
+  breakerAggregate: { enabled: false, ratio: 0.5, minCalls: 20 },
+  throttleSplit: false,
+  cacheBackend: 'memory',
+};
 
 export interface ClusterTls {
   readonly caFile: string | null;
@@ -61,6 +94,7 @@ export interface ClusterConfig {
   /** The HTTP URL peers and operators see for this instance; default http://<host>:<port>. */
   readonly advertiseUrl: string | null;
   readonly timers: ClusterTimers;
+  readonly coordination: CoordinationOptions;
 }
 
 export const DEFAULT_CLUSTER_TIMERS: ClusterTimers = {
@@ -78,12 +112,24 @@ export const DEFAULT_CLUSTER_TIMERS: ClusterTimers = {
   evictionGraceMs: 60_000,
   suspensionRetentionMs: 7 * 24 * 3_600_000,
   syntacticRetentionMs: 30 * 24 * 3_600_000,
+  controlTimeoutMs: 250,
+  routeTimeoutMs: 30_000,
+  probeLeaseMs: 30_000,
+  interestRefreshMs: 5_000,
+  cacheL1TtlMs: 30_000,
+  cacheL2TimeoutMs: 100,
+  cacheL2MaxTtlMs: 3_600_000,
+  breakerDeltaIntervalMs: 1_000,
+  breakerAggregateWindowMs: 10_000,
 };
 
 export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** A configuration with defaults for everything not given (tests, embedding). */
-export function clusterConfig(servers: readonly string[], overrides: Partial<Omit<ClusterConfig, 'servers' | 'timers'>> & { timers?: Partial<ClusterTimers> } = {}): ClusterConfig {
+export function clusterConfig(
+  servers: readonly string[],
+  overrides: Partial<Omit<ClusterConfig, 'servers' | 'timers' | 'coordination'>> & { timers?: Partial<ClusterTimers>; coordination?: Partial<CoordinationOptions> } = {},
+): ClusterConfig {
   return {
     servers,
     clusterName: overrides.clusterName ?? 'default',
@@ -93,6 +139,7 @@ export function clusterConfig(servers: readonly string[], overrides: Partial<Omi
     replicas: overrides.replicas ?? 1,
     advertiseUrl: overrides.advertiseUrl ?? null,
     timers: { ...DEFAULT_CLUSTER_TIMERS, ...overrides.timers },
+    coordination: { ...DEFAULT_COORDINATION, ...overrides.coordination },
   };
 }
 

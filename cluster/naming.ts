@@ -102,6 +102,16 @@ export class ClusterNames {
     return `${this.prefix}.exec.${executionId === '*' ? '*' : encodeName(executionId)}.events`;
   }
 
+  /** Which executions some instance's event subscribers watch (so owners publish only those). */
+  get executionInterest(): string {
+    return `${this.prefix}.exec.interest`;
+  }
+
+  /** Per-module failure and success counts for aggregate breaker tripping. */
+  get breakerDeltas(): string {
+    return `${this.prefix}.cbdeltas`;
+  }
+
   /** Circuit-breaker transitions of one module (`*` for all). */
   breaker(module: string | '*'): string {
     return `${this.prefix}.cb.${module === '*' ? '*' : encodeName(module)}`;

@@ -33,7 +33,8 @@ import { rateLimitMiddleware } from './rate-limit.js';
 import { registerRoutes, type ReadinessCheck } from './routes/index.js';
 import { FilePipelineStore } from './stores/file-pipeline-store.js';
 import { Diagnostics } from './diagnostics.js';
-import { afterFirstSynchronisation, clusterListener, setUpCluster } from './cluster.js';
+import { afterFirstSynchronisation, clusterListener, coordinate, coordinationListener, setUpCluster } from './cluster.js';
+import { ClusterExecutionControl } from '../cluster/execution-routing.js';
 
 /**
  * Assembles the server: the backends (given ones, else the embedded defaults: file stores under
@@ -145,9 +146,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     retention: config.resultRetention,
     sessionIdleMs: config.debugSessions.idleMs,
     maxSessions: config.debugSessions.max,
+    // in a cluster, session ids name their owner so that any instance can route a step to it
+    ...(cluster ? { instanceId: cluster.node.instanceId, sessionIds: ClusterExecutionControl.sessionIds(cluster.node.instanceId) } : {}),
   });
-  const executions = options.executionControl?.(localExecutions) ?? localExecutions;
-  const resultCaches = options.resultCaches?.(engine) ?? { invalidate: async (scope) => ({ cleared: await engine.caches.invalidate(scope), propagated: null }) };
+  // cluster mode: execution-ID routing, breakers, cache invalidation and live events across instances
+  const coordination = cluster ? coordinate(cluster.node, { breakers: backends.circuitBreakers, caches: engine.caches, limits: engine.limits, events, executions: localExecutions }) : undefined;
+  const executions = coordination?.routing ?? options.executionControl?.(localExecutions) ?? localExecutions;
+  const resultCaches = coordination?.invalidation ?? options.resultCaches?.(engine) ?? { invalidate: async (scope) => ({ cleared: await engine.caches.invalidate(scope), propagated: null }) };
   const pipelineStore = backends.pipelineStore;
   const pipelineMemory = pipelineStore instanceof FilePipelineStore ? () => pipelineStore.memoryUsage() : undefined;
   const context: ServerContext = {
@@ -178,7 +183,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   // the dashboard is a listener of its own: its drain waits for the runs it started in the background
-  const listeners = [...(cluster ? [clusterListener(cluster.node)] : []), ...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
+  const listeners = [...(cluster ? [clusterListener(cluster.node), coordinationListener(coordination!)] : []), ...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
   let port: number;
   try {
     host.webSocket(executionEventsRoute(events, logger));

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { CLUSTER_NAME_PATTERN, clusterConfig, type ClusterConfig, type ClusterTimers } from '../cluster/config.js';
-import { age, duration } from './env-fields.js';
+import { CLUSTER_NAME_PATTERN, clusterConfig, DEFAULT_COORDINATION, type ClusterConfig, type ClusterTimers } from '../cluster/config.js';
+import { age, bool, duration, positiveInt } from './env-fields.js';
 
 /**
  * Cluster mode's variables. `CONSTELLATION_NATS_URL` switches it on (comma-separated servers);
@@ -56,13 +56,31 @@ export const CLUSTER_TIMER_VARIABLES: Readonly<Record<string, keyof ClusterTimer
   CONSTELLATION_NATS_PING_INTERVAL: 'pingIntervalMs',
   CONSTELLATION_NATS_CONNECT_TIMEOUT: 'connectTimeoutMs',
   CONSTELLATION_CLUSTER_STATUS_INTERVAL: 'statusIntervalMs',
+  CONSTELLATION_CLUSTER_CONTROL_TIMEOUT: 'controlTimeoutMs',
+  CONSTELLATION_CLUSTER_ROUTE_TIMEOUT: 'routeTimeoutMs',
+  CONSTELLATION_CLUSTER_EVENTS_INTEREST_REFRESH: 'interestRefreshMs',
+  CONSTELLATION_BREAKER_PROBE_LEASE: 'probeLeaseMs',
+  CONSTELLATION_BREAKER_AGGREGATE_INTERVAL: 'breakerDeltaIntervalMs',
+  CONSTELLATION_BREAKER_AGGREGATE_WINDOW: 'breakerAggregateWindowMs',
+  CONSTELLATION_CACHE_L1_TTL: 'cacheL1TtlMs',
+  CONSTELLATION_CACHE_L2_TIMEOUT: 'cacheL2TimeoutMs',
 };
 
 /** Retention ages: bucket max-ages, not timers (beyond 24 days is fine). */
 export const CLUSTER_AGE_VARIABLES: Readonly<Record<string, keyof ClusterTimers>> = {
   CONSTELLATION_CLUSTER_SUSPENSION_RETENTION: 'suspensionRetentionMs',
   CONSTELLATION_CLUSTER_SYNTACTIC_RETENTION: 'syntacticRetentionMs',
+  CONSTELLATION_CACHE_L2_MAX_TTL: 'cacheL2MaxTtlMs',
 };
+
+const ratio = z.string().transform((s, ctx) => {
+  const n = Number(s.trim());
+  if (!Number.isFinite(n) || n <= 0 || n > 1) {
+    ctx.addIssue({ code: 'custom', message: `must be a failure ratio above 0 and at most 1, got '${s}'` });
+    return z.NEVER;
+  }
+  return n;
+});
 
 export const clusterEnvSchema = z.object({
   CONSTELLATION_NATS_URL: serverUrl.optional(),
@@ -78,6 +96,11 @@ export const clusterEnvSchema = z.object({
   CONSTELLATION_NATS_TLS_KEY: file('key file').optional(),
   CONSTELLATION_NATS_REPLICAS: z.enum(['1', '3'], { message: 'must be 1 or 3' }).optional(),
   CONSTELLATION_CLUSTER_ADVERTISE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  CONSTELLATION_BREAKER_AGGREGATE: bool.optional(),
+  CONSTELLATION_BREAKER_AGGREGATE_RATIO: ratio.optional(),
+  CONSTELLATION_BREAKER_AGGREGATE_MIN_CALLS: positiveInt('aggregate breaker minimum calls').optional(),
+  CONSTELLATION_THROTTLE_SPLIT: bool.optional(),
+  CONSTELLATION_CACHE_BACKEND: z.enum(['memory', 'nats'], { message: "must be 'memory' or 'nats'" }).optional(),
   ...Object.fromEntries(Object.keys(CLUSTER_TIMER_VARIABLES).map((k) => [k, duration.optional()])),
   ...Object.fromEntries(Object.keys(CLUSTER_AGE_VARIABLES).map((k) => [k, age.optional()])),
 });
@@ -118,5 +141,14 @@ export function loadClusterConfig(variables: Readonly<Record<string, string>>, p
     replicas: env.CONSTELLATION_NATS_REPLICAS === '3' ? 3 : 1,
     advertiseUrl: (env.CONSTELLATION_CLUSTER_ADVERTISE_URL as string | undefined) ?? null,
     timers,
+    coordination: {
+      breakerAggregate: {
+        enabled: (env.CONSTELLATION_BREAKER_AGGREGATE as boolean | undefined) ?? false,
+        ratio: (env.CONSTELLATION_BREAKER_AGGREGATE_RATIO as number | undefined) ?? DEFAULT_COORDINATION.breakerAggregate.ratio,
+        minCalls: (env.CONSTELLATION_BREAKER_AGGREGATE_MIN_CALLS as number | undefined) ?? DEFAULT_COORDINATION.breakerAggregate.minCalls,
+      },
+      throttleSplit: (env.CONSTELLATION_THROTTLE_SPLIT as boolean | undefined) ?? false,
+      cacheBackend: (env.CONSTELLATION_CACHE_BACKEND as 'memory' | 'nats' | undefined) ?? 'memory',
+    },
   });
 }

@@ -7,7 +7,10 @@ import type { Runtime } from '../actors/runtime-factory.js';
 import type { ClusterConfig } from '../cluster/config.js';
 import { importLocalState } from '../cluster/import.js';
 import { errorText } from '../cluster/log.js';
+import { ClusterCoordination, type InstanceParts } from '../cluster/coordination.js';
 import { ClusterNode, type ClusterMetrics } from '../cluster/node.js';
+import { LocalBreakerRegistry } from '../runtime/engine/circuit-breaker.js';
+import type { CircuitBreakerRegistry } from '../runtime/engine/spi.js';
 import { createClusterStores, type ClusterStores } from '../cluster/stores/index.js';
 import { qualifiedName, signatureText } from '../runtime/compiler/registry.js';
 import type { ExpiryRule } from '../runtime/stores/suspension-index.js';
@@ -79,7 +82,7 @@ export function createClusterNode(config: ClusterConfig, logger: Logger, runtime
     config,
     logger,
     version: packageVersion(),
-    capabilities: ['pipelines', 'suspensions'],
+    capabilities: ['pipelines', 'suspensions', 'execution-routing', 'breakers', 'cache-invalidation', 'live-events'],
     load,
     modules: cachedModuleSignatures(runtime),
   });
@@ -227,5 +230,34 @@ export function clusterListener(node: ClusterNode): AttachedListener {
       node.drain();
     },
     close: () => node.close(),
+  };
+}
+
+/**
+ * The coordination agents over this instance's runtime parts. The breakers gossiped are the
+ * registry's own (a custom registry cannot take part: refused at start-up rather than silently
+ * left out of the cluster).
+ */
+export function coordinate(node: ClusterNode, parts: Omit<InstanceParts, 'breakers'> & { readonly breakers: CircuitBreakerRegistry | undefined }): ClusterCoordination {
+  if (!(parts.breakers instanceof LocalBreakerRegistry)) throw new Error('cluster mode shares the circuit breakers of the built-in registry: a custom circuitBreakers backend cannot be used with CONSTELLATION_NATS_URL');
+  return new ClusterCoordination(node, { ...parts, breakers: parts.breakers });
+}
+
+/** The coordination agents as a listener: their sections in /health/detail and /metrics; closed before the node. */
+export function coordinationListener(coordination: ClusterCoordination): AttachedListener {
+  return {
+    name: 'cluster coordination',
+    async start(h: ServerHost): Promise<void> {
+      h.context.diagnostics.sections.set('coordination', {
+        detail: () => coordination.view(),
+        metrics: () => coordination.metrics(),
+        prometheus: () => coordination.prometheus(),
+      });
+      coordination.start();
+    },
+    async drain(): Promise<void> {},
+    async close(): Promise<void> {
+      coordination.close();
+    },
   };
 }

@@ -9,14 +9,28 @@ import { ConstellationError } from '../errors.js';
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  /** This instance's share of the budget (1 alone; `1 / members` when a cluster splits throttles). */
+  private share = 1;
   constructor(private readonly capacity: number, private readonly perMs: number, private readonly now: () => number = Date.now) {
     this.tokens = capacity;
     this.last = now();
   }
 
+  /** Tokens per period for this instance (never below one call per period). */
+  private get limit(): number {
+    return Math.max(1, this.capacity * this.share);
+  }
+
+  setShare(share: number): void {
+    this.refill();
+    this.share = share;
+    this.tokens = Math.min(this.tokens, this.limit);
+  }
+
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) * this.capacity) / this.perMs);
+    const limit = this.limit;
+    this.tokens = Math.min(limit, this.tokens + ((t - this.last) * limit) / this.perMs);
     this.last = t;
   }
 
@@ -28,7 +42,7 @@ export class TokenBucket {
         this.tokens -= 1;
         return;
       }
-      const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * this.perMs) / this.capacity));
+      const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * this.perMs) / this.limit));
       await abortableDelay(waitMs, signal);
     }
   }
@@ -77,14 +91,29 @@ export class Semaphore {
 export class ModuleLimits {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly semaphores = new Map<string, Semaphore>();
+  private share = 1;
 
   bucket(module: string, count: number, perMs: number): TokenBucket {
     let b = this.buckets.get(module);
     if (!b) {
       b = new TokenBucket(count, perMs);
+      if (this.share !== 1) b.setShare(this.share);
       this.buckets.set(module, b);
     }
     return b;
+  }
+
+  /**
+   * Splits every `throttle` budget: this instance may use `share` of it (a cluster sets
+   * `1 / live members`, so the cluster as a whole keeps the configured rate).
+   */
+  setShare(share: number): void {
+    this.share = share;
+    for (const b of this.buckets.values()) b.setShare(share);
+  }
+
+  get throttleShare(): number {
+    return this.share;
   }
 
   semaphore(module: string, limit: number): Semaphore {

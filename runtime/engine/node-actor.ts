@@ -95,7 +95,7 @@ async function protectedRun(env: EngineContext, run: NodeRun, node: ModuleNode, 
   if (cache) {
     // a failing cache backend is a miss, never a failed call
     const hit = await Promise.resolve()
-      .then(() => cache.backend.get(cache.key))
+      .then(() => cache.backend.get(cache.key, entry.id))
       .catch((e: unknown) => {
         env.warn(`cache backend get failed: ${e instanceof Error ? e.message : String(e)}`);
         return undefined;

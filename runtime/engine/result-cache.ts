@@ -19,6 +19,13 @@ export class MemoryCache implements CacheBackend {
   private misses = 0;
   private evictions = 0;
 
+  /**
+   * Upper bound of an entry's lifetime, whatever the call's TTL. A cluster bounds it so that an
+   * invalidation this instance missed (NATS delivers at most once) is outlived by no entry for
+   * longer than this.
+   */
+  maxTtlMs = Infinity;
+
   constructor(private readonly maxSize = 10_000, private readonly now: () => number = Date.now) {}
 
   get(key: string): CacheEntry | undefined {
@@ -42,7 +49,7 @@ export class MemoryCache implements CacheBackend {
   set(key: string, value: Value, ttlMs: number, module: string): void {
     const now = this.now();
     this.drop(key);
-    this.map.set(key, { value, createdAt: now, expiresAt: now + ttlMs });
+    this.map.set(key, { value, createdAt: now, expiresAt: now + Math.min(ttlMs, this.maxTtlMs) });
     this.moduleOf.set(key, module);
     let keys = this.keysOf.get(module);
     if (!keys) this.keysOf.set(module, (keys = new Set()));
@@ -79,6 +86,10 @@ export class MemoryCache implements CacheBackend {
     return n;
   }
 
+  invalidateLocal(scope: CacheScope): number {
+    return this.invalidate(scope);
+  }
+
   stats(): CacheStats {
     const now = this.now();
     for (const [k, e] of this.map) if (e.expiresAt <= now) this.drop(k);
@@ -100,25 +111,57 @@ export class CacheRegistry {
     this.backends.set('memory', defaultBackend);
   }
 
+  private memoryMaxTtlMs = Infinity;
+
   register(name: string, backend: CacheBackend): void {
     this.backends.set(name, backend);
+  }
+
+  /** Makes `backend` the one of calls without `cache_backend` (`memory` stays the in-memory one). */
+  setDefault(backend: CacheBackend): void {
+    this.backends.set('default', backend);
+  }
+
+  /** Bounds the lifetime of entries in every in-memory backend, present and future (cluster mode). */
+  capMemoryTtl(ms: number): void {
+    this.memoryMaxTtlMs = ms;
+    for (const b of this.backends.values()) if (b instanceof MemoryCache) b.maxTtlMs = ms;
   }
 
   get(name: string | undefined): CacheBackend {
     const key = name ?? 'default';
     let b = this.backends.get(key);
     if (!b) {
-      b = new MemoryCache(1000);
+      const memory = new MemoryCache(1000);
+      memory.maxTtlMs = this.memoryMaxTtlMs;
+      b = memory;
       this.backends.set(key, b);
     }
     return b;
   }
 
+  /** Drops `scope` from what this process holds in every backend (never from a shared store). */
+  invalidateLocal(scope: CacheScope): number {
+    let n = 0;
+    for (const b of this.distinct()) {
+      try {
+        n += b.invalidateLocal?.(scope) ?? 0;
+      } catch {
+        // one backend's failure does not keep the others from dropping theirs
+      }
+    }
+    return n;
+  }
+
+  /** Each backend once (`default` and `memory` may be the same one). */
+  private distinct(): CacheBackend[] {
+    return [...new Set(this.backends.values())];
+  }
+
   /** Invalidates `scope` in every backend; answers the entries dropped (failing backends count 0). */
   async invalidate(scope: CacheScope): Promise<number> {
     let n = 0;
-    for (const [name, b] of this.backends) {
-      if (name === 'memory' && this.backends.get('default') === b) continue;
+    for (const b of this.distinct()) {
       try {
         n += await b.invalidate(scope);
       } catch {
@@ -130,7 +173,12 @@ export class CacheRegistry {
 
   all(): Record<string, CacheStats> {
     const out: Record<string, CacheStats> = {};
-    for (const [name, b] of this.backends) if (name !== 'memory' || this.backends.get('default') !== b) out[name] = b.stats();
+    const seen = new Set<CacheBackend>();
+    for (const [name, b] of this.backends) {
+      if (seen.has(b)) continue; // `memory` under `default`, or the other way round
+      seen.add(b);
+      out[name] = b.stats();
+    }
     return out;
   }
 }

@@ -64,10 +64,17 @@ export type CacheScope = { readonly key: string } | { readonly module: string } 
  * everything; it answers how many entries it dropped (a network backend may answer an estimate).
  */
 export interface CacheBackend {
-  get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>;
+  /** `module`: the module whose result is asked for (a shared backend may key by it). */
+  get(key: string, module?: string): CacheEntry | undefined | Promise<CacheEntry | undefined>;
   /** `module`: the module whose result this is (the scope of module invalidation). */
   set(key: string, value: Value, ttlMs: number, module: string): void | Promise<void>;
   invalidate(scope: CacheScope): number | Promise<number>;
+  /**
+   * Drops only what this process holds (an in-memory copy in front of a shared store): what a
+   * cluster does when another instance announces an invalidation it already applied to the
+   * shared store. A backend without it holds nothing of its own.
+   */
+  invalidateLocal?(scope: CacheScope): number;
   stats(): CacheStats;
 }
 

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { isErrorCode, type ErrorCode } from '../runtime/error-codes.js';
+import type { ExecutionStatusReport, StepReply } from '../runtime/engine/execution-control.js';
+import type { ExecutionResult, NodeResult } from '../runtime/engine/result.js';
+import { defineEnvelope, MAX_INLINE_BYTES } from './envelope.js';
+import { isInstanceId } from './naming.js';
+
+/**
+ * The messages of execution-ID routing: broadcast control requests for running executions
+ * (status, cancel, forget) and their single replies, and owner-addressed step-through calls.
+ * Replies carry execution results and node states, checked here like every other envelope.
+ */
+
+const code = z.string().max(64).refine(isErrorCode, 'not a registered error code') as unknown as z.ZodType<ErrorCode>;
+const short = (max = 1024) => z.string().max(max);
+
+const nodeSchema: z.ZodType<NodeResult> = z.object({
+  id: z.number().int().min(0),
+  name: short(),
+  kind: z.enum(['input', 'module', 'transform']),
+  state: z.enum(['pending', 'blocked', 'ready', 'running', 'completed', 'failed', 'timed_out', 'skipped', 'untaken', 'cancelled']),
+  durationMs: z.number().optional(),
+  attempts: z.number().int().optional(),
+  cacheHit: z.boolean().optional(),
+  error: z.object({ code, message: short(64 * 1024) }).optional(),
+});
+
+const resultSchema: z.ZodType<ExecutionResult> = z.object({
+  executionId: short(80),
+  structuralHash: short(80),
+  resumptionCount: z.number().int().min(0),
+  status: z.enum(['completed', 'suspended', 'failed', 'cancelled', 'timed_out']),
+  outputs: z.record(z.string(), z.unknown()),
+  missingInputs: z.record(z.string(), z.string()),
+  pendingOutputs: z.array(z.string()).readonly(),
+  errors: z
+    .array(
+      z.object({
+        nodeId: z.number().int(),
+        nodeName: short(),
+        moduleName: short().nullable(),
+        code,
+        message: short(64 * 1024),
+        retriesAttempted: z.number().int().min(0),
+        attemptErrors: z.array(short(64 * 1024)).readonly().optional(),
+      }),
+    )
+    .readonly(),
+  startedAtMs: z.number(),
+  completedAtMs: z.number(),
+  durationMs: z.number(),
+  nodes: z.array(nodeSchema).readonly().optional(),
+  computed: z.record(z.string(), z.unknown()).optional(),
+});
+
+const reportSchema: z.ZodType<ExecutionStatusReport> = z.object({
+  executionId: short(80),
+  state: z.enum(['running', 'completed', 'suspended', 'failed', 'cancelled', 'timed_out']),
+  structuralHash: short(80).nullable(),
+  startedAt: z.number().nullable(),
+  owner: z.string().refine(isInstanceId).nullable(),
+  nodes: z.array(nodeSchema).readonly().optional(),
+  finished: z
+    .object({ via: z.enum(['run', 'execute', 'resume']), finishedAt: z.number(), result: resultSchema.optional(), error: short(64 * 1024).optional() })
+    .optional(),
+});
+
+export const controlRequestEnvelope = defineEnvelope(
+  'exec-control',
+  z.object({ op: z.enum(['status', 'cancel', 'forget']), executionId: short(80), origin: z.string().refine(isInstanceId) }),
+  4 * 1024,
+);
+
+/** The owner's answer: the status of its execution, or how a cancel went. */
+export const controlReplyEnvelope = defineEnvelope(
+  'exec-control-reply',
+  z.object({ report: reportSchema.optional(), outcome: z.enum(['cancelled', 'not-running']).optional() }),
+  MAX_INLINE_BYTES,
+);
+
+export const stepRequestEnvelope = defineEnvelope('step-call', z.object({ sessionId: short(200), action: z.enum(['next', 'continue', 'stop', 'state']) }), 4 * 1024);
+
+const stepStateSchema = z.object({
+  currentBatch: z.number().int(),
+  totalBatches: z.number().int(),
+  batchNodes: z.array(z.number().int()).readonly(),
+  completedNodes: z
+    .array(z.object({ nodeId: z.number().int(), nodeName: short(), nodeType: z.enum(['module', 'data']), valuePreview: short(200), durationMs: z.number().optional() }))
+    .readonly(),
+  pendingNodes: z.array(z.number().int()).readonly(),
+});
+
+const stepReplySchema: z.ZodType<StepReply> = z.object({ sessionId: short(200), state: stepStateSchema, isComplete: z.boolean(), result: resultSchema.optional() });
+
+/** `reply` when the owner acted; `missing` when it has no such session; `error` when the step failed. */
+export const stepReplyEnvelope = defineEnvelope(
+  'step-reply',
+  z.object({ reply: stepReplySchema.optional(), missing: z.boolean().optional(), error: z.object({ code, message: short(64 * 1024) }).optional(), truncated: z.boolean().optional() }),
+  MAX_INLINE_BYTES,
+);
