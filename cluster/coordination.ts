@@ -24,7 +24,10 @@ export interface InstanceParts {
   readonly breakers: LocalBreakerRegistry;
   readonly caches: CacheRegistry;
   readonly limits: ModuleLimits;
+  /** The hub of this instance's event subscribers. */
   readonly events: ExecutionEventHub;
+  /** A second hub fed by the engine, for the events other instances watch (see event-bridge.ts). */
+  readonly outgoingEvents: ExecutionEventHub;
   readonly executions: LocalExecutionControl;
 }
 
@@ -57,7 +60,7 @@ export class ClusterCoordination {
     this.sharedCache = new KvResultCache(node);
     parts.caches.register(SHARED_CACHE_BACKEND, this.sharedCache);
     if (coordination.cacheBackend === 'nats') parts.caches.setDefault(this.sharedCache);
-    this.events = new ExecutionEventBridge(node, parts.events);
+    this.events = new ExecutionEventBridge(node, parts.events, parts.outgoingEvents);
     this.throttle = coordination.throttleSplit ? new ThrottleSplit(node, parts.limits) : undefined;
 
     node.addSynchroniser('execution routing', () => this.routing.synchronise());

@@ -13,9 +13,11 @@ import type { ClusterNode } from './node.js';
  * - Each instance announces which executions its subscribers watch (an id, or `*` for all) on
  *   `cst.<c>.exec.interest` when that changes, again every `interestRefreshMs` (an announcement
  *   lives three periods), and when asked (a joining instance asks everyone once).
- * - An owner subscribes to its own hub on behalf of remote watchers — which makes the engine
- *   produce those events at all — and publishes them on `cst.<c>.exec.<id>.events`, each with
- *   its `origin` (the instance that ran it).
+ * - An owner subscribes on behalf of remote watchers — which makes the engine produce those
+ *   events at all — and publishes them on `cst.<c>.exec.<id>.events`, each with its `origin`
+ *   (the instance that ran it). It subscribes to a hub of its own (`outgoing`, fed by the engine
+ *   like the local one): subscribing to the local hub would count as local interest, which this
+ *   instance would announce, which the others would mirror back — watchers that never leave.
  * - The watcher's instance subscribes to those subjects (to `cst.<c>.exec.*.events` while
  *   someone watches all) and hands the events to its hub, which delivers them to its sockets.
  *   NATS keeps one publisher's messages in order, so a client sees them in the order they
@@ -74,7 +76,12 @@ export class ExecutionEventBridge {
   private stopInterest: (() => void) | undefined;
   private readonly counters = { eventsPublished: 0, eventsReceived: 0 };
 
-  constructor(private readonly node: ClusterNode, private readonly hub: ExecutionEventHub) {}
+  /**
+   * `hub`: the hub of this instance's WebSocket subscribers (their interest is announced; events
+   * of other instances are handed to it). `outgoing`: a second hub fed by the same engine, which
+   * only this bridge subscribes to, for the remote watchers.
+   */
+  constructor(private readonly node: ClusterNode, private readonly hub: ExecutionEventHub, private readonly outgoing: ExecutionEventHub) {}
 
   start(): void {
     this.stopInterest = this.hub.onInterest((executionId, watched) => this.localChange(executionId ?? ALL, watched));
@@ -194,7 +201,7 @@ export class ExecutionEventBridge {
   private updateSink(key: string): void {
     const wanted = this.remote.has(key);
     const sink = this.sinks.get(key);
-    if (wanted && !sink) this.sinks.set(key, this.hub.subscribe(key === ALL ? undefined : key, (event) => this.forward(key, event), BRIDGE));
+    if (wanted && !sink) this.sinks.set(key, this.outgoing.subscribe(key === ALL ? undefined : key, (event) => this.forward(key, event)));
     else if (!wanted && sink) {
       sink.close();
       this.sinks.delete(key);

@@ -18,9 +18,10 @@ import type { ClusterNode } from './node.js';
  * - **Running executions** (ids stay random UUIDs): what is not known here is asked of everyone
  *   on `cst.<c>.exec.ctl`; only the instance that runs the execution (or keeps its result)
  *   answers, and the first answer within `controlTimeoutMs` counts. A status for an id that is
- *   stored (suspended) is answered from the shared store as soon as the store answers, without
- *   waiting for the broadcast to time out; a cancel waits for the broadcast first (a resume may
- *   be running the stored execution somewhere) and only then says "not running".
+ *   stored suspended is answered from the shared store as soon as the store answers, without
+ *   waiting for the broadcast to time out (a resume of it running elsewhere shows as suspended
+ *   until it ends); a cancel waits for the broadcast first (a resume may be running the stored
+ *   execution somewhere) and only then says "not running".
  * - **Step-through sessions** are owner-addressed: session ids are `<instance id>:<uuid>`, and a
  *   call for another instance's session is a request to `cst.<c>.inst.<owner>.step` with a
  *   deadline (`cst-deadline` header, `routeTimeoutMs`). No responders means the owner is gone:
@@ -153,7 +154,10 @@ export class ClusterExecutionControl implements ExecutionControl {
     const asked = this.broadcast('status', executionId).then((r) => r?.report, (e: unknown) => void (failure ??= e));
     const stored = this.local.storedStatus(executionId).catch((e: unknown) => void (failure = e));
     const first = await Promise.race([asked.then((report) => ({ from: 'owner' as const, report })), stored.then((report) => ({ from: 'store' as const, report }))]);
-    if (first.report) return first.report;
+    // a suspended execution is answered at once; a stored failed or cancelled run may have a
+    // fuller answer on its owner (the kept result of an asynchronous run), so that one waits
+    if (first.report && (first.from === 'owner' || first.report.state === 'suspended')) return first.report;
+    if (first.report) return (await asked) ?? first.report;
     const found = (first.from === 'owner' ? await stored : await asked) ?? local;
     if (!found && failure !== undefined) throw failure; // nobody could be asked: not "unknown", unavailable
     return found;

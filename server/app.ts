@@ -99,7 +99,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(scheduler ? { scheduler } : {}),
     suspensionStore: suspensions,
     resolveDag: async (hash) => (await pipelines?.fetchImage(hash))?.dag,
-    listener: compositeListener([metrics.listener(), events.listener(), backends.listener, moduleLogs(logger)]),
+    listener: compositeListener([metrics.listener(), events.listener(), cluster?.outgoingEvents.listener(), backends.listener, moduleLogs(logger)]),
     cache: backends.cache,
     ...(backends.circuitBreakers ? { breakers: backends.circuitBreakers } : {}),
     ...(backends.metrics ? { metrics: backends.metrics } : {}),
@@ -150,7 +150,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ...(cluster ? { instanceId: cluster.node.instanceId, sessionIds: ClusterExecutionControl.sessionIds(cluster.node.instanceId) } : {}),
   });
   // cluster mode: execution-ID routing, breakers, cache invalidation and live events across instances
-  const coordination = cluster ? coordinate(cluster.node, { breakers: backends.circuitBreakers, caches: engine.caches, limits: engine.limits, events, executions: localExecutions }) : undefined;
+  const coordination = cluster ? coordinate(cluster.node, { breakers: backends.circuitBreakers, caches: engine.caches, limits: engine.limits, events, outgoingEvents: cluster.outgoingEvents, executions: localExecutions }) : undefined;
   const executions = coordination?.routing ?? options.executionControl?.(localExecutions) ?? localExecutions;
   const resultCaches = coordination?.invalidation ?? options.resultCaches?.(engine) ?? { invalidate: async (scope) => ({ cleared: await engine.caches.invalidate(scope), propagated: null }) };
   const pipelineStore = backends.pipelineStore;

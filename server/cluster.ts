@@ -11,6 +11,7 @@ import { ClusterCoordination, type InstanceParts } from '../cluster/coordination
 import { ClusterNode, type ClusterMetrics } from '../cluster/node.js';
 import { LocalBreakerRegistry } from '../runtime/engine/circuit-breaker.js';
 import type { CircuitBreakerRegistry } from '../runtime/engine/spi.js';
+import { ExecutionEventHub } from '../runtime/events/execution-events.js';
 import { createClusterStores, type ClusterStores } from '../cluster/stores/index.js';
 import { qualifiedName, signatureText } from '../runtime/compiler/registry.js';
 import type { ExpiryRule } from '../runtime/stores/suspension-index.js';
@@ -163,6 +164,8 @@ function importSynchroniser(dataDir: string, clusterName: string, stores: Cluste
 export interface ClusterWiring {
   readonly node: ClusterNode;
   readonly stores: ClusterStores;
+  /** Events for other instances' watchers: the engine feeds it beside the local hub. */
+  readonly outgoingEvents: ExecutionEventHub;
 }
 
 /** The node and its shared stores for a server in cluster mode (nothing connects before the listener starts). */
@@ -182,7 +185,7 @@ export function setUpCluster(
     ...(events.onSuspensionsExpired ? { onSuspensionsExpired: events.onSuspensionsExpired } : {}),
   });
   node.addSynchroniser('data directory import', importSynchroniser(dataDir, cluster.clusterName, stores, logger));
-  return { node, stores };
+  return { node, stores, outgoingEvents: new ExecutionEventHub((m) => logger.warn(m)) };
 }
 
 /**
