@@ -11,9 +11,16 @@ import { BREAKER_BUCKET, ProbeLeases } from './probe-leases.js';
 /**
  * Circuit breakers across the cluster (local counting, gossiped transitions, one prober):
  *
- * - Failures are counted locally (consecutive failures of this instance's calls). When a
- *   breaker changes state here, the transition goes out on `cst.<c>.cb.<module>` with its epoch,
- *   this instance as origin, and the open time left; a snapshot goes to the `cst_<c>_cb` bucket.
+ * - Consecutive failures are counted across the cluster (CONSTELLATION_BREAKER_SHARED_COUNT,
+ *   on by default): every failure of a closed breaker's module, and every success that resets a
+ *   count above zero, goes out on `cst.<c>.cbo.<module>`, and every instance adds the others'
+ *   failures to its own count (a success anywhere resets it). So whichever instances a dead
+ *   dependency's calls land on, the breakers open after one threshold of failures in total —
+ *   not one per instance. (A healthy module's successes send nothing.) Off, each instance
+ *   counts its own calls only, as the reference does.
+ * - When a breaker changes state here, the transition goes out on `cst.<c>.cb.<module>` with
+ *   its epoch, this instance as origin, and the open time left; a snapshot goes to the
+ *   `cst_<c>_cb` bucket.
  * - Every instance adopts a transition that is newer than what it knows (the registry's epoch
  *   rule: higher epoch wins; on a tie an open wins). The open period's end is computed from
  *   `remainingOpenMs` at receipt, so clocks do not matter. So once one instance trips, the others
@@ -41,6 +48,13 @@ export const transitionEnvelope = defineEnvelope(
     sentAt: z.number(),
   }),
   4 * 1024,
+);
+
+/** A failure of a module's call, or a success that reset a count above zero. */
+export const outcomeEnvelope = defineEnvelope(
+  'breaker-outcome',
+  z.object({ module: z.string().min(1).max(512), outcome: z.enum(['failure', 'success']), origin: z.string().refine(isInstanceId) }),
+  1024,
 );
 
 const snapshotEnvelope = defineEnvelope(
@@ -73,15 +87,19 @@ export interface BreakerGossipStats {
   readonly adopted: number;
   readonly stale: number;
   readonly snapshotsAdopted: number;
+  /** Failures (and resetting successes) shared with the other instances, and received from them. */
+  readonly outcomesSent: number;
+  readonly outcomesReceived: number;
 }
 
 export class BreakerGossip {
   readonly leases: ProbeLeases;
   private subscription: Subscription | undefined;
+  private outcomeSubscription: Subscription | undefined;
   private readonly last = new Map<string, TransitionRecord>();
   /** Set while a received transition is being adopted: the observer records its origin. */
   private adoptingFrom: string | undefined;
-  private readonly counters = { published: 0, received: 0, adopted: 0, stale: 0, snapshotsAdopted: 0 };
+  private readonly counters = { published: 0, received: 0, adopted: 0, stale: 0, snapshotsAdopted: 0, outcomesSent: 0, outcomesReceived: 0 };
   private readonly transitionsBy = new Map<string, number>();
   private stopObserving: (() => void) | undefined;
 
@@ -89,18 +107,52 @@ export class BreakerGossip {
     this.leases = new ProbeLeases(node, node.config.timers.probeLeaseMs);
   }
 
-  /** Installs the probe gate and starts hearing this instance's transitions. */
+  private get sharedCount(): boolean {
+    return this.node.config.coordination.breakerSharedCount;
+  }
+
+  /** Installs the probe gate and starts hearing this instance's transitions (and outcomes). */
   start(): void {
     this.registry.setProbeGate(this.leases);
     this.stopObserving = this.registry.observe((t, origin) => this.onTransition(t, origin));
+    if (this.sharedCount) this.registry.onOutcome((module, outcome) => this.sendOutcome(module, outcome));
+  }
+
+  private sendOutcome(module: string, outcome: 'failure' | 'success'): void {
+    const nc = this.node.connection.raw;
+    if (!nc || !this.node.connection.connected) return; // counted here only while NATS is away
+    try {
+      nc.publish(this.node.names.breakerOutcomes(module), outcomeEnvelope.encode({ module, outcome, origin: this.node.instanceId }));
+      this.counters.outcomesSent++;
+    } catch (e) {
+      this.node.logger.debug({ err: errorText(e), module }, 'cluster: breaker outcome not published');
+    }
+  }
+
+  private onOutcome(data: Uint8Array): void {
+    const o = this.node.drops.accept(outcomeEnvelope, data);
+    if (!o || o.origin === this.node.instanceId) return;
+    this.counters.outcomesReceived++;
+    this.adoptingFrom = o.origin;
+    try {
+      // a remote failure that reaches the threshold opens the breaker here, as a local transition
+      this.registry.forModule(o.module).countRemote(o.outcome);
+    } finally {
+      this.adoptingFrom = undefined;
+    }
   }
 
   private onTransition(t: BreakerTransition, origin: 'local' | 'adopted'): void {
-    const from = origin === 'local' ? this.node.instanceId : (this.adoptingFrom ?? 'snapshot');
-    this.last.set(t.module, { from: t.from, to: t.to, epoch: t.epoch, origin: from, source: origin === 'local' ? 'local' : 'remote', at: new Date().toISOString() });
-    const key = `${t.module}\u0000${t.to}\u0000${origin === 'local' ? 'local' : 'remote'}`;
+    // decided here on our own calls; or caused by another instance (adopted, or opened here by
+    // the shared count when its failure reached the threshold: every instance does that on the
+    // same messages, so only the instance whose own call failed announces it)
+    const remote = origin === 'adopted' || this.adoptingFrom !== undefined;
+    const decidedBy = remote ? (this.adoptingFrom ?? 'snapshot') : this.node.instanceId;
+    const source = remote ? 'remote' : 'local';
+    this.last.set(t.module, { from: t.from, to: t.to, epoch: t.epoch, origin: decidedBy, source, at: new Date().toISOString() });
+    const key = `${t.module}\u0000${t.to}\u0000${source}`;
     this.transitionsBy.set(key, (this.transitionsBy.get(key) ?? 0) + 1);
-    if (origin === 'adopted') {
+    if (remote) {
       if (t.to !== 'half_open') this.leases.forget(t.module);
       return;
     }
@@ -151,6 +203,9 @@ export class BreakerGossip {
     const nc = this.node.connection.require('breakers');
     if (!this.subscription || this.subscription.isClosed()) {
       this.subscription = nc.subscribe(this.node.names.breaker('*'), { callback: (_e, msg) => this.onMessage(msg) });
+    }
+    if (this.sharedCount && (!this.outcomeSubscription || this.outcomeSubscription.isClosed())) {
+      this.outcomeSubscription = nc.subscribe(this.node.names.breakerOutcomes('*'), { callback: (_e, msg) => this.onOutcome(msg.data) });
     }
     const timeout = this.node.config.timers.operationTimeoutMs * 10;
     const kv = await this.node.buckets.kv(BREAKER_BUCKET, timeout);
@@ -204,6 +259,8 @@ export class BreakerGossip {
   close(): void {
     this.stopObserving?.();
     this.registry.setProbeGate(undefined);
+    this.registry.onOutcome(undefined);
     this.subscription?.unsubscribe();
+    this.outcomeSubscription?.unsubscribe();
   }
 }

@@ -61,6 +61,11 @@ export interface ClusterTimers {
 
 /** Cluster-wide behaviour beyond the timers (all off, or the local behaviour, by default). */
 export interface CoordinationOptions {
+  /**
+   * Consecutive failures of a module's calls count across the cluster (a success anywhere resets
+   * the count), so a dead dependency costs one threshold of calls in total, not one per instance.
+   */
+  readonly breakerSharedCount: boolean;
   /** Trip a module's breakers everywhere when its failure ratio across the cluster is too high. */
   readonly breakerAggregate: { readonly enabled: boolean; readonly ratio: number; readonly minCalls: number };
   /** Split each `throttle` budget between the live members (`count / members`). */
@@ -70,6 +75,7 @@ export interface CoordinationOptions {
 }
 
 export const DEFAULT_COORDINATION: CoordinationOptions = {
+  breakerSharedCount: true,
   breakerAggregate: { enabled: false, ratio: 0.5, minCalls: 20 },
   throttleSplit: false,
   cacheBackend: 'memory',

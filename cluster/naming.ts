@@ -112,6 +112,11 @@ export class ClusterNames {
     return `${this.prefix}.cbdeltas`;
   }
 
+  /** Failures (and resetting successes) of one module's calls, for the shared count (`*` for all). */
+  breakerOutcomes(module: string | '*'): string {
+    return `${this.prefix}.cbo.${module === '*' ? '*' : encodeName(module)}`;
+  }
+
   /** Circuit-breaker transitions of one module (`*` for all). */
   breaker(module: string | '*'): string {
     return `${this.prefix}.cb.${module === '*' ? '*' : encodeName(module)}`;

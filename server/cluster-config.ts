@@ -96,6 +96,7 @@ export const clusterEnvSchema = z.object({
   CONSTELLATION_NATS_TLS_KEY: file('key file').optional(),
   CONSTELLATION_NATS_REPLICAS: z.enum(['1', '3'], { message: 'must be 1 or 3' }).optional(),
   CONSTELLATION_CLUSTER_ADVERTISE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  CONSTELLATION_BREAKER_SHARED_COUNT: bool.optional(),
   CONSTELLATION_BREAKER_AGGREGATE: bool.optional(),
   CONSTELLATION_BREAKER_AGGREGATE_RATIO: ratio.optional(),
   CONSTELLATION_BREAKER_AGGREGATE_MIN_CALLS: positiveInt('aggregate breaker minimum calls').optional(),
@@ -142,6 +143,7 @@ export function loadClusterConfig(variables: Readonly<Record<string, string>>, p
     advertiseUrl: (env.CONSTELLATION_CLUSTER_ADVERTISE_URL as string | undefined) ?? null,
     timers,
     coordination: {
+      breakerSharedCount: (env.CONSTELLATION_BREAKER_SHARED_COUNT as boolean | undefined) ?? DEFAULT_COORDINATION.breakerSharedCount,
       breakerAggregate: {
         enabled: (env.CONSTELLATION_BREAKER_AGGREGATE as boolean | undefined) ?? false,
         ratio: (env.CONSTELLATION_BREAKER_AGGREGATE_RATIO as number | undefined) ?? DEFAULT_COORDINATION.breakerAggregate.ratio,

@@ -37,6 +37,13 @@ export interface BreakerSnapshot {
   readonly consecutiveFailures: number;
 }
 
+/**
+ * Hears the outcomes that move a closed breaker's count: every failure, and a success only when
+ * it resets a count that was above zero (so a healthy module's successes cost nothing). A
+ * cluster shares them, so failures seen anywhere add up to one count (see `countRemote`).
+ */
+export type OutcomeListener = (module: string, outcome: 'failure' | 'success') => void;
+
 /** Hears a breaker's transitions (the last two arguments give the epoch and where it was decided). */
 export type BreakerChange = (name: string, from: CircuitState, to: CircuitState, transition: BreakerTransition, origin: 'local' | 'adopted') => void;
 
@@ -57,6 +64,7 @@ export class LocalCircuitBreaker implements CircuitBreaker {
     private readonly onChange?: BreakerChange,
     private readonly now: () => number = Date.now,
     private readonly gate: () => ProbeGate | undefined = () => undefined,
+    private readonly outcomes: () => OutcomeListener | undefined = () => undefined,
   ) {}
 
   get state(): CircuitState {
@@ -126,7 +134,10 @@ export class LocalCircuitBreaker implements CircuitBreaker {
 
   onSuccess(): void {
     this.successes++;
-    this.consecutive = 0;
+    if (this.consecutive > 0) {
+      this.consecutive = 0;
+      this.outcomes()?.(this.name, 'success');
+    }
     if (this.current === 'half_open') {
       this.probes = 0;
       this.transition('closed');
@@ -136,11 +147,30 @@ export class LocalCircuitBreaker implements CircuitBreaker {
   onFailure(): void {
     this.failures++;
     this.consecutive++;
+    if (this.current === 'closed') this.outcomes()?.(this.name, 'failure');
     if (this.current === 'half_open') {
       this.probes = 0;
       this.openedAt = this.now();
       this.transition('open');
     } else if (this.current === 'closed' && this.consecutive >= this.config.failureThreshold) {
+      this.openedAt = this.now();
+      this.transition('open');
+    }
+  }
+
+  /**
+   * An outcome of another instance's call of this module: a failure adds to the count of
+   * consecutive failures (and may open the breaker, as a local one would), a success resets it.
+   * Only a closed breaker counts; its statistics of calls stay this instance's own.
+   */
+  countRemote(outcome: 'failure' | 'success'): void {
+    if (this.current !== 'closed') return;
+    if (outcome === 'success') {
+      this.consecutive = 0;
+      return;
+    }
+    this.consecutive++;
+    if (this.consecutive >= this.config.failureThreshold) {
       this.openedAt = this.now();
       this.transition('open');
     }
@@ -191,6 +221,8 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
 
   private gate: ProbeGate | undefined;
   private readonly gateOf = (): ProbeGate | undefined => this.gate;
+  private outcomeListener: OutcomeListener | undefined;
+  private readonly outcomesOf = (): OutcomeListener | undefined => this.outcomeListener;
 
   constructor(
     readonly defaults: BreakerConfig = DEFAULT_BREAKER_CONFIG,
@@ -204,6 +236,11 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
     this.gate = gate;
   }
 
+  /** Installs (or removes) the listener of count-moving outcomes (a cluster shares them). */
+  onOutcome(listener: OutcomeListener | undefined): void {
+    this.outcomeListener = listener;
+  }
+
   /** The settings of one module's breaker (the defaults with its overrides). */
   configOf(name: string): BreakerConfig {
     return { ...this.defaults, ...this.overrides[name] };
@@ -212,7 +249,7 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
   forModule(name: string): LocalCircuitBreaker {
     let b = this.breakers.get(name);
     if (!b) {
-      b = new LocalCircuitBreaker(name, this.configOf(name), this.notify, this.now, this.gateOf);
+      b = new LocalCircuitBreaker(name, this.configOf(name), this.notify, this.now, this.gateOf, this.outcomesOf);
       this.breakers.set(name, b);
     }
     return b;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { AggregateBreakerTripping } from '../../cluster/breaker-aggregate.js';
+import { BreakerGossip } from '../../cluster/breakers.js';
 import { clusterConfig, type ClusterTimers } from '../../cluster/config.js';
 import { ClusterExecutionControl } from '../../cluster/execution-routing.js';
 import { ClusterNode } from '../../cluster/node.js';
@@ -122,7 +123,12 @@ executionControlContract('cluster (executions on A, controlled through B)', asyn
 describe('probe lease', () => {
   test('three instances ask at once: exactly one probes; the lease goes when its probe decided', async () => {
     const cluster = `pl${++clusters}`;
-    const ns = [node(cluster, 'p1'), node(cluster, 'p2'), node(cluster, 'p3')];
+    // a generous operation timeout: a lease taken late (machine under load) must not count as "NATS cannot decide"
+    const ns = ['p1', 'p2', 'p3'].map((name) => {
+      const n = new ClusterNode({ config: clusterConfig([nats.url], { clusterName: cluster, timers: { ...FAST, operationTimeoutMs: 10_000 } }), instanceId: `${name}-1-abcdefgh` });
+      nodes.push(n);
+      return n;
+    });
     for (const n of ns) n.start();
     await Promise.all(ns.map((n) => n.whenSynchronised()));
     const leases = ns.map((n) => new ProbeLeases(n, 5_000));
@@ -138,6 +144,39 @@ describe('probe lease', () => {
     const other = leases[(winner + 1) % 3]!;
     other.forget('Dep');
     await eventually('the next instance takes the released lease', async () => (other.mayProbe('Dep') ? true : undefined));
+  });
+});
+
+describe('shared failure count', () => {
+  test('failures spread over three instances open every breaker after one threshold in total; a success anywhere resets the count', async () => {
+    const cluster = `sc${++clusters}`;
+    const ns = [node(cluster, 's1'), node(cluster, 's2'), node(cluster, 's3')];
+    const registries = ns.map(() => new LocalBreakerRegistry({ failureThreshold: 5, resetDurationMs: 60_000, halfOpenMaxProbes: 1 }));
+    const gossip = ns.map((n, i) => new BreakerGossip(n, registries[i]!));
+    ns.forEach((n, i) => n.addSynchroniser('breakers', () => gossip[i]!.synchronise()));
+    for (const n of ns) n.start();
+    await Promise.all(ns.map((n) => n.whenSynchronised()));
+    for (const g of gossip) g.start();
+    const counts = () => registries.map((r) => r.forModule('Dead').stats().consecutiveFailures);
+    try {
+      const fail = async (i: number, expected: number) => {
+        registries[i]!.forModule('Dead').onFailure();
+        await eventually(`count ${expected} everywhere`, async () => (counts().every((c) => c === expected) ? true : undefined), 2_000, 2);
+      };
+      await fail(0, 1);
+      await fail(1, 2);
+      registries[2]!.forModule('Dead').onSuccess();
+      await eventually('reset everywhere', async () => (counts().every((c) => c === 0) ? true : undefined), 2_000, 2);
+      for (let k = 0; k < 4; k++) await fail(k % 3, k + 1);
+      assert.deepEqual(registries.map((r) => r.forModule('Dead').state), ['closed', 'closed', 'closed']);
+      registries[1]!.forModule('Dead').onFailure(); // the fifth, on the second instance
+      await eventually('open everywhere', async () => (registries.every((r) => r.forModule('Dead').state === 'open') ? true : undefined), 2_000, 2);
+      const views = gossip.map((g) => g.view()['Dead']!.lastTransition!);
+      assert.deepEqual(views.map((v) => [v.origin, v.source]), [['s2-1-abcdefgh', 'remote'], ['s2-1-abcdefgh', 'local'], ['s2-1-abcdefgh', 'remote']]);
+      assert.equal(gossip[1]!.stats().published, 1, 'only the instance whose call failed announces the transition');
+    } finally {
+      for (const g of gossip) g.close();
+    }
   });
 });
 

@@ -189,6 +189,15 @@ describe('cluster configuration', () => {
       CONSTELLATION_CLUSTER_EVICTION_GRACE: '90s',
       CONSTELLATION_CLUSTER_SUSPENSION_RETENTION: '2000h',
       CONSTELLATION_CLUSTER_SYNTACTIC_RETENTION: '48h',
+      CONSTELLATION_CLUSTER_CONTROL_TIMEOUT: '120ms',
+      CONSTELLATION_CLUSTER_ROUTE_TIMEOUT: '3s',
+      CONSTELLATION_CLUSTER_EVENTS_INTEREST_REFRESH: '700ms',
+      CONSTELLATION_BREAKER_PROBE_LEASE: '4s',
+      CONSTELLATION_BREAKER_AGGREGATE_INTERVAL: '200ms',
+      CONSTELLATION_BREAKER_AGGREGATE_WINDOW: '5s',
+      CONSTELLATION_CACHE_L1_TTL: '2s',
+      CONSTELLATION_CACHE_L2_TIMEOUT: '30ms',
+      CONSTELLATION_CACHE_L2_MAX_TTL: '48h',
     }).cluster!;
     assert.equal(c.clusterName, 'eu-1');
     assert.equal(c.replicas, 3);
@@ -196,7 +205,27 @@ describe('cluster configuration', () => {
       heartbeatIntervalMs: 250, suspectAfterMs: 1000, deadAfterMs: 2000, memberRecordTtlMs: 10_000, memberRecordRefreshMs: 3000,
       operationTimeoutMs: 800, reconnectWaitMs: 100, reconnectJitterMs: 50, pingIntervalMs: 2000, connectTimeoutMs: 1000,
       statusIntervalMs: 1000, evictionGraceMs: 90_000, suspensionRetentionMs: 2000 * 3_600_000, syntacticRetentionMs: 48 * 3_600_000,
+      controlTimeoutMs: 120, routeTimeoutMs: 3000, interestRefreshMs: 700, probeLeaseMs: 4000, breakerDeltaIntervalMs: 200,
+      breakerAggregateWindowMs: 5000, cacheL1TtlMs: 2000, cacheL2TimeoutMs: 30, cacheL2MaxTtlMs: 48 * 3_600_000,
     });
+  });
+
+  test('coordination options: shared count on, throttle split, aggregate tripping and the shared cache off unless asked; bad values named', () => {
+    const defaults = loadConfig({ ...base, CONSTELLATION_NATS_URL: 'n1:4222' }).cluster!;
+    assert.deepEqual(defaults.coordination, { breakerSharedCount: true, breakerAggregate: { enabled: false, ratio: 0.5, minCalls: 20 }, throttleSplit: false, cacheBackend: 'memory' });
+    const on = loadConfig({
+      ...base,
+      CONSTELLATION_NATS_URL: 'n1:4222',
+      CONSTELLATION_BREAKER_SHARED_COUNT: 'false',
+      CONSTELLATION_BREAKER_AGGREGATE: 'true',
+      CONSTELLATION_BREAKER_AGGREGATE_RATIO: '0.25',
+      CONSTELLATION_BREAKER_AGGREGATE_MIN_CALLS: '50',
+      CONSTELLATION_THROTTLE_SPLIT: 'yes',
+      CONSTELLATION_CACHE_BACKEND: 'nats',
+    }).cluster!;
+    assert.deepEqual(on.coordination, { breakerSharedCount: false, breakerAggregate: { enabled: true, ratio: 0.25, minCalls: 50 }, throttleSplit: true, cacheBackend: 'nats' });
+    assert.throws(() => loadConfig({ ...base, CONSTELLATION_NATS_URL: 'n1:4222', CONSTELLATION_BREAKER_AGGREGATE_RATIO: '1.5' }), /CONSTELLATION_BREAKER_AGGREGATE_RATIO/);
+    assert.throws(() => loadConfig({ ...base, CONSTELLATION_NATS_URL: 'n1:4222', CONSTELLATION_CACHE_BACKEND: 'redis' }), /CONSTELLATION_CACHE_BACKEND/);
   });
 
   test('bad values name their variable and never echo the token', () => {
