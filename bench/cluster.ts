@@ -29,12 +29,12 @@ import { median, round, summarise } from './stats.js';
 
 const dist = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-interface Proc {
+export interface Proc {
   readonly port: number;
   stop(): Promise<void>;
 }
 
-function startServer(env: Record<string, string>): Promise<Proc> {
+export function startServer(env: Record<string, string>): Promise<Proc> {
   const child: ChildProcess = spawn(process.execPath, [dist('../server/main.js')], {
     env: {
       ...process.env, CONSTELLATION_PORT: '0', CONSTELLATION_HOST: '127.0.0.1', CONSTELLATION_LOG_LEVEL: 'info', CONSTELLATION_LOG_FORMAT: 'json',
@@ -68,12 +68,12 @@ function startServer(env: Record<string, string>): Promise<Proc> {
   });
 }
 
-async function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+export async function call(port: number, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   return { status: r.status, json: await r.json().catch(() => undefined) };
 }
 
-async function untilReady(port: number): Promise<void> {
+export async function untilReady(port: number): Promise<void> {
   for (let i = 0; i < 400; i++) {
     if ((await call(port, 'GET', '/health/ready')).status === 200) return;
     await new Promise((r) => setTimeout(r, 50));

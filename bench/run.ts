@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { runClusterBench } from './cluster.js';
 import { runCompileBench } from './compile.js';
 import { runDashboardBench } from './dashboard.js';
+import { runCoordinationBench } from './coordination.js';
 import { runEngineBench, runMemoryBench } from './engine.js';
 import { runHttpBench } from './http.js';
 import { runProviderBench } from './provider.js';
@@ -15,7 +16,7 @@ import { runStoresBench } from './stores.js';
 import type { Scenario } from './scenario.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only=compile,engine,request-path,memory,dashboard,provider,lsp,http,stores,cluster]`: every scenario in one run,
+ * `npm run bench [-- --quick] [-- --only=compile,engine,request-path,memory,dashboard,provider,lsp,http,stores,cluster,coordination]`: every scenario in one run,
  * written to bench/results/latest.json (the shape other tools read) and latest.md (the table
  * the README shows). Run on a quiet machine: the figures are only comparable within one run.
  */
@@ -103,6 +104,10 @@ async function main(): Promise<void> {
     log('cluster');
     ensureWrk(log);
     scenarios.push(...(await runClusterBench({ quick })));
+  }
+  if (want('coordination')) {
+    log('coordination');
+    scenarios.push(...(await runCoordinationBench({ quick })));
   }
   const result = { machine: machine(), mode: quick ? 'quick' : 'full', durationSeconds: Math.round((performance.now() - started) / 1000), scenarios };
   const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));

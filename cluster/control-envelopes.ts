@@ -78,7 +78,8 @@ export const controlReplyEnvelope = defineEnvelope(
   MAX_INLINE_BYTES,
 );
 
-export const stepRequestEnvelope = defineEnvelope('step-call', z.object({ sessionId: short(200), action: z.enum(['next', 'continue', 'stop', 'state']) }), 4 * 1024);
+/** `deadline`: epoch ms after which the caller no longer waits (the owner then skips the call). */
+export const stepRequestEnvelope = defineEnvelope('step-call', z.object({ sessionId: short(200), action: z.enum(['next', 'continue', 'stop', 'state']), deadline: z.number() }), 4 * 1024);
 
 const stepStateSchema = z.object({
   currentBatch: z.number().int(),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode as NatsErrorCode, headers, NatsError, type Msg, type Subscription } from 'nats';
+import { ErrorCode as NatsErrorCode, NatsError, type Msg, type Subscription } from 'nats';
 import type { Dag } from '../runtime/compiler/dag.js';
 import { ConstellationError, formatError } from '../runtime/errors.js';
 import type {
@@ -24,7 +24,7 @@ import type { ClusterNode } from './node.js';
  *   execution somewhere) and only then says "not running".
  * - **Step-through sessions** are owner-addressed: session ids are `<instance id>:<uuid>`, and a
  *   call for another instance's session is a request to `cst.<c>.inst.<owner>.step` with a
- *   deadline (`cst-deadline` header, `routeTimeoutMs`). No responders means the owner is gone:
+ *   deadline (in the request; `routeTimeoutMs` from now). No responders means the owner is gone:
  *   410 SessionLost, never a retry elsewhere (the session's live state died with its owner).
  * - `forget` (a resume starting) is published to everyone: whoever keeps a result of that id
  *   from an asynchronous run drops it.
@@ -108,8 +108,7 @@ export class ClusterExecutionControl implements ExecutionControl {
     if (msg.subject !== this.node.names.instance(this.node.instanceId, 'step')) return;
     const call = this.node.drops.accept(stepRequestEnvelope, msg.data);
     if (!call) return;
-    const deadline = Number(msg.headers?.get('cst-deadline') ?? Infinity);
-    if (Date.now() > deadline) return; // the caller gave up already
+    if (Date.now() > call.deadline) return; // the caller gave up already
     this.counters.stepCallsServed++;
     let answer;
     try {
@@ -198,12 +197,11 @@ export class ClusterExecutionControl implements ExecutionControl {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(owner)) return undefined; // names no instance: no such session
     const nc = this.node.connection.require(`step of debug session ${sessionId}`);
     const timeout = this.node.config.timers.routeTimeoutMs;
-    const h = headers();
-    h.set('cst-deadline', String(Date.now() + timeout));
     this.counters.stepCallsForwarded++;
     let msg: Msg;
     try {
-      msg = await nc.request(this.node.names.instance(owner, 'step'), stepRequestEnvelope.encode({ sessionId, action }), { timeout, headers: h });
+      const request = stepRequestEnvelope.encode({ sessionId, action, deadline: Date.now() + timeout });
+      msg = await nc.request(this.node.names.instance(owner, 'step'), request, { timeout });
     } catch (e) {
       if (e instanceof NatsError && e.code === NatsErrorCode.NoResponders) {
         this.counters.sessionsLost++;
