@@ -3,7 +3,8 @@
  * state, core subjects for signals). It depends on `runtime/` (whose interfaces it implements)
  * and never on `server/`, which wires it in (server/cluster.ts).
  *
- * Building a further cluster feature (breaker gossip, execution routing, cache invalidation):
+ * Building a further cluster feature (as the coordination agents at the end of this list do:
+ * breaker gossip, execution routing, cache invalidation, live events):
  *
  * - `ClusterNode` (node.ts) is the one object per instance. `node.connection.raw` publishes and
  *   subscribes signals; `node.connection.shared(op, work)` bounds any JetStream operation and
@@ -21,7 +22,7 @@
  * - Timers belong in `ClusterTimers` (config.ts) with a variable in server/cluster-config.ts.
  */
 
-export { clusterConfig, describeClusterConfig, DEFAULT_CLUSTER_TIMERS, type ClusterConfig, type ClusterTimers } from './config.js';
+export { clusterConfig, describeClusterConfig, DEFAULT_CLUSTER_TIMERS, DEFAULT_COORDINATION, type ClusterConfig, type ClusterTimers, type CoordinationOptions } from './config.js';
 export { ClusterConnection, type ConnectionState, type ConnectionStats } from './connection.js';
 export { defineEnvelope, DropCounter, ENVELOPE_VERSION, MAX_INLINE_BYTES, type Decoded, type DropReason, type EnvelopeCodec } from './envelope.js';
 export { asCoordinationError, coordinationUnavailable, isCoordinationUnavailable, isRevisionConflict } from './errors.js';
@@ -32,3 +33,14 @@ export { Membership, type LoadSample, type MemberInfo, type MemberState, type Me
 export { ClusterNames, decodeName, encodeName, isValidKey, newInstanceId } from './naming.js';
 export { ClusterNode, type ClusterMetrics, type ClusterMode, type ClusterView, type Synchroniser } from './node.js';
 export { createClusterStores, NatsCanaryStore, NatsPipelineStore, NatsSuspensionStore, NatsVersionStore, type ClusterStores } from './stores/index.js';
+
+// coordination beyond shared state (coordination.ts wires them over an instance's runtime parts)
+export { AggregateBreakerTripping, type AggregateSettings } from './breaker-aggregate.js';
+export { BreakerGossip, type BreakerGossipStats, type TransitionRecord } from './breakers.js';
+export { CacheInvalidationBus, type InvalidationStats } from './cache-invalidation.js';
+export { ClusterCoordination, SHARED_CACHE_BACKEND, type InstanceParts } from './coordination.js';
+export { ExecutionEventBridge, type EventBridgeStats } from './event-bridge.js';
+export { ClusterExecutionControl, sessionOwner, type RoutingStats } from './execution-routing.js';
+export { KvResultCache } from './kv-result-cache.js';
+export { ProbeLeases, type ProbeLeaseStats } from './probe-leases.js';
+export { ThrottleSplit } from './throttle-split.js';
