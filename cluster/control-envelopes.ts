@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isErrorCode, type ErrorCode } from '../runtime/error-codes.js';
-import type { ExecutionStatusReport, StepReply } from '../runtime/engine/execution-control.js';
+import { MAX_LISTED, type ExecutionListEntry, type ExecutionStatusReport, type StepReply } from '../runtime/engine/execution-control.js';
 import type { ExecutionResult, NodeResult } from '../runtime/engine/result.js';
 import { defineEnvelope, MAX_INLINE_BYTES } from './envelope.js';
 import { isInstanceId } from './naming.js';
@@ -65,16 +65,28 @@ const reportSchema: z.ZodType<ExecutionStatusReport> = z.object({
     .optional(),
 });
 
+const listedState = z.enum(['running', 'completed', 'failed', 'cancelled']);
+
+/** `list` asks every instance (its `executionId` is empty) for its executions in `states`. */
 export const controlRequestEnvelope = defineEnvelope(
   'exec-control',
-  z.object({ op: z.enum(['status', 'cancel', 'forget']), executionId: short(80), origin: z.string().refine(isInstanceId) }),
+  z.object({ op: z.enum(['status', 'cancel', 'forget', 'list']), executionId: short(80), origin: z.string().refine(isInstanceId), states: z.array(listedState).max(4).optional() }),
   4 * 1024,
 );
 
-/** The owner's answer: the status of its execution, or how a cancel went. */
+const listEntrySchema: z.ZodType<ExecutionListEntry> = z.object({
+  executionId: short(80),
+  state: listedState,
+  structuralHash: short(80).nullable(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  owner: z.string().refine(isInstanceId).nullable(),
+});
+
+/** The owner's answer: the status of its execution, how a cancel went, or its list. */
 export const controlReplyEnvelope = defineEnvelope(
   'exec-control-reply',
-  z.object({ report: reportSchema.optional(), outcome: z.enum(['cancelled', 'not-running']).optional() }),
+  z.object({ report: reportSchema.optional(), outcome: z.enum(['cancelled', 'not-running']).optional(), entries: z.array(listEntrySchema).max(MAX_LISTED).optional() }),
   MAX_INLINE_BYTES,
 );
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode as NatsErrorCode, NatsError, type Msg, type Subscription } from 'nats';
+import { ErrorCode as NatsErrorCode, NatsError, RequestStrategy, type Msg, type Subscription } from 'nats';
 import type { Dag } from '../runtime/compiler/dag.js';
 import { ConstellationError, formatError } from '../runtime/errors.js';
 import type {
-  BackgroundRun, CancelOutcome, ExecutionControl, ExecutionStatusReport, LocalExecutionControl, StepAction, StepReply,
+  BackgroundRun, CancelOutcome, ExecutionControl, ExecutionListEntry, ExecutionStatusReport, ListedState, LocalExecutionControl, StepAction, StepReply,
 } from '../runtime/engine/execution-control.js';
 import type { RunVia } from '../runtime/engine/retained-results.js';
 import { controlReplyEnvelope, controlRequestEnvelope, stepReplyEnvelope, stepRequestEnvelope } from './control-envelopes.js';
@@ -28,6 +28,8 @@ import type { ClusterNode } from './node.js';
  *   410 SessionLost, never a retry elsewhere (the session's live state died with its owner).
  * - `forget` (a resume starting) is published to everyone: whoever keeps a result of that id
  *   from an asynchronous run drops it.
+ * - `list` (`GET /executions?status=running,…`) is answered by every instance; the replies are
+ *   gathered until each live peer answered or the control timeout passed.
  *
  * Everything else — background runs, starting a session — is this instance's own work.
  * Without a NATS connection the local answers still come; routed calls are 503
@@ -87,6 +89,7 @@ export class ClusterExecutionControl implements ExecutionControl {
         this.local.forget(request.executionId);
         return;
       }
+      if (request.op === 'list') return this.respond(msg, { entries: this.local.listLocal(request.states ?? []) });
       if (request.op === 'cancel') {
         if (this.local.cancelLocal(request.executionId)) return this.respond(msg, { outcome: 'cancelled' });
         if (this.local.localStatus(request.executionId)) return this.respond(msg, { outcome: 'not-running' });
@@ -99,7 +102,7 @@ export class ClusterExecutionControl implements ExecutionControl {
     }
   }
 
-  private respond(msg: Msg, reply: { report?: ExecutionStatusReport; outcome?: 'cancelled' | 'not-running' }): void {
+  private respond(msg: Msg, reply: { report?: ExecutionStatusReport; outcome?: 'cancelled' | 'not-running'; entries?: ExecutionListEntry[] }): void {
     this.counters.controlRequestsAnswered++;
     msg.respond(controlReplyEnvelope.encode(reply));
   }
@@ -170,6 +173,36 @@ export class ClusterExecutionControl implements ExecutionControl {
       if (answer?.outcome) return answer.outcome;
     }
     return (await this.local.storedStatus(executionId)) ? 'not-running' : 'not-found';
+  }
+
+  /**
+   * This instance's list and every other's: each instance answers a list request (an empty one
+   * too), and the replies are gathered until every live peer answered or the control timeout.
+   */
+  async list(states: readonly ListedState[]): Promise<ExecutionListEntry[]> {
+    const out = this.local.listLocal(states);
+    const peers = this.node.membership.livePeers().length;
+    const nc = this.node.connection.raw;
+    if (peers === 0 || !nc || !this.node.connection.connected) return out;
+    const seen = new Set(out.map((e) => e.executionId));
+    this.counters.controlRequestsSent++;
+    try {
+      const replies = await nc.requestMany(this.node.names.executionControl, controlRequestEnvelope.encode({ op: 'list', executionId: '', origin: this.node.instanceId, states: [...states] }), {
+        strategy: RequestStrategy.Count,
+        maxMessages: peers,
+        maxWait: this.node.config.timers.controlTimeoutMs,
+      });
+      for await (const msg of replies) {
+        for (const e of this.node.drops.accept(controlReplyEnvelope, msg.data)?.entries ?? []) {
+          if (seen.has(e.executionId)) continue;
+          seen.add(e.executionId);
+          out.push(e);
+        }
+      }
+    } catch (e) {
+      this.node.logger.debug({ err: errorText(e) }, 'cluster: execution list incomplete');
+    }
+    return out;
   }
 
   runInBackground(dag: Dag, inputs: Readonly<Record<string, unknown>>, via: RunVia): BackgroundRun {

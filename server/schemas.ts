@@ -208,8 +208,17 @@ export const ExecutionSummary = z.object({
   lastResumedAt: z.string().nullable(),
 });
 
+export const ListedExecution = z.object({
+  executionId: z.string(),
+  status: z.enum(['running', 'completed', 'failed', 'cancelled']),
+  owner: z.string().nullable(),
+  structuralHash: Hash.nullable(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+
 export const ExecutionsResponse = z.object({
-  executions: z.array(ExecutionSummary),
+  executions: z.array(z.union([ExecutionSummary, ListedExecution])).describe('Stored executions; with ?status= also running and finished ones'),
   nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page (an addition to the reference)'),
 });
 

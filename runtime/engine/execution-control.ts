@@ -49,6 +49,22 @@ export interface ExecutionStatusReport {
   readonly stored?: SuspensionSummary;
 }
 
+/** States `list` reports (suspended executions are listed by the suspension store). */
+export type ListedState = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface ExecutionListEntry {
+  readonly executionId: string;
+  readonly state: ListedState;
+  readonly structuralHash: string | null;
+  readonly startedAt: number | null;
+  /** Finished runs: when they ended. */
+  readonly finishedAt: number | null;
+  readonly owner: string | null;
+}
+
+/** Entries one instance lists at most (a list is for people and dashboards, not a bulk export). */
+export const MAX_LISTED = 1000;
+
 /** `not-found`: no such execution (404); `not-running`: suspended or finished, nothing to cancel (409). */
 export type CancelOutcome = 'cancelled' | 'not-found' | 'not-running';
 
@@ -70,6 +86,8 @@ export interface BackgroundRun {
 export interface ExecutionControl {
   status(executionId: string): Promise<ExecutionStatusReport | undefined>;
   cancel(executionId: string): Promise<CancelOutcome>;
+  /** Running executions and kept results of finished asynchronous runs in these states (in a cluster: of every instance). */
+  list(states: readonly ListedState[]): Promise<ExecutionListEntry[]>;
   /**
    * Starts a run on this instance and returns at once; its status answers `running` from now
    * on and its result is kept once it ends. Throws InputError for ill-typed inputs (nothing
@@ -153,6 +171,40 @@ export class LocalExecutionControl implements ExecutionControl {
     if (this.cancelLocal(executionId)) return 'cancelled';
     if (this.results.get(executionId)) return 'not-running';
     return (await this.options.suspensions?.load(executionId)) ? 'not-running' : 'not-found';
+  }
+
+  /** This instance's running executions and kept results in `states`, at most MAX_LISTED. */
+  listLocal(states: readonly ListedState[]): ExecutionListEntry[] {
+    const wanted = new Set(states);
+    const out: ExecutionListEntry[] = [];
+    const seen = new Set<string>();
+    if (wanted.has('running')) {
+      for (const exec of this.engine.runningExecutions()) {
+        if (out.length >= MAX_LISTED) return out;
+        seen.add(exec.executionId);
+        out.push({ executionId: exec.executionId, state: 'running', structuralHash: exec.plan.structuralHash, startedAt: exec.startedAt, finishedAt: null, owner: this.owner });
+      }
+    }
+    for (const kept of this.results.entries()) {
+      if (out.length >= MAX_LISTED) break;
+      if (seen.has(kept.executionId)) continue;
+      const state: ExecutionListEntry['state'] | 'suspended' | 'timed_out' = kept.state === 'running' ? 'running' : (kept.result?.status ?? 'failed');
+      const listed: ListedState = state === 'timed_out' ? 'failed' : (state as ListedState);
+      if (state === 'suspended' || !wanted.has(listed)) continue;
+      out.push({
+        executionId: kept.executionId,
+        state: listed,
+        structuralHash: kept.state === 'finished' ? (kept.result?.structuralHash ?? null) : null,
+        startedAt: kept.startedAt,
+        finishedAt: kept.state === 'finished' ? kept.finishedAt : null,
+        owner: this.owner,
+      });
+    }
+    return out;
+  }
+
+  async list(states: readonly ListedState[]): Promise<ExecutionListEntry[]> {
+    return this.listLocal(states);
   }
 
   runInBackground(dag: Dag, inputs: Readonly<Record<string, unknown>>, via: RunVia): BackgroundRun {

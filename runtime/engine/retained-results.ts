@@ -99,6 +99,12 @@ export class ResultRetention {
     return this.drop(executionId);
   }
 
+  /** Every entry kept now (running first, then finished in the order they finished). */
+  entries(): RetainedEntry[] {
+    this.expire();
+    return [...this.running.values(), ...[...this.finished.values()].map((f) => f.entry)];
+  }
+
   stats(): { running: number; finished: number; bytes: number; evicted: number } {
     this.expire();
     return { running: this.running.size, finished: this.finished.size, bytes: this.bytes, evicted: this.evicted };

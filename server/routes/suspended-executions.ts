@@ -1,6 +1,7 @@
 import { formatError } from '../../runtime/errors.js';
 import type { SuspensionSummary } from '../../runtime/engine/suspension.js';
 import { decodeCursor, MAX_PAGE } from '../../runtime/stores/suspension-store.js';
+import type { ListedState } from '../../runtime/engine/execution-control.js';
 import type { ServerContext } from '../context.js';
 import { json, type HttpReply, type HttpRequest } from '../http/types.js';
 import { DeleteResponse, ExecutionsResponse } from '../schemas.js';
@@ -22,10 +23,17 @@ import { errorReply, notFound } from './reply.js';
  *   everything at once): `?limit=` (1–1000, default 1000) and `?cursor=` (the previous reply's
  *   `nextCursor`, null on the last page). A page comes from the store's index: no snapshot is
  *   read to list executions.
+ * - `?status=` (docs/decisions.md #31) chooses states: `suspended` (and the `failed`/`cancelled`
+ *   state of stored runs that can be resumed) from the store, a page at a time as above, and
+ *   running executions and the kept results of finished asynchronous runs — of every instance in
+ *   a cluster — on the first page (at most 1000 per instance, not paged).
  * - An id that is not a UUID is 404 without touching the store.
  * - DELETE while a resume of that execution is running → 409 `ResumeInProgress` (the resume
  *   would otherwise save the execution again right after the delete).
  */
+
+/** `?status=` values: stored executions (`suspended`, and resumable failed or cancelled runs) and the execution control's. */
+const LISTED_STATES: ReadonlySet<string> = new Set(['suspended', 'running', 'completed', 'failed', 'cancelled']);
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -54,9 +62,30 @@ export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
     if (cursor !== null && decodeCursor(cursor) === undefined) {
       return errorReply('InvalidRequest', formatError('InvalidRequest', { detail: 'cursor is not one this server issued (pass nextCursor of the previous page)' }));
     }
+    const raw = req.query.get('status');
     // pages come sorted by createdAt, then id
-    const page = await context.suspensions.list({ limit, cursor });
-    return json(200, { executions: page.items.map(summary), nextCursor: page.next });
+    if (raw === null) {
+      const page = await context.suspensions.list({ limit, cursor });
+      return json(200, { executions: page.items.map(summary), nextCursor: page.next });
+    }
+    const states = raw.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+    const unknown = states.find((x) => !LISTED_STATES.has(x));
+    if (unknown !== undefined || states.length === 0) {
+      return errorReply('InvalidRequest', formatError('InvalidRequest', { detail: `status must be a comma-separated list of ${[...LISTED_STATES].join(', ')}` }), req.requestId);
+    }
+    const wanted = new Set(states);
+    // stored executions (suspended, or failed runs that can be resumed) in the asked states
+    const storedWanted = wanted.has('suspended') || wanted.has('failed') || wanted.has('cancelled');
+    const page = storedWanted ? await context.suspensions.list({ limit, cursor }) : { items: [], next: null };
+    const stored = page.items.filter((e) => wanted.has(e.status === 'timed_out' ? 'failed' : e.status)).map(summary);
+    const liveStates = states.filter((x): x is ListedState => x !== 'suspended');
+    const live = cursor === null && liveStates.length > 0 ? await context.executions.list(liveStates) : [];
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const storedIds = new Set(stored.map((e) => e.executionId));
+    const listed = live
+      .filter((e) => !storedIds.has(e.executionId))
+      .map((e) => ({ executionId: e.executionId, status: e.state, owner: e.owner, structuralHash: e.structuralHash, startedAt: iso(e.startedAt), finishedAt: iso(e.finishedAt) }));
+    return json(200, { executions: [...stored, ...listed], nextCursor: page.next });
   };
 
   const remove = async (req: HttpRequest): Promise<HttpReply> => {
@@ -78,10 +107,17 @@ export function suspendedExecutionRoutes(context: ServerContext): RouteSpec[] {
       path: '/executions',
       handler: list,
       doc: {
-        summary: 'Suspended (resumable) executions, a page at a time',
+        summary: 'Suspended (resumable) executions, a page at a time; with ?status= also running and finished ones, of every instance',
+        description:
+          'Without status: the stored executions, oldest first. status=suspended,running,completed,failed,cancelled (any of them, comma-separated): ' +
+          'stored executions in those states (paged), then, on the first page, running executions and the kept results of finished asynchronous runs (at most 1000 per instance).',
         tag: 'executions',
-        query: { limit: `Page size, 1–${MAX_PAGE} (default ${MAX_PAGE})`, cursor: 'nextCursor of the previous page' },
-        responses: { 200: { description: 'Stored executions, oldest first', schema: ExecutionsResponse }, 400: errorDoc('InvalidRequest: a bad limit or cursor') },
+        query: {
+          limit: `Page size, 1–${MAX_PAGE} (default ${MAX_PAGE})`,
+          cursor: 'nextCursor of the previous page',
+          status: 'Comma-separated states: suspended, running, completed, failed, cancelled',
+        },
+        responses: { 200: { description: 'The executions', schema: ExecutionsResponse }, 400: errorDoc('InvalidRequest: a bad limit, cursor or status') },
       },
     },
     {

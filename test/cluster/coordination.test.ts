@@ -82,6 +82,8 @@ describe('execution-ID routing', () => {
     assert.equal(running.json.status, 'running');
     assert.equal(running.json.owner, await idOf(a));
     assert.ok(running.json.nodes.some((n: { name: string }) => n.name === 'ms'));
+    const listed = await c.get('/executions?status=running');
+    assert.ok(listed.json.executions.some((e: { executionId: string; owner: string }) => e.executionId === id && e.owner === running.json.owner), listed.text);
 
     const cancelled = await c.post(`/executions/${id}/cancel`, {});
     assert.equal(cancelled.status, 200, cancelled.text);

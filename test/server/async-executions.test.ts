@@ -141,6 +141,31 @@ describe('POST /executions/{id}/cancel', () => {
   });
 });
 
+describe('GET /executions?status=', () => {
+  test('running and finished executions besides the stored ones; an unknown status is 400', async () => {
+    const slow = await s.post('/execute', { ref: 'slow', inputs: { ms: 3000 }, async: true });
+    const quick = await s.post('/run', { source: QUICK, inputs: { t: 'listed' }, async: true });
+    await waitForStatus(quick.body.executionId, 'completed');
+    const suspended = await s.post('/run', { source: TWO, inputs: {} });
+    const running = await s.get('/executions?status=running');
+    assert.equal(running.status, 200);
+    const ids = (r: { body: { executions: { executionId: string; status: string }[] } }) => r.body.executions.map((e) => e.executionId);
+    assert.ok(ids(running).includes(slow.body.executionId));
+    assert.ok(running.body.executions.every((e: { status: string }) => e.status === 'running'));
+    const mine = running.body.executions.find((e: { executionId: string }) => e.executionId === slow.body.executionId);
+    assert.equal(mine.owner, null);
+    assert.match(mine.startedAt, /Z$/);
+    const done = await s.get('/executions?status=completed,suspended');
+    assert.ok(ids(done).includes(quick.body.executionId));
+    assert.ok(ids(done).includes(suspended.body.executionId));
+    assert.ok(!ids(done).includes(slow.body.executionId));
+    const plain = await s.get('/executions');
+    assert.ok(!ids(plain).includes(slow.body.executionId), 'without status: stored executions only, as before');
+    assert.equal((await s.get('/executions?status=sleeping')).status, 400);
+    await s.post(`/executions/${slow.body.executionId}/cancel`);
+  });
+});
+
 describe('bounds', () => {
   test('asynchronous runs beyond the retention bound are refused with 429 while all are running', async () => {
     const small = await startServer({ env: { CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_RESULT_RETENTION_MAX_ENTRIES: '2' } });
