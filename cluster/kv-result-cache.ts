@@ -88,8 +88,11 @@ export class KvResultCache implements CacheBackend {
   }
 
   set(key: string, value: Value, ttlMs: number, module: string): void {
+    const before = this.l1.moduleOf(key);
     this.l1.set(key, value, ttlMs, module);
     if (!this.node.connection.connected) return;
+    // the same key under another module: its old shared entry must not outlive the move
+    if (before !== undefined && before !== module) void this.purge(`${encodeName(before)}.${key}`).catch(() => {});
     let bytes: Uint8Array;
     try {
       const now = Date.now();
@@ -113,13 +116,22 @@ export class KvResultCache implements CacheBackend {
 
   async invalidate(scope: CacheScope): Promise<number> {
     const local = this.l1.invalidate(scope);
+    // one purge request over the bucket's keys: all, one module's, or one key under any module
+    const keys = scope === 'all' ? '>' : 'module' in scope ? `${encodeName(scope.module)}.>` : `*.${scope.key}`;
+    try {
+      return Math.max(local, await this.purge(keys));
+    } catch (e) {
+      if (local > 0) return local; // this instance's part is done; the shared entries expire by their TTL
+      throw e;
+    }
+  }
+
+  /** Purges the bucket's keys matching `keys` (a key, or a pattern with `*` and `>`); how many went. */
+  private async purge(keys: string): Promise<number> {
     const bucket = this.node.names.bucket(RESULTS_BUCKET_PURPOSE);
-    // one purge request over the bucket's subjects: all, one module's, or one key under any module
-    const subjects = `$KV.${bucket}`;
-    const filter = scope === 'all' ? `${subjects}.>` : 'module' in scope ? `${subjects}.${encodeName(scope.module)}.>` : `${subjects}.*.${scope.key}`;
     const jsm = await this.node.connection.jetstreamManager('purge shared results');
-    const purged = await this.node.connection.shared('purge shared results', () => jsm.streams.purge(`KV_${bucket}`, { filter }));
-    return Math.max(local, purged.purged);
+    const purged = await this.node.connection.shared('purge shared results', () => jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${keys}` }));
+    return purged.purged;
   }
 
   invalidateLocal(scope: CacheScope): number {

@@ -13,7 +13,7 @@ import type { CacheBackend, CacheEntry, CacheScope, CacheStats } from './spi.js'
 export class MemoryCache implements CacheBackend {
   private readonly map = new Map<string, CacheEntry>();
   /** key → module, and module → its keys, for module-scoped invalidation. */
-  private readonly moduleOf = new Map<string, string>();
+  private readonly moduleOfKey = new Map<string, string>();
   private readonly keysOf = new Map<string, Set<string>>();
   private hits = 0;
   private misses = 0;
@@ -50,7 +50,7 @@ export class MemoryCache implements CacheBackend {
     const now = this.now();
     this.drop(key);
     this.map.set(key, { value, createdAt: now, expiresAt: now + Math.min(ttlMs, this.maxTtlMs) });
-    this.moduleOf.set(key, module);
+    this.moduleOfKey.set(key, module);
     let keys = this.keysOf.get(module);
     if (!keys) this.keysOf.set(module, (keys = new Set()));
     keys.add(key);
@@ -62,8 +62,8 @@ export class MemoryCache implements CacheBackend {
 
   private drop(key: string): boolean {
     if (!this.map.delete(key)) return false;
-    const module = this.moduleOf.get(key);
-    this.moduleOf.delete(key);
+    const module = this.moduleOfKey.get(key);
+    this.moduleOfKey.delete(key);
     if (module !== undefined) {
       const keys = this.keysOf.get(module)!;
       keys.delete(key);
@@ -76,7 +76,7 @@ export class MemoryCache implements CacheBackend {
     if (scope === 'all') {
       const n = this.map.size;
       this.map.clear();
-      this.moduleOf.clear();
+      this.moduleOfKey.clear();
       this.keysOf.clear();
       return n;
     }
@@ -88,6 +88,11 @@ export class MemoryCache implements CacheBackend {
 
   invalidateLocal(scope: CacheScope): number {
     return this.invalidate(scope);
+  }
+
+  /** The module an entry was stored under (undefined when there is no such entry). */
+  moduleOf(key: string): string | undefined {
+    return this.moduleOfKey.get(key);
   }
 
   stats(): CacheStats {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { z } from 'zod';
 import { AggregateBreakerTripping } from '../../cluster/breaker-aggregate.js';
 import { BreakerGossip } from '../../cluster/breakers.js';
 import { clusterConfig, type ClusterTimers } from '../../cluster/config.js';
 import { ClusterExecutionControl } from '../../cluster/execution-routing.js';
+import { KvResultCache } from '../../cluster/kv-result-cache.js';
 import { ClusterNode } from '../../cluster/node.js';
 import { ProbeLeases } from '../../cluster/probe-leases.js';
 import { createClusterStores } from '../../cluster/stores/index.js';
@@ -13,7 +13,8 @@ import { LocalBreakerRegistry } from '../../runtime/engine/circuit-breaker.js';
 import { Engine } from '../../runtime/engine/engine.js';
 import { LocalExecutionControl } from '../../runtime/engine/execution-control.js';
 import { ModuleLimits } from '../../runtime/engine/limits.js';
-import { defineModule } from '../../runtime/modules/define.js';
+import { Slow, Upper } from '../contracts/control-modules.js';
+import { cacheBackendContract } from '../contracts/cache-backend.contract.js';
 import { executionControlContract } from '../contracts/execution-control.contract.js';
 import { eventually } from '../helpers/cluster.js';
 import { startNats, type NatsServer } from '../helpers/nats.js';
@@ -23,7 +24,8 @@ import { startNats, type NatsServer } from '../helpers/nats.js';
  * coordination.test.ts, takes the server's routes across instances):
  *
  * - the ExecutionControl contract suite, with the executions on instance A and every call made
- *   through instance B's cluster control;
+ *   through instance B's cluster control; the CacheBackend contract on the shared KV cache, and
+ *   a result shared between two instances;
  * - the probe lease: of three instances asking at once, exactly one may probe;
  * - aggregate tripping: failures on one instance and successes on another, summed cluster-wide;
  * - the throttle split follows the live members.
@@ -63,25 +65,6 @@ function node(cluster: string, name: string, coordination = {}): ClusterNode {
   return n;
 }
 
-const Slow = defineModule({
-  name: 'Slow',
-  input: z.object({ text: z.string() }),
-  output: z.object({ out: z.string() }),
-  placement: 'front',
-  run: async ({ text }, ctx) => {
-    await ctx.sleep(1000);
-    return { out: text };
-  },
-});
-
-const Upper = defineModule({
-  name: 'Upper',
-  input: z.object({ text: z.string() }),
-  output: z.object({ out: z.string() }),
-  placement: 'front',
-  run: ({ text }) => ({ out: text.toUpperCase() }),
-});
-
 /** One instance: node, shared stores, engine, local and cluster execution control. */
 async function instance(cluster: string, name: string) {
   const n = node(cluster, name);
@@ -118,6 +101,36 @@ executionControlContract('cluster (executions on A, controlled through B)', asyn
     },
     cleanup: async () => {},
   };
+});
+
+cacheBackendContract('nats (shared KV behind memory)', async () => {
+  const n = node(`kv${++clusters}`, 'k1');
+  const cache = new KvResultCache(n);
+  n.addSynchroniser('results', () => cache.synchronise());
+  n.start();
+  await n.whenSynchronised();
+  return { store: cache, cleanup: async () => {} };
+});
+
+describe('shared result cache', () => {
+  test("a result set on one instance is read on another (with its module); a module's purge reaches both", async () => {
+    const cluster = `kv${++clusters}`;
+    const [n1, n2] = [node(cluster, 'r1'), node(cluster, 'r2')];
+    const [c1, c2] = [new KvResultCache(n1), new KvResultCache(n2)];
+    n1.addSynchroniser('results', () => c1.synchronise());
+    n2.addSynchroniser('results', () => c2.synchronise());
+    for (const n of [n1, n2]) n.start();
+    await Promise.all([n1, n2].map((n) => n.whenSynchronised()));
+    c1.set('key-1', { answer: 42n }, 60_000, 'Geo.Code');
+    const hit = await eventually('the write landed', async () => c2.get('key-1', 'Geo.Code'));
+    assert.deepEqual(hit.value, { answer: 42n });
+    assert.equal(await c2.get('key-2', 'Geo.Code'), undefined);
+    assert.equal(c2.stats().shared.hits, 1);
+    assert.ok(c2.stats().shared.misses >= 1);
+    assert.ok((await c1.invalidate({ module: 'Geo.Code' })) >= 1);
+    c2.invalidateLocal('all'); // what the announcement does on the other instance
+    assert.equal(await c2.get('key-1', 'Geo.Code'), undefined);
+  });
 });
 
 describe('probe lease', () => {

@@ -1,30 +1,10 @@
-import { z } from 'zod';
 import { Engine } from '../../runtime/engine/engine.js';
 import { LocalExecutionControl } from '../../runtime/engine/execution-control.js';
-import { defineModule } from '../../runtime/modules/define.js';
 import { MemorySuspensionStore } from '../../runtime/stores/suspension-store.js';
+import { Slow, Upper } from './control-modules.js';
 import { executionControlContract } from './execution-control.contract.js';
 
 /** The local execution control (one engine, its suspension store) against the contract suite. */
-
-const Slow = defineModule({
-  name: 'Slow',
-  input: z.object({ text: z.string() }),
-  output: z.object({ out: z.string() }),
-  placement: 'front',
-  run: async ({ text }, ctx) => {
-    await ctx.sleep(1000);
-    return { out: text };
-  },
-});
-
-const Upper = defineModule({
-  name: 'Upper',
-  input: z.object({ text: z.string() }),
-  output: z.object({ out: z.string() }),
-  placement: 'front',
-  run: ({ text }) => ({ out: text.toUpperCase() }),
-});
 
 executionControlContract('local', async () => {
   const suspensions = new MemorySuspensionStore();
