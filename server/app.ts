@@ -183,7 +183,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   // the dashboard is a listener of its own: its drain waits for the runs it started in the background
-  const listeners = [...(cluster ? [clusterListener(cluster.node), coordinationListener(coordination!)] : []), ...(config.dashboard.enabled ? [new DashboardListener()] : []), ...(options.listeners ?? [])];
+  const listeners = [
+    ...(cluster && coordination ? [clusterListener(cluster.node), coordinationListener(coordination)] : []),
+    ...(config.dashboard.enabled ? [new DashboardListener()] : []),
+    ...(options.listeners ?? []),
+  ];
   let port: number;
   try {
     host.webSocket(executionEventsRoute(events, logger));
