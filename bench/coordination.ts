@@ -5,10 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { BreakerGossip } from '../cluster/breakers.js';
 import { clusterConfig } from '../cluster/config.js';
 import { ClusterNode } from '../cluster/node.js';
+import { ClusterExecutionControl } from '../cluster/execution-routing.js';
 import { LocalBreakerRegistry } from '../runtime/engine/circuit-breaker.js';
+import { Engine } from '../runtime/engine/engine.js';
+import { LocalExecutionControl } from '../runtime/engine/execution-control.js';
 import { startDependency, type Dependency } from '../test/helpers/dependency.js';
 import { startNats } from '../test/helpers/nats.js';
 import { call, startServer, untilReady, type Proc } from './cluster.js';
+import { benchModules } from './modules/bench-modules.js';
 import type { Scenario } from './scenario.js';
 import { round, summarise } from './stats.js';
 
@@ -17,7 +21,9 @@ import { round, summarise } from './stats.js';
  *
  * - `step-next-routed`: `POST /debug/sessions/{id}/next` through an instance that does not own
  *   the session (forwarded to the owner over NATS) vs through the owner itself, alternating
- *   call by call; the added p50 (goal ≤ 0.3 ms) and both p99s.
+ *   call by call; the added p50 (goal ≤ 0.3 ms) and both p99s. `step-next-routed-control`: the
+ *   same through the execution control of two nodes in one process (no HTTP, fewer processes
+ *   to schedule), beside a bare NATS request-reply on the same machine.
  * - `breaker-convergence`: from the failure that trips A's breaker until B's and C's breakers
  *   reject, p50/p99 (goal p99 ≤ 10 ms on loopback). Three nodes in one process (one clock).
  * - `breaker-wasted-calls-*`: calls that reach a dead dependency before all three instances
@@ -63,6 +69,59 @@ async function stepLatencies(owner: Proc, other: Proc, samples: number): Promise
   }
   const warm = Math.min(20, Math.floor(samples / 5));
   return { local: out.local.slice(warm), routed: out.routed.slice(warm) };
+}
+
+/**
+ * The same `next` through the execution control, in one process (no HTTP): on the owner, through
+ * another node (over NATS); and a bare NATS request-reply of the same size, for what the network
+ * part alone costs on this machine at this moment.
+ */
+async function stepInProcess(url: string, samples: number): Promise<{ local: number[]; routed: number[]; rtt: number[] }> {
+  const instances = await Promise.all(
+    ['a', 'b'].map(async (name) => {
+      const node = new ClusterNode({ config: clusterConfig([url], { clusterName: 'benchstep' }), instanceId: `${name}-1-benchstp` });
+      const engine = new Engine({ modules: benchModules.map((module) => ({ module })) });
+      const local = new LocalExecutionControl(engine, { instanceId: node.instanceId, sessionIds: ClusterExecutionControl.sessionIds(node.instanceId) });
+      const control = new ClusterExecutionControl(node, local);
+      node.addSynchroniser('routing', () => control.synchronise());
+      node.start();
+      await node.whenSynchronised();
+      return { node, engine, control };
+    }),
+  );
+  const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+  const dag = a.engine.compile(chainSource(30)).dag!;
+  const out = { local: [] as number[], routed: [] as number[], rtt: [] as number[] };
+  try {
+    let sessions = { local: (await a.control.startStepping(dag, { value: 1 })).sessionId, routed: (await a.control.startStepping(dag, { value: 1 })).sessionId };
+    for (let i = 0; i < samples * 2; i++) {
+      const which = i % 2 === 0 ? 'local' : 'routed';
+      const t0 = performance.now();
+      const r = await (which === 'local' ? a : b).control.step(sessions[which], 'next');
+      out[which].push(performance.now() - t0);
+      if (r?.isComplete) {
+        await a.control.step(sessions[which], 'stop');
+        sessions = { ...sessions, [which]: (await a.control.startStepping(dag, { value: 1 })).sessionId };
+      }
+    }
+    const nc = a.node.connection.raw!;
+    const echo = b.node.connection.raw!.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
+    await b.node.connection.raw!.flush();
+    const payload = new Uint8Array(1024);
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      await nc.request('bench.echo', payload, { timeout: 5_000 });
+      out.rtt.push(performance.now() - t0);
+    }
+    echo.unsubscribe();
+  } finally {
+    for (const i of instances) {
+      await i.node.close();
+      await i.engine.close();
+    }
+  }
+  const warm = Math.min(20, Math.floor(samples / 5));
+  return { local: out.local.slice(warm), routed: out.routed.slice(warm), rtt: out.rtt.slice(warm) };
 }
 
 /** Trip A's breaker of a fresh module `n` times; the time until B and C have it open, in ms. */
@@ -174,6 +233,15 @@ export async function runCoordinationBench(opts: { quick: boolean }): Promise<Sc
       name: 'step-next-routed', unit: 'ms', value: round(added), p50_ms: round(routed.p50), p99_ms: round(routed.p99),
       peers: { 'owner-p50-ms': round(local.p50), 'owner-p99-ms': round(local.p99) }, goal: 'added p50 ≤ 0.3 ms', met: added <= 0.3, tool: 'sequential HTTP (fetch)',
       note: 'value: added p50 of POST /debug/sessions/{id}/next through a non-owner (forwarded over NATS) over the same call on the owner, alternating',
+    });
+
+    const inProcess = await stepInProcess(nats.url, opts.quick ? 300 : 2000);
+    const [ipLocal, ipRouted, rtt] = [summarise(inProcess.local), summarise(inProcess.routed), summarise(inProcess.rtt)];
+    scenarios.push({
+      name: 'step-next-routed-control', unit: 'ms', value: round(ipRouted.p50 - ipLocal.p50), p50_ms: round(ipRouted.p50), p99_ms: round(ipRouted.p99),
+      peers: { 'owner-p50-ms': round(ipLocal.p50), 'nats-request-reply-p50-ms': round(rtt.p50), 'nats-request-reply-p99-ms': round(rtt.p99) },
+      goal: 'added p50 ≤ 0.3 ms', met: ipRouted.p50 - ipLocal.p50 <= 0.3, tool: 'two nodes in one process, no HTTP',
+      note: 'value: added p50 of the execution control’s next through a non-owner over the owner’s own; the bare NATS request-reply of 1 KiB on the same machine beside it',
     });
 
     process.stderr.write('[bench] coordination: breaker convergence\n');
