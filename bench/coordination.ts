@@ -184,7 +184,7 @@ async function wastedSequential(instances: readonly Proc[], dep: Dependency, pat
 }
 
 /** `clients` concurrent callers over the instances until each instance has answered CircuitOpen; the calls that reached the dependency. */
-async function wastedConcurrent(instances: readonly Proc[], dep: Dependency, path: string, clients: number): Promise<number> {
+async function wastedConcurrent(instances: readonly Proc[], dep: Dependency, path: string, clients: number, ref: string): Promise<number> {
   const rejecting = instances.map(() => false);
   let sent = 0;
   await Promise.all(
@@ -192,7 +192,7 @@ async function wastedConcurrent(instances: readonly Proc[], dep: Dependency, pat
       for (let i = c; !rejecting.every(Boolean) && sent < 5_000; i += clients) {
         sent++;
         const k = i % instances.length;
-        const r = await call(instances[k]!.port, 'POST', '/execute', { ref: 'dead-too', inputs: { p: path } });
+        const r = await call(instances[k]!.port, 'POST', '/execute', { ref, inputs: { p: path } });
         if (r.json?.errors?.[0]?.code === 'CircuitOpen') rejecting[k] = true;
       }
     }),
@@ -253,12 +253,10 @@ export async function runCoordinationBench(opts: { quick: boolean }): Promise<Sc
 
     process.stderr.write('[bench] coordination: calls wasted on a dead dependency\n');
     for (const set of [clustered, alone]) {
-      await call(set[0]!.port, 'POST', '/compile', { source: 'in p: String\nr = CallDependency(p)\nout r\n', name: 'dead' });
-      await call(set[0]!.port, 'POST', '/compile', { source: 'in p: String\nr = FetchValue(p)\nout r\n', name: 'dead-too' });
-      if (set === alone) {
-        for (const p of set.slice(1)) {
-          await call(p.port, 'POST', '/compile', { source: 'in p: String\nr = CallDependency(p)\nout r\n', name: 'dead' });
-          await call(p.port, 'POST', '/compile', { source: 'in p: String\nr = FetchValue(p)\nout r\n', name: 'dead-too' });
+      // instances without a cluster share no pipelines: each compiles its own
+      for (const p of set === alone ? set : set.slice(0, 1)) {
+        for (const [module, name] of [['CallDependency', 'dead'], ['FetchValue', 'dead-too'], ['ThirdDependency', 'dead-three']]) {
+          await call(p.port, 'POST', '/compile', { source: `in p: String\nr = ${module}(p)\nout r\n`, name });
         }
       }
     }
@@ -269,14 +267,16 @@ export async function runCoordinationBench(opts: { quick: boolean }): Promise<Sc
       goal: `≤ ${THRESHOLD} (one threshold) vs ${3 * THRESHOLD} per instance`, met: seqCluster <= THRESHOLD, tool: 'sequential HTTP, round-robin over 3 instances',
       note: 'calls that reached the dead dependency before all three instances rejected',
     });
-    const clients = 16;
-    const conCluster = await wastedConcurrent(clustered, dep, 'dead-con-cluster', clients);
-    const conAlone = await wastedConcurrent(alone, dep, 'dead-con-alone', clients);
-    scenarios.push({
-      name: 'breaker-wasted-calls-concurrent', unit: 'calls', value: conCluster, peers: { 'per-instance breakers': conAlone }, ratio: round(conCluster / conAlone, 3),
-      goal: 'reported (calls in flight when the breakers opened included)', tool: `${clients} concurrent HTTP clients over 3 instances`,
-      note: 'calls that reached the dead dependency before all three instances rejected',
-    });
+    // a fresh module per concurrency level: each starts with closed breakers everywhere
+    for (const [clients, ref] of [[4, 'dead-too'], [16, 'dead-three']] as const) {
+      const conCluster = await wastedConcurrent(clustered, dep, `dead-con-${clients}-cluster`, clients, ref);
+      const conAlone = await wastedConcurrent(alone, dep, `dead-con-${clients}-alone`, clients, ref);
+      scenarios.push({
+        name: `breaker-wasted-calls-concurrent-${clients}`, unit: 'calls', value: conCluster, peers: { 'per-instance breakers': conAlone }, ratio: round(conCluster / conAlone, 3),
+        goal: 'reported (calls in flight when the breakers opened included)', tool: `${clients} concurrent HTTP clients over 3 instances`,
+        note: 'calls that reached the dead dependency before all three instances rejected',
+      });
+    }
   } finally {
     for (const p of procs) await p.stop().catch(() => {});
     await nats.stop();
