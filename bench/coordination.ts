@@ -129,7 +129,7 @@ async function convergence(url: string, n: number): Promise<number[]> {
   const nodes = ['a', 'b', 'c'].map((name) => new ClusterNode({ config: clusterConfig([url], { clusterName: 'benchcb' }), instanceId: `${name}-1-benchcbb` }));
   const registries = nodes.map(() => new LocalBreakerRegistry({ failureThreshold: THRESHOLD, resetDurationMs: 600_000, halfOpenMaxProbes: 1 }));
   const gossip = nodes.map((node, i) => new BreakerGossip(node, registries[i]!));
-  nodes.forEach((node, i) => node.addSynchroniser('breakers', () => gossip[i]!.synchronise()));
+  nodes.forEach((node, i) => node.addSynchroniser('breakers', (reason) => gossip[i]!.synchronise(reason)));
   for (const node of nodes) node.start();
   await Promise.all(nodes.map((node) => node.whenSynchronised()));
   for (const g of gossip) g.start();

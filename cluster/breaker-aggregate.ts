@@ -30,6 +30,8 @@ const deltasEnvelope = defineEnvelope(
   512 * 1024,
 );
 
+const MAX_MODULES = 10_000;
+
 interface Sample {
   readonly at: number;
   readonly failures: number;
@@ -78,6 +80,7 @@ export class AggregateBreakerTripping {
 
   private add(module: string, failures: number, successes: number): void {
     let samples = this.window.get(module);
+    if (!samples && this.window.size >= MAX_MODULES) return; // a flood of made-up modules cannot grow memory
     if (!samples) this.window.set(module, (samples = []));
     samples.push({ at: Date.now(), failures, successes });
   }

@@ -71,6 +71,9 @@ const snapshotEnvelope = defineEnvelope(
   4 * 1024,
 );
 
+/** Breakers other instances may make this one create (module names come from the wire). */
+const MAX_BREAKERS = 10_000;
+
 export interface TransitionRecord {
   readonly from: CircuitState;
   readonly to: CircuitState;
@@ -131,7 +134,7 @@ export class BreakerGossip {
 
   private onOutcome(data: Uint8Array): void {
     const o = this.node.drops.accept(outcomeEnvelope, data);
-    if (!o || o.origin === this.node.instanceId) return;
+    if (!o || o.origin === this.node.instanceId || !this.admits(o.module)) return;
     this.counters.outcomesReceived++;
     this.adoptingFrom = o.origin;
     try {
@@ -187,7 +190,7 @@ export class BreakerGossip {
 
   private onMessage(msg: Msg): void {
     const t = this.node.drops.accept(transitionEnvelope, msg.data);
-    if (!t || t.origin === this.node.instanceId) return;
+    if (!t || t.origin === this.node.instanceId || !this.admits(t.module)) return;
     this.counters.received++;
     this.adoptingFrom = t.origin;
     try {
@@ -198,8 +201,13 @@ export class BreakerGossip {
     }
   }
 
+  /** A module whose breaker exists, or room for one more. */
+  private admits(module: string): boolean {
+    return this.registry.has(module) || this.registry.size < MAX_BREAKERS;
+  }
+
   /** After each (re)connection: subscribe, adopt the stored snapshots, republish our own non-closed breakers. */
-  async synchronise(): Promise<void> {
+  async synchronise(reason: 'connect' | 'reconnect'): Promise<void> {
     const nc = this.node.connection.require('breakers');
     if (!this.subscription || this.subscription.isClosed()) {
       this.subscription = nc.subscribe(this.node.names.breaker('*'), { callback: (_e, msg) => this.onMessage(msg) });
@@ -207,6 +215,21 @@ export class BreakerGossip {
     if (this.sharedCount && (!this.outcomeSubscription || this.outcomeSubscription.isClosed())) {
       this.outcomeSubscription = nc.subscribe(this.node.names.breakerOutcomes('*'), { callback: (_e, msg) => this.onOutcome(msg.data) });
     }
+    try {
+      await this.adoptSnapshots();
+    } catch (e) {
+      // before the first synchronisation the instance is not ready until it knows the open breakers;
+      // after a reconnect its breakers are live already: the transitions it hears keep them right
+      if (reason === 'connect') throw e;
+      this.node.logger.warn({ err: errorText(e) }, 'cluster: breaker snapshots not read after the reconnect');
+    }
+    for (const b of this.registry.snapshots()) {
+      if (b.state !== 'closed') this.publish({ module: b.module, from: 'closed', to: b.state, epoch: b.epoch, remainingOpenMs: b.remainingOpenMs }, 'republish');
+    }
+  }
+
+  /** Adopts the open breakers stored in the bucket (an instance that starts learns what the cluster knows). */
+  private async adoptSnapshots(): Promise<void> {
     const timeout = this.node.config.timers.operationTimeoutMs * 10;
     const kv = await this.node.buckets.kv(BREAKER_BUCKET, timeout);
     const keys = await this.node.connection.shared('list breaker snapshots', async () => {
@@ -220,7 +243,7 @@ export class BreakerGossip {
       const entry = await this.node.connection.shared('read breaker snapshot', () => kv.get(key)).catch(() => null);
       if (!entry || entry.operation !== 'PUT') continue;
       const s = this.node.drops.accept(snapshotEnvelope, entry.value);
-      if (!s || s.module !== module || s.origin === this.node.instanceId) continue;
+      if (!s || s.module !== module || s.origin === this.node.instanceId || !this.admits(module)) continue;
       // an open breaker keeps what is left of its period; one being probed (half-open) is open with
       // nothing left, so a call here asks for the probe lease (which the prober holds) instead of calling
       const remaining = s.state === 'open' ? Math.max(0, s.remainingOpenMs - Math.max(0, Date.now() - s.writtenAt)) : 0;
@@ -231,9 +254,6 @@ export class BreakerGossip {
       } finally {
         this.adoptingFrom = undefined;
       }
-    }
-    for (const b of this.registry.snapshots()) {
-      if (b.state !== 'closed') this.publish({ module: b.module, from: 'closed', to: b.state, epoch: b.epoch, remainingOpenMs: b.remainingOpenMs }, 'republish');
     }
   }
 

@@ -64,7 +64,7 @@ export class ClusterCoordination {
     this.throttle = coordination.throttleSplit ? new ThrottleSplit(node, parts.limits) : undefined;
 
     node.addSynchroniser('execution routing', () => this.routing.synchronise());
-    node.addSynchroniser('circuit breakers', () => this.breakers.synchronise());
+    node.addSynchroniser('circuit breakers', (reason) => this.breakers.synchronise(reason));
     if (this.aggregate) node.addSynchroniser('aggregate breakers', () => this.aggregate!.synchronise());
     node.addSynchroniser('cache invalidation', (reason) => this.invalidation.synchronise(reason));
     node.addSynchroniser('shared result cache', () => this.sharedCache.synchronise());

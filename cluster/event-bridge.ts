@@ -52,6 +52,8 @@ const interestEnvelope = defineEnvelope(
 );
 
 const ALL = '*';
+/** Watched keys remembered for other instances at most (a flood of announcements cannot grow memory). */
+const MAX_REMOTE_KEYS = 10_000;
 
 export interface EventBridgeStats {
   /** Executions (or `*`) this instance's subscribers watch. */
@@ -168,6 +170,7 @@ export class ExecutionEventBridge {
     for (const key of m.keys) {
       let origins = this.remote.get(key);
       if (m.op === 'watch') {
+        if (!origins && this.remote.size >= MAX_REMOTE_KEYS) continue;
         if (!origins) this.remote.set(key, (origins = new Map()));
         origins.set(m.origin, until);
       } else if (origins) {

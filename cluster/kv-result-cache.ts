@@ -50,9 +50,36 @@ export class KvResultCache implements CacheBackend {
     this.spec = { purpose: RESULTS_BUCKET_PURPOSE, description: 'Constellation: shared module results', history: 1, ttlMs: t.cacheL2MaxTtlMs, maxValueBytes: MAX_SHARED_VALUE + 1024 };
   }
 
-  /** Opens the bucket (at synchronisation, so the call path never creates it). */
+  /** The bucket once open: until then (and while it cannot be opened) reads miss and writes stay local. */
+  private kv: KV | undefined;
+  private opening: Promise<void> | undefined;
+
+  /**
+   * Opens the bucket at synchronisation, so the call path never waits for its creation. The shared
+   * cache is optional: a bucket that cannot be opened does not hold up the instance; it is tried
+   * again in the background when a call next needs it.
+   */
   async synchronise(): Promise<void> {
-    await this.node.buckets.kv(this.spec, this.node.config.timers.operationTimeoutMs * 10);
+    await this.open();
+  }
+
+  private open(): Promise<void> {
+    this.opening ??= this.node.buckets
+      .kv(this.spec, this.node.config.timers.operationTimeoutMs * 10)
+      .then(
+        (kv) => {
+          this.kv = kv;
+        },
+        (e: unknown) => this.node.logger.warn({ err: errorText(e) }, 'cluster: shared result cache not available (results stay in memory)'),
+      )
+      .finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  /** The open bucket, or undefined (then opening it starts in the background). */
+  private bucket(): KV | undefined {
+    if (!this.kv) void this.open();
+    return this.kv;
   }
 
   private kvKey(key: string, module: string): string {
@@ -62,9 +89,9 @@ export class KvResultCache implements CacheBackend {
   async get(key: string, module?: string): Promise<CacheEntry | undefined> {
     const local = this.l1.get(key);
     if (local) return local;
-    if (module === undefined || !this.node.connection.connected) return undefined;
+    const kv = this.bucket();
+    if (module === undefined || !kv || !this.node.connection.connected) return undefined;
     try {
-      const kv: KV = await this.node.buckets.kv(this.spec);
       const entry = await this.node.connection.shared('read shared result', () => kv.get(this.kvKey(key, module)), this.node.config.timers.cacheL2TimeoutMs);
       if (!entry || entry.operation !== 'PUT') {
         this.l2Misses++;
@@ -90,7 +117,8 @@ export class KvResultCache implements CacheBackend {
   set(key: string, value: Value, ttlMs: number, module: string): void {
     const before = this.l1.moduleOf(key);
     this.l1.set(key, value, ttlMs, module);
-    if (!this.node.connection.connected) return;
+    const kv = this.bucket();
+    if (!kv || !this.node.connection.connected) return;
     // the same key under another module: its old shared entry must not outlive the move
     if (before !== undefined && before !== module) void this.purge(`${encodeName(before)}.${key}`).catch(() => {});
     let bytes: Uint8Array;
@@ -105,7 +133,6 @@ export class KvResultCache implements CacheBackend {
     }
     // the call that produced the value does not wait for the write
     void (async () => {
-      const kv = await this.node.buckets.kv(this.spec);
       await this.node.connection.shared('write shared result', () => kv.put(this.kvKey(key, module), bytes));
       this.l2Writes++;
     })().catch((e: unknown) => {

@@ -265,6 +265,15 @@ export class LocalBreakerRegistry implements CircuitBreakerRegistry {
     return this.forModule(transition.module).adopt(transition);
   }
 
+  /** Does a breaker for `name` exist yet, and how many are there (a cluster bounds what others may create). */
+  has(name: string): boolean {
+    return this.breakers.has(name);
+  }
+
+  get size(): number {
+    return this.breakers.size;
+  }
+
   /** Every breaker's current state (what a cluster republishes after a reconnect). */
   snapshots(): BreakerSnapshot[] {
     return [...this.breakers.values()].map((b) => b.snapshot());

@@ -166,7 +166,7 @@ describe('shared failure count', () => {
     const ns = [node(cluster, 's1'), node(cluster, 's2'), node(cluster, 's3')];
     const registries = ns.map(() => new LocalBreakerRegistry({ failureThreshold: 5, resetDurationMs: 60_000, halfOpenMaxProbes: 1 }));
     const gossip = ns.map((n, i) => new BreakerGossip(n, registries[i]!));
-    ns.forEach((n, i) => n.addSynchroniser('breakers', () => gossip[i]!.synchronise()));
+    ns.forEach((n, i) => n.addSynchroniser('breakers', (reason) => gossip[i]!.synchronise(reason)));
     for (const n of ns) n.start();
     await Promise.all(ns.map((n) => n.whenSynchronised()));
     for (const g of gossip) g.start();
