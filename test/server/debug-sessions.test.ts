@@ -30,6 +30,8 @@ describe('/debug/sessions', () => {
     assert.equal(r.body.totalBatches, 3);
     assert.deepEqual(r.body.state.completedNodes.map((n: { nodeName: string }) => n.nodeName), ['t']);
 
+    assert.equal((await s.get('/metrics')).body.server.executions_inflight, 0, 'a session waiting for its user is not work in flight');
+
     const next = await s.post(`/debug/sessions/${id}/next`);
     assert.equal(next.status, 200);
     assert.equal(next.body.state.currentBatch, 1);
