@@ -5,6 +5,7 @@ import { defineEnvelope } from './envelope.js';
 import { errorText } from './log.js';
 import { isInstanceId } from './naming.js';
 import type { ClusterNode } from './node.js';
+import { safeCallback } from './safe-callback.js';
 
 /**
  * Optional cluster-wide tripping on the failure *rate* (CONSTELLATION_BREAKER_AGGREGATE=true;
@@ -68,12 +69,12 @@ export class AggregateBreakerTripping {
     const nc = this.node.connection.require('aggregate breakers');
     if (!this.subscription || this.subscription.isClosed()) {
       this.subscription = nc.subscribe(this.node.names.breakerDeltas, {
-        callback: (_e, msg) => {
+        callback: safeCallback(this.node.logger, 'breaker deltas', (msg) => {
           const report = this.node.drops.accept(deltasEnvelope, msg.data);
           if (!report || report.origin === this.node.instanceId) return;
           for (const [module, failures, successes] of report.deltas) this.add(module, failures, successes);
           this.evaluate();
-        },
+        }),
       });
     }
   }

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import type { LocalBreakerRegistry } from '../runtime/engine/circuit-breaker.js';
 import type { BreakerTransition, CircuitState } from '../runtime/engine/spi.js';
 import { defineEnvelope } from './envelope.js';
+import { asCoordinationError, isStreamNotFound } from './errors.js';
 import { errorText } from './log.js';
 import { decodeName, encodeName, isInstanceId } from './naming.js';
 import type { ClusterNode } from './node.js';
 import { BREAKER_BUCKET, ProbeLeases } from './probe-leases.js';
+import { safeCallback } from './safe-callback.js';
 
 /**
  * Circuit breakers across the cluster (local counting, gossiped transitions, one prober):
@@ -210,10 +212,10 @@ export class BreakerGossip {
   async synchronise(reason: 'connect' | 'reconnect'): Promise<void> {
     const nc = this.node.connection.require('breakers');
     if (!this.subscription || this.subscription.isClosed()) {
-      this.subscription = nc.subscribe(this.node.names.breaker('*'), { callback: (_e, msg) => this.onMessage(msg) });
+      this.subscription = nc.subscribe(this.node.names.breaker('*'), { callback: safeCallback(this.node.logger, 'breaker transition', (msg) => this.onMessage(msg)) });
     }
     if (this.sharedCount && (!this.outcomeSubscription || this.outcomeSubscription.isClosed())) {
-      this.outcomeSubscription = nc.subscribe(this.node.names.breakerOutcomes('*'), { callback: (_e, msg) => this.onOutcome(msg.data) });
+      this.outcomeSubscription = nc.subscribe(this.node.names.breakerOutcomes('*'), { callback: safeCallback(this.node.logger, 'breaker outcome', (msg) => this.onOutcome(msg.data)) });
     }
     try {
       await this.adoptSnapshots();
@@ -228,9 +230,22 @@ export class BreakerGossip {
     }
   }
 
-  /** Adopts the open breakers stored in the bucket (an instance that starts learns what the cluster knows). */
+  /**
+   * Adopts the open breakers stored in the bucket (an instance that starts learns what the cluster
+   * knows). A cluster whose breakers never changed has no bucket: it is created by the first
+   * transition's snapshot, not here (one replicated stream less for healthy clusters).
+   */
   private async adoptSnapshots(): Promise<void> {
     const timeout = this.node.config.timers.operationTimeoutMs * 10;
+    const stream = `KV_${this.node.names.bucket(BREAKER_BUCKET.purpose)}`;
+    const jsm = await this.node.connection.jetstreamManager('inspect breaker bucket');
+    try {
+      // not through `shared`: that turns every NATS error into an outage, and a missing bucket is not one
+      await jsm.streams.info(stream);
+    } catch (e) {
+      if (isStreamNotFound(e)) return;
+      throw asCoordinationError('inspect breaker bucket', e);
+    }
     const kv = await this.node.buckets.kv(BREAKER_BUCKET, timeout);
     const keys = await this.node.connection.shared('list breaker snapshots', async () => {
       const out: string[] = [];

@@ -6,6 +6,7 @@ import { defineEnvelope } from './envelope.js';
 import { errorText } from './log.js';
 import { isInstanceId } from './naming.js';
 import type { ClusterNode } from './node.js';
+import { safeCallback } from './safe-callback.js';
 
 /**
  * Module results cleared on one instance are cleared on all. The instance that is asked
@@ -75,14 +76,14 @@ export class CacheInvalidationBus implements ResultCacheInvalidation {
     const nc = this.node.connection.require('cache invalidation');
     if (!this.subscription || this.subscription.isClosed()) {
       this.subscription = nc.subscribe(this.node.names.invalidation(RESULTS_CACHE), {
-        callback: (_e, msg) => {
+        callback: safeCallback(this.node.logger, 'cache invalidation', (msg) => {
           const m = this.node.drops.accept(invalidationEnvelope, msg.data);
           if (!m || m.origin === this.node.instanceId) return;
           const scope: CacheScope | undefined = m.scope === 'all' ? 'all' : m.scope === 'module' && m.module ? { module: m.module } : m.scope === 'key' && m.key ? { key: m.key } : undefined;
           if (!scope) return;
           this.counters.received++;
           this.caches.invalidateLocal(scope);
-        },
+        }),
       });
     }
     if (reason === 'reconnect') {

@@ -26,6 +26,13 @@ export function isRevisionConflict(e: unknown): boolean {
   return e instanceof NatsError && e.api_error?.err_code === WRONG_LAST_SEQUENCE;
 }
 
+/** JetStream's "stream not found": a bucket that was never created. */
+const STREAM_NOT_FOUND = 10059;
+
+export function isStreamNotFound(e: unknown): boolean {
+  return e instanceof NatsError && e.api_error?.err_code === STREAM_NOT_FOUND;
+}
+
 /** Rethrows a conflict or a non-NATS error as is; turns every other NATS failure into CoordinationUnavailable. */
 export function asCoordinationError(operation: string, e: unknown): unknown {
   if (isRevisionConflict(e) || isCoordinationUnavailable(e)) return e;

@@ -5,6 +5,7 @@ import { defineEnvelope } from './envelope.js';
 import { errorText } from './log.js';
 import { isInstanceId } from './naming.js';
 import type { ClusterNode } from './node.js';
+import { safeCallback } from './safe-callback.js';
 
 /**
  * Live execution events across instances: a WebSocket client on any instance sees the events
@@ -101,7 +102,7 @@ export class ExecutionEventBridge {
   async synchronise(): Promise<void> {
     const nc = this.node.connection.require('execution events');
     if (!this.interestSub || this.interestSub.isClosed()) {
-      this.interestSub = nc.subscribe(this.node.names.executionInterest, { callback: (_e, msg) => this.onInterest(msg.data) });
+      this.interestSub = nc.subscribe(this.node.names.executionInterest, { callback: safeCallback(this.node.logger, 'event interest', (msg) => this.onInterest(msg.data)) });
     }
     this.subscribeIncoming();
     this.announce('watch', [...this.local]);
@@ -132,7 +133,7 @@ export class ExecutionEventBridge {
     for (const key of wanted) {
       if (this.incoming.has(key)) continue;
       try {
-        this.incoming.set(key, nc.subscribe(this.node.names.executionEvents(key), { callback: (_e, msg) => this.onEvent(msg.data) }));
+        this.incoming.set(key, nc.subscribe(this.node.names.executionEvents(key), { callback: safeCallback(this.node.logger, 'execution event', (msg) => this.onEvent(msg.data)) }));
       } catch (e) {
         this.node.logger.debug({ err: errorText(e) }, 'cluster: event subscription not made (made after the reconnect)');
       }

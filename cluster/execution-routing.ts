@@ -11,6 +11,7 @@ import { EnvelopeTooLargeError } from './envelope.js';
 import { coordinationUnavailable } from './errors.js';
 import { errorText } from './log.js';
 import type { ClusterNode } from './node.js';
+import { safeCallback } from './safe-callback.js';
 
 /**
  * Execution-ID routing: any instance answers for any execution or step-through session.
@@ -68,10 +69,10 @@ export class ClusterExecutionControl implements ExecutionControl {
   async synchronise(): Promise<void> {
     const nc = this.node.connection.require('execution routing');
     if (!this.controlSub || this.controlSub.isClosed()) {
-      this.controlSub = nc.subscribe(this.node.names.executionControl, { callback: (_e, msg) => void this.onControl(msg) });
+      this.controlSub = nc.subscribe(this.node.names.executionControl, { callback: safeCallback(this.node.logger, 'control request', (msg) => void this.onControl(msg)) });
     }
     if (!this.instanceSub || this.instanceSub.isClosed()) {
-      this.instanceSub = nc.subscribe(this.node.names.instance(this.node.instanceId), { callback: (_e, msg) => void this.onInstanceCall(msg) });
+      this.instanceSub = nc.subscribe(this.node.names.instance(this.node.instanceId), { callback: safeCallback(this.node.logger, 'owner-addressed call', (msg) => void this.onInstanceCall(msg)) });
     }
   }
 
@@ -121,12 +122,17 @@ export class ClusterExecutionControl implements ExecutionControl {
       answer = { error: e instanceof ConstellationError ? { code: e.code, message: e.message } : { code: 'InternalError' as const, message: errorText(e) } };
     }
     try {
-      msg.respond(stepReplyEnvelope.encode(answer));
+      try {
+        msg.respond(stepReplyEnvelope.encode(answer));
+      } catch (e) {
+        if (!(e instanceof EnvelopeTooLargeError) || !answer.reply?.result) throw e;
+        // a result too big for one message: the state goes back, the outputs stay with the owner
+        const { result: _dropped, ...rest } = answer.reply;
+        msg.respond(stepReplyEnvelope.encode({ reply: rest, truncated: true }));
+      }
     } catch (e) {
-      if (!(e instanceof EnvelopeTooLargeError) || !answer.reply?.result) throw e;
-      // a result too big for one message: the state goes back, the outputs stay with the owner
-      const { result: _dropped, ...rest } = answer.reply;
-      msg.respond(stepReplyEnvelope.encode({ reply: rest, truncated: true }));
+      // the caller then times out: never an unhandled rejection in the owner
+      this.node.logger.warn({ err: errorText(e), sessionId: call.sessionId }, 'cluster: step reply not sent');
     }
   }
 

@@ -7,6 +7,7 @@ import type { Value } from '../runtime/values/value.js';
 import type { BucketSpec } from './buckets.js';
 import { defineEnvelope } from './envelope.js';
 import { errorText } from './log.js';
+import { asCoordinationError, isStreamNotFound } from './errors.js';
 import { encodeName } from './naming.js';
 import type { ClusterNode } from './node.js';
 
@@ -21,7 +22,8 @@ import type { ClusterNode } from './node.js';
  *   expiresAt}` (the reader checks `expiresAt`: nats-server 2.9 has no per-key TTL; the bucket's
  *   max-age, CONSTELLATION_CACHE_L2_MAX_TTL, bounds every entry and removes them).
  *
- * A read that misses L1 asks L2 within CONSTELLATION_CACHE_L2_TIMEOUT (slower is a miss); writes
+ * A read that misses L1 asks L2 within CONSTELLATION_CACHE_L2_TIMEOUT (slower is a miss; the first
+ * read of an instance that has not used the bucket yet opens it within that time too); writes
  * to L2 do not hold up the call that produced the value; values larger than 512 KiB stay in L1
  * only. Invalidation purges the bucket's subjects of a module (or all) in one request.
  * Concurrent misses for one key are coalesced per instance by the engine.
@@ -55,12 +57,14 @@ export class KvResultCache implements CacheBackend {
   private opening: Promise<void> | undefined;
 
   /**
-   * Opens the bucket at synchronisation, so the call path never waits for its creation. The shared
-   * cache is optional: a bucket that cannot be opened does not hold up the instance; it is tried
-   * again in the background when a call next needs it.
+   * When the shared cache is the default of cached calls, the bucket is opened at synchronisation,
+   * so the call path never waits for its creation; otherwise the first call that names it opens it
+   * in the background (a cluster that never uses it has no such bucket). Either way it is
+   * optional: a bucket that cannot be opened does not hold up the instance — reads miss and
+   * writes stay local until it opens.
    */
   async synchronise(): Promise<void> {
-    await this.open();
+    if (this.node.config.coordination.cacheBackend === 'nats' || this.kv) await this.open();
   }
 
   private open(): Promise<void> {
@@ -76,9 +80,12 @@ export class KvResultCache implements CacheBackend {
     return this.opening;
   }
 
-  /** The open bucket, or undefined (then opening it starts in the background). */
-  private bucket(): KV | undefined {
-    if (!this.kv) void this.open();
+  /** The open bucket; opening it (the first use, or after a failure) waits at most `ms`. */
+  private async bucket(ms: number): Promise<KV | undefined> {
+    if (this.kv) return this.kv;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.open(), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
     return this.kv;
   }
 
@@ -89,10 +96,12 @@ export class KvResultCache implements CacheBackend {
   async get(key: string, module?: string): Promise<CacheEntry | undefined> {
     const local = this.l1.get(key);
     if (local) return local;
-    const kv = this.bucket();
-    if (module === undefined || !kv || !this.node.connection.connected) return undefined;
+    if (module === undefined || !this.node.connection.connected) return undefined;
+    const timeout = this.node.config.timers.cacheL2TimeoutMs;
+    const kv = await this.bucket(timeout);
+    if (!kv) return undefined;
     try {
-      const entry = await this.node.connection.shared('read shared result', () => kv.get(this.kvKey(key, module)), this.node.config.timers.cacheL2TimeoutMs);
+      const entry = await this.node.connection.shared('read shared result', () => kv.get(this.kvKey(key, module)), timeout);
       if (!entry || entry.operation !== 'PUT') {
         this.l2Misses++;
         return undefined;
@@ -117,8 +126,7 @@ export class KvResultCache implements CacheBackend {
   set(key: string, value: Value, ttlMs: number, module: string): void {
     const before = this.l1.moduleOf(key);
     this.l1.set(key, value, ttlMs, module);
-    const kv = this.bucket();
-    if (!kv || !this.node.connection.connected) return;
+    if (!this.node.connection.connected) return;
     // the same key under another module: its old shared entry must not outlive the move
     if (before !== undefined && before !== module) void this.purge(`${encodeName(before)}.${key}`).catch(() => {});
     let bytes: Uint8Array;
@@ -133,6 +141,8 @@ export class KvResultCache implements CacheBackend {
     }
     // the call that produced the value does not wait for the write
     void (async () => {
+      const kv = await this.bucket(this.node.config.timers.operationTimeoutMs * 10);
+      if (!kv) return;
       await this.node.connection.shared('write shared result', () => kv.put(this.kvKey(key, module), bytes));
       this.l2Writes++;
     })().catch((e: unknown) => {
@@ -157,8 +167,14 @@ export class KvResultCache implements CacheBackend {
   private async purge(keys: string): Promise<number> {
     const bucket = this.node.names.bucket(RESULTS_BUCKET_PURPOSE);
     const jsm = await this.node.connection.jetstreamManager('purge shared results');
-    const purged = await this.node.connection.shared('purge shared results', () => jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${keys}` }));
-    return purged.purged;
+    try {
+      // not through `shared`: that turns every NATS error into an outage, and a missing bucket is not one
+      const purged = await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${keys}` });
+      return purged.purged;
+    } catch (e) {
+      if (isStreamNotFound(e)) return 0; // the bucket was never created: nothing is shared
+      throw asCoordinationError('purge shared results', e);
+    }
   }
 
   invalidateLocal(scope: CacheScope): number {

@@ -47,6 +47,8 @@ function env(): Record<string, string> {
     CONSTELLATION_CLUSTER_ROUTE_TIMEOUT: '10s',
     CONSTELLATION_CLUSTER_EVENTS_INTEREST_REFRESH: '1s',
     CONSTELLATION_CACHE_L1_TTL: `${L1_TTL_MS}ms`,
+    // the shared cache's bucket opens on first use: a loaded machine must not turn that into a miss
+    CONSTELLATION_CACHE_L2_TIMEOUT: '3s',
   };
 }
 
