@@ -14,12 +14,7 @@ need() { # need <command or path> <package> <why>
 [ -n "${CHROMIUM_PATH:-}" ] || need /usr/bin/chromium chromium "the dashboard's browser tests"
 need /usr/sbin/nginx nginx-light "the reverse-proxy test (the shipped deploy/nginx config)"
 need openssl openssl "the provider TLS tests (they make their certificates)"
-# the cluster tests start real nats-server processes (JetStream, loopback, temporary directories)
-if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
-  echo "installing nats-server (apt-get) for the cluster tests"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq nats-server >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq nats-server; }
-fi
+command -v nats-server >/dev/null 2>&1 || need /usr/sbin/nats-server nats-server "the cluster tests (real nats-server processes, JetStream, loopback)"
 npm run build --silent
 # browser tests (*.browser.test.js) run after the rest, alone: Chromium's bursts of CPU would
 # otherwise land on the timing-sensitive server tests running beside them on a 2-core machine
