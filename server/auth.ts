@@ -20,7 +20,7 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/health/li
  * Bearer token; the page asks for the key and sends it on every `/api/v1` call and WebSocket).
  */
 export function isPublicPath(path: string): boolean {
-  return PUBLIC_PATHS.has(path) || path === '/dashboard' || path.startsWith('/dashboard/static/') || path.startsWith('/static/');
+  return PUBLIC_PATHS.has(path) || path === '/dashboard' || path === '/dashboard/' || path.startsWith('/dashboard/static/') || path.startsWith('/static/');
 }
 
 const ALLOWED: Record<Role, ReadonlySet<string>> = {

@@ -78,6 +78,8 @@ export function dashboardRoutes(context: ServerContext, assets: DashboardAssets,
 
   return [
     { method: 'GET', path: '/dashboard', handler: shell, doc: doc('The dashboard (HTML shell; public)', ok('text/html'), { public: true }) },
+    // the address users type as often as the one without the slash (the shell's asset paths are absolute)
+    { method: 'GET', path: '/dashboard/', handler: shell, doc: doc('The dashboard, as at /dashboard (HTML shell; public)', ok('text/html'), { public: true }) },
     { method: 'GET', path: '/dashboard/static/:dir/:file', handler: staticFile, doc: doc('Dashboard asset (public, precompressed)', { ...ok('the file'), ...notFoundDoc }, { public: true }) },
     { method: 'GET', path: '/static/:dir/:file', handler: staticFile, doc: doc('Dashboard asset (public, precompressed)', { ...ok('the file'), ...notFoundDoc }, { public: true }) },
     {

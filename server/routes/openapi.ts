@@ -79,7 +79,9 @@ function operationId(method: string, path: string): string {
     .join('-')
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean);
-  return [method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1))].join('');
+  // a trailing slash names a route of its own (`/dashboard/` beside `/dashboard`)
+  const slash = path.length > 1 && path.endsWith('/') ? ['Slash'] : [];
+  return [method.toLowerCase(), ...words.map((w) => w[0]!.toUpperCase() + w.slice(1)), ...slash].join('');
 }
 
 /** Builds the document for a route table. */

@@ -233,6 +233,9 @@ describe('dashboard static files', () => {
     assert.match(shell.headers.get('content-security-policy')!, /default-src 'none'; script-src 'self'; style-src 'self'/);
     const html = await shell.text();
     assert.match(html, /<title>Constellation Dashboard<\/title>/);
+    const slashed = await fetch(`${s.base}/dashboard/`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(slashed.status, 200);
+    assert.equal(await slashed.text(), html);
     const script = /src="(\/dashboard\/static\/js\/[^"]+)"/.exec(html)![1]!;
     const identity = Buffer.from(await (await fetch(s.base + script, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
 

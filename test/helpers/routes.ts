@@ -68,6 +68,7 @@ export const REFERENCE_ROUTES: readonly (readonly [string, string])[] = [
   ['get', '/openapi.json'],
   // the dashboard (on by default): its shell and files, and its /api/v1 routes
   ['get', '/dashboard'],
+  ['get', '/dashboard/'],
   ['get', '/dashboard/static/{dir}/{file}'],
   ['get', '/static/{dir}/{file}'],
   ['get', '/api/v1/files'],

@@ -15,7 +15,7 @@ const PUBLIC = new Set(['/health', '/health/live', '/health/ready', '/metrics'])
 // the server's extra alias of `GET /metrics` with Accept: text/plain: the same public data
 const PUBLIC_EXTRA = new Set(['/metrics/prometheus']);
 // the dashboard's shell and static files: public (they hold no data; the page sends the key on its API calls)
-const PUBLIC_DASHBOARD = new Set(['/dashboard', '/dashboard/static/:dir/:file', '/static/:dir/:file']);
+const PUBLIC_DASHBOARD = new Set(['/dashboard', '/dashboard/', '/dashboard/static/:dir/:file', '/static/:dir/:file']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const BAD_KEY = 'wrong-key-but-long-enough-0123456789';
 const INVALID_SHORT_KEY = 'short-secret-xyz';
