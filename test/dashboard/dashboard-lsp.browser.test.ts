@@ -6,6 +6,7 @@ import { loadLspSettings } from '../../server/lsp/settings.js';
 import { launchChromium, screenshot, watchConsole, type ConsoleWatch } from '../helpers/browser.js';
 import { openDashboard, openDashboardWithKey, startDashboardServer, type DashboardServer } from '../helpers/dashboard.js';
 import { API_KEYS_ENV, KEYS } from '../helpers/http.js';
+import { freePort } from '../helpers/nats.js';
 
 /**
  * The dashboard's editor against a real server with the language server at `/lsp`: the LSP's
@@ -206,5 +207,34 @@ describe('dashboard with the language server and API keys', () => {
     await typeUndeclaredName(page);
     assert.deepEqual(watch.problems, []);
     await page.close();
+  });
+});
+
+describe('dashboard when its server restarts', () => {
+  test('the editor reconnects to /lsp on the restarted server, and its diagnostics come from the language server again', async () => {
+    const browser = await launchChromium();
+    // a port of its own from the start: uWS marks a fixed port's socket reusable (as in production),
+    // so the restarted server binds it while the first one's connections linger in TIME_WAIT
+    const port = await freePort();
+    const first = await startWithLsp({ CONSTELLATION_PORT: String(port) });
+    let second: { running: DashboardServer; lsp: LspListener } | undefined;
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const watch = watchConsole(page);
+      await openDashboard(page, first.running.url);
+      await openTextStats(page, watch);
+      await first.running.stop(); // its sockets close: the page falls back to the preview
+      await page.waitForSelector('#lsp-status:not(.on)', { state: 'attached' });
+      second = await startWithLsp({ CONSTELLATION_PORT: String(port) });
+      await page.waitForSelector('#lsp-status.on', { timeout: 60_000 });
+      assert.equal(second.lsp.connections, 1);
+      await typeUndeclaredName(page);
+      // requests and sockets failed while no server listened; nothing on the page threw
+      assert.deepEqual(watch.problems.filter((p) => p.startsWith('uncaught')), []);
+      await page.close();
+    } finally {
+      await browser.close();
+      await second?.running.stop();
+    }
   });
 });

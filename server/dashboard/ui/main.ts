@@ -13,6 +13,8 @@ import { Shell, type ViewName } from './shell.js';
  */
 
 const HEALTH_POLL_MS = 15_000;
+const LSP_RETRY_FIRST_MS = 1000;
+const LSP_RETRY_MAX_MS = 30_000;
 
 function start(): void {
   const dag = new DagView();
@@ -84,11 +86,20 @@ function start(): void {
       document.body.dataset['ready'] = 'true';
     }
     // in the background: the page works on the preview until (unless) the language server answers
-    if (lspAvailable) {
-      const lsp = new LspClient();
-      if (await lsp.connect()) scripts.useLanguageServer(lsp);
-    }
+    if (lspAvailable) void connectLanguageServer(0);
   })();
+
+  /**
+   * Connects the editor to `/lsp`, and again whenever the socket closes (a restarted or drained
+   * server, a proxy's timeout): the preview's diagnostics stand in meanwhile. Failed attempts back
+   * off from LSP_RETRY_FIRST_MS to LSP_RETRY_MAX_MS.
+   */
+  async function connectLanguageServer(failures: number): Promise<void> {
+    const lsp = new LspClient();
+    const retry = (n: number) => window.setTimeout(() => void connectLanguageServer(n), Math.min(LSP_RETRY_MAX_MS, LSP_RETRY_FIRST_MS * 2 ** n));
+    if (await lsp.connect()) scripts.useLanguageServer(lsp, () => retry(0));
+    else retry(failures + 1);
+  }
 }
 
 start();

@@ -142,8 +142,8 @@ export class ScriptsView {
     }
   }
 
-  /** Connects the language server; without it, diagnostics come from the preview. */
-  useLanguageServer(lsp: LspClient | undefined): void {
+  /** Connects the language server (`lost` is called when its socket closes); without it, diagnostics come from the preview. */
+  useLanguageServer(lsp: LspClient | undefined, lost?: () => void): void {
     this.lsp = lsp;
     this.lspDiagnostics = !!lsp?.connected;
     this.lspStatus.textContent = lsp?.connected ? 'LSP' : '';
@@ -159,6 +159,7 @@ export class ScriptsView {
     lsp.onClose = () => {
       this.useLanguageServer(undefined);
       void this.preview(); // the preview's errors take over the panel
+      lost?.();
     };
     this.editor.onCompletion = async (offset) => {
       if (!this.path || !lsp.connected) return [];
