@@ -19,6 +19,8 @@
  *   advisory only — decide nothing on "dead", use leases.
  * - `KvView` (kv-view.ts): a bucket mirrored in memory with compare-and-set writes — the building
  *   block of the stores in stores/.
+ * - `ProviderAdvertisement` (provider-advertisement.ts): this instance's providers in
+ *   `cst_<c>_providers`, and provider schema divergence between the live instances.
  * - Timers belong in `ClusterTimers` (config.ts) with a variable in server/cluster-config.ts.
  */
 
@@ -42,5 +44,7 @@ export { ClusterCoordination, SHARED_CACHE_BACKEND, type InstanceParts } from '.
 export { ExecutionEventBridge, type EventBridgeStats } from './event-bridge.js';
 export { ClusterExecutionControl, sessionOwner, type RoutingStats } from './execution-routing.js';
 export { KvResultCache } from './kv-result-cache.js';
+export { ProviderAdvertisement, type ProviderAdvertising, type ProviderAdvertisementView, type ProviderSource } from './provider-advertisement.js';
+export { providerDivergence, type AdvertisedNamespace, type ProviderDivergence, type ProviderDivergenceKind } from './provider-divergence.js';
 export { ProbeLeases, type ProbeLeaseStats } from './probe-leases.js';
 export { ThrottleSplit } from './throttle-split.js';

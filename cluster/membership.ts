@@ -343,6 +343,18 @@ export class Membership {
     return true;
   }
 
+  /**
+   * The module registry may have changed (a provider came or went): when it did, the record is
+   * rewritten and a heartbeat announces the new digest at once, after the record, so peers that
+   * read it on seeing the digest find the new table.
+   */
+  announceModules(): void {
+    if (this.stopped || !this.readModules()) return;
+    void this.writeRecord()
+      .catch(() => {})
+      .then(() => this.publishHeartbeat());
+  }
+
   onPeerChange(listener: (instanceId: string, change: PeerChange) => void): void {
     this.listeners.push(listener);
   }

@@ -159,6 +159,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     config, engine, pipelines, suspensions, executions, events, resultCaches, lifecycle, metrics, logger, history: backends.executionHistory,
     diagnostics: new Diagnostics(options.readinessChecks),
     ...(pipelineMemory ? { pipelineMemory } : {}),
+    ...(cluster ? { providerAdvertising: cluster.providers } : {}),
   };
 
   if (config.pipelineDir && cluster) {
@@ -184,7 +185,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   // the dashboard is a listener of its own: its drain waits for the runs it started in the background
   const listeners = [
-    ...(cluster && coordination ? [clusterListener(cluster.node), coordinationListener(coordination)] : []),
+    ...(cluster && coordination ? [clusterListener(cluster.node, cluster.providers), coordinationListener(coordination)] : []),
     ...(config.dashboard.enabled ? [new DashboardListener()] : []),
     ...(options.listeners ?? []),
   ];

@@ -9,6 +9,7 @@ import { importLocalState } from '../cluster/import.js';
 import { errorText } from '../cluster/log.js';
 import { ClusterCoordination, type InstanceParts } from '../cluster/coordination.js';
 import { ClusterNode, type ClusterMetrics } from '../cluster/node.js';
+import { ProviderAdvertisement } from '../cluster/provider-advertisement.js';
 import { LocalBreakerRegistry } from '../runtime/engine/circuit-breaker.js';
 import type { CircuitBreakerRegistry } from '../runtime/engine/spi.js';
 import { ExecutionEventHub } from '../runtime/events/execution-events.js';
@@ -29,7 +30,9 @@ import { readFileIfExists, writeFileAtomic } from './stores/atomic-file.js';
  * and module signatures, imports an existing data directory into the cluster once, and attaches
  * the node as a listener — readiness waits for the first synchronisation, `/health/detail` and
  * `/metrics` gain a `cluster` section, lifecycle changes become membership states (Running →
- * running, Draining → draining, close → leaving).
+ * running, Draining → draining, close → leaving). With a provider port, its providers are
+ * advertised to the other instances (the port attaches itself to `providers`) and provider
+ * schema divergence between instances joins the cluster section.
  */
 
 function packageVersion(): string {
@@ -166,6 +169,8 @@ export interface ClusterWiring {
   readonly stores: ClusterStores;
   /** Events for other instances' watchers: the engine feeds it beside the local hub. */
   readonly outgoingEvents: ExecutionEventHub;
+  /** Where the provider port (when there is one) hands over its providers. */
+  readonly providers: ProviderAdvertisement;
 }
 
 /** The node and its shared stores for a server in cluster mode (nothing connects before the listener starts). */
@@ -185,7 +190,8 @@ export function setUpCluster(
     ...(events.onSuspensionsExpired ? { onSuspensionsExpired: events.onSuspensionsExpired } : {}),
   });
   node.addSynchroniser('data directory import', importSynchroniser(dataDir, cluster.clusterName, stores, logger));
-  return { node, stores, outgoingEvents: new ExecutionEventHub((m) => logger.warn(m)) };
+  const providers = new ProviderAdvertisement(node);
+  return { node, stores, outgoingEvents: new ExecutionEventHub((m) => logger.warn(m)), providers };
 }
 
 /**
@@ -205,8 +211,8 @@ export function afterFirstSynchronisation(node: ClusterNode, readiness: Map<stri
   });
 }
 
-/** The node as an attached listener of the server. */
-export function clusterListener(node: ClusterNode): AttachedListener {
+/** The node as an attached listener of the server (with the provider advertisement it carries). */
+export function clusterListener(node: ClusterNode, providers: ProviderAdvertisement): AttachedListener {
   let host: ServerHost | undefined;
   return {
     name: 'cluster',
@@ -215,11 +221,12 @@ export function clusterListener(node: ClusterNode): AttachedListener {
       const d = h.context.diagnostics;
       d.readiness.set('cluster', () => node.synchronised);
       d.sections.set('cluster', {
-        detail: () => node.view(),
-        metrics: () => node.metrics(),
-        prometheus: () => prometheus(node.metrics()),
+        detail: () => ({ ...node.view(), providers: providers.viewOf() }),
+        metrics: () => ({ ...node.metrics(), providers: providers.metrics() }),
+        prometheus: () => prometheus(node.metrics()) + providers.prometheus(),
       });
       node.start();
+      providers.start();
     },
     onStateChange(state): void {
       if (state === 'Running') {
@@ -232,7 +239,10 @@ export function clusterListener(node: ClusterNode): AttachedListener {
     async drain(): Promise<void> {
       node.drain();
     },
-    close: () => node.close(),
+    async close(): Promise<void> {
+      await providers.close();
+      await node.close();
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ProviderAdvertising } from '../cluster/provider-advertisement.js';
 import type { Engine } from '../runtime/engine/engine.js';
 import type { ExecutionControl } from '../runtime/engine/execution-control.js';
 import type { ExecutionStorage, ResultCacheInvalidation } from '../runtime/engine/spi.js';
@@ -32,4 +33,6 @@ export interface ServerContext {
   readonly pipelineMemory?: () => { readonly residentImages: number; readonly unpinnedHeapBytes: number; readonly maxBytes: number };
   /** Readiness checks and probe sections added by attached parts (the cluster). */
   readonly diagnostics: Diagnostics;
+  /** In cluster mode: where a provider port advertises its providers to the other instances. */
+  readonly providerAdvertising?: ProviderAdvertising;
 }

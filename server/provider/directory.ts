@@ -18,6 +18,8 @@ import type { ProviderInvoker } from './invoker.js';
  *   member offers leave the engine, a claim without members releases its namespace, and the
  *   executor channel nobody else uses is closed.
  *
+ * Every such change is announced to `onChange` listeners (the cluster's provider advertisement).
+ *
  * Connections that left are remembered for a while (bounded), so that a `Deregister` sent
  * after the control stream closed — the order in which the reference SDK stops — is answered
  * for what it was: those modules are removed.
@@ -37,6 +39,7 @@ export class ProviderDirectory {
   readonly connections = new Map<string, ProviderConnection>();
   readonly claims = new Map<string, NamespaceClaim>();
   readonly recentlyClosed = new Map<string, { namespace: string; modules: readonly string[]; reason: string }>();
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(
     readonly engine: Engine,
@@ -59,6 +62,23 @@ export class ProviderDirectory {
       this.engine.registerRemote(remoteModule(claim, decl, this.invoker, this.config.callTimeoutMs));
     }
     claim.modules = new Map(modules);
+    this.changed();
+  }
+
+  /** Calls `listener` after every change of the claims, their modules or their members; returns the unsubscription. */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (e) {
+        this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'provider directory listener failed');
+      }
+    }
   }
 
   /** Removes one module of a connection (Deregister); the engine keeps it while another member offers it. */
@@ -71,6 +91,7 @@ export class ProviderDirectory {
       this.engine.unregister(`${conn.namespace}.${name}`);
       claim.modules.delete(name);
     }
+    this.changed();
   }
 
   withdraw(conn: ProviderConnection, options: WithdrawOptions): void {
@@ -94,6 +115,7 @@ export class ProviderDirectory {
     this.recentlyClosed.set(conn.id, { namespace: conn.namespace, modules: [...conn.modules.keys()], reason: options.reason });
     if (this.recentlyClosed.size > RECENTLY_CLOSED_LIMIT) this.recentlyClosed.delete(this.recentlyClosed.keys().next().value as string);
     this.log.info({ connectionId: conn.id, namespace: conn.namespace, reason: options.reason }, 'provider connection closed');
+    this.changed();
   }
 
   private endStream(conn: ProviderConnection, status: { code: number; details: string } | undefined): void {
