@@ -66,11 +66,11 @@ const name = (max: number) => z.string().min(1).max(max);
 const advertisedNamespace = z.object({
   namespace: name(256),
   groupId: z.string().max(256),
-  executorUrls: z.array(name(512)).max(MAX_EXECUTORS),
-  modules: z.record(name(256), name(128)).refine((m) => Object.keys(m).length <= 10_000, 'too many modules'),
+  executorUrls: z.array(name(512)).max(MAX_EXECUTORS).readonly(),
+  modules: z.record(name(256), name(128)).refine((m) => Object.keys(m).length <= 10_000, 'too many modules').readonly(),
 });
 
-const advertisement = z.object({ instanceId: z.string().refine(isInstanceId, 'not an instance id'), namespaces: z.array(advertisedNamespace).max(10_000) });
+const advertisement = z.object({ instanceId: z.string().refine(isInstanceId, 'not an instance id'), namespaces: z.array(advertisedNamespace).max(10_000).readonly() });
 type Advertisement = z.output<typeof advertisement>;
 
 export const providerAdvertisementEnvelope = defineEnvelope('providers', advertisement, 512 * 1024);
@@ -193,7 +193,7 @@ export class ProviderAdvertisement implements ProviderAdvertising {
       this.written = false;
       return;
     }
-    await this.view.put(key, { instanceId: key, namespaces: this.local.map((ns) => ({ ...ns, executorUrls: [...ns.executorUrls], modules: { ...ns.modules } })) });
+    await this.view.put(key, { instanceId: key, namespaces: this.local });
     this.written = true;
   }
 
