@@ -87,8 +87,13 @@ export class ProviderAdvertisement implements ProviderAdvertising {
   private writing = false;
   private dirty = false;
   private lastWriteError: string | undefined;
-  private evaluationQueued = false;
-  private localChangeQueued = false;
+  /** A change is read after the provider port's handler returns (off its path; a burst is read once). */
+  private readonly queueLocalChange = coalesced(() => {
+    if (!this.closed) this.onLocalChange();
+  });
+  private readonly queueEvaluation = coalesced(() => {
+    if (!this.closed) this.evaluate();
+  });
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private findings: ProviderDivergence[] = [];
@@ -139,16 +144,6 @@ export class ProviderAdvertisement implements ProviderAdvertising {
     this.queueEvaluation();
   }
 
-  /** A change is read after the provider port's handler returns (off its path; a burst is read once). */
-  private queueLocalChange(): void {
-    if (this.localChangeQueued || this.closed) return;
-    this.localChangeQueued = true;
-    setImmediate(() => {
-      this.localChangeQueued = false;
-      this.onLocalChange();
-    });
-  }
-
   private onLocalChange(): void {
     if (!this.source) return;
     try {
@@ -195,15 +190,6 @@ export class ProviderAdvertisement implements ProviderAdvertising {
     }
     await this.view.put(key, { instanceId: key, namespaces: this.local });
     this.written = true;
-  }
-
-  private queueEvaluation(): void {
-    if (this.evaluationQueued || this.closed) return;
-    this.evaluationQueued = true;
-    setImmediate(() => {
-      this.evaluationQueued = false;
-      this.evaluate();
-    });
   }
 
   /** Compares the advertisements of the live members (this one's from memory: it is the freshest). */
@@ -283,6 +269,19 @@ export class ProviderAdvertisement implements ProviderAdvertising {
     if (this.written && this.node.connection.connected) await this.view.delete(this.node.instanceId).catch(() => {});
     this.view.stop();
   }
+}
+
+/** `run` on the next turn of the event loop, once however often it was asked for meanwhile. */
+function coalesced(run: () => void): () => void {
+  let queued = false;
+  return () => {
+    if (queued) return;
+    queued = true;
+    setImmediate(() => {
+      queued = false;
+      run();
+    });
+  };
 }
 
 function findingKey(f: ProviderDivergence): string {
