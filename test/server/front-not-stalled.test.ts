@@ -5,8 +5,9 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * A module that never yields runs on the worker pool, not on the HTTP thread: while it spins
- * (both workers busy), liveness answers fast and a stdlib-only run completes; the module
- * timeout (CONSTELLATION_MODULE_TIMEOUT=1s) then fails the busy call with ModuleTimeout, the
+ * (both workers busy), liveness answers and a stdlib-only run completes before the spinning
+ * calls end — an order, not a timing, so a loaded machine cannot fail it; the module
+ * timeout (CONSTELLATION_MODULE_TIMEOUT=3s) then fails the busy call with ModuleTimeout, the
  * stuck worker is replaced, and the server keeps serving pool work.
  */
 
@@ -14,13 +15,13 @@ const BUSY = 'in t: String\nr = BusyLoop(t)\nout r\n';
 const STDLIB = 'in a: Int\nin b: Int\nc = a * b + 1\nout c\n';
 const ECHO = 'in text: String\nr = Echo(text)\nout r\n';
 // after the stuck workers are replaced, a call may wait for a fresh thread to start and load
-// its modules: seconds on a loaded CI machine, which the server-wide 1 s timeout would count
+// its modules: seconds on a loaded CI machine, which the server-wide 3 s timeout would count
 const ECHO_PATIENT = 'in text: String\nr = Echo(text) with timeout: 30s\nout r\n';
 
 describe('the HTTP front is not stalled by a spinning module', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startServer({ env: { CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_MODULE_TIMEOUT: '1s', CONSTELLATION_WORKERS: '2' } });
+    srv = await startServer({ env: { CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_MODULE_TIMEOUT: '3s', CONSTELLATION_WORKERS: '2' } });
   });
   after(async () => {
     await srv.close();
@@ -38,20 +39,16 @@ describe('the HTTP front is not stalled by a spinning module', () => {
     await sleep(150);
 
     // a stdlib-only run while the pool is busy
-    const runStart = performance.now();
-    let runMs = -1;
     let runBeforeBusy = false;
     const quick = request(srv.port, '/run', { method: 'POST', body: { source: STDLIB, inputs: { a: 6, b: 7 } } }).then((r) => {
-      runMs = performance.now() - runStart;
       runBeforeBusy = !busyDone;
       return r;
     });
-    const latencies: number[] = [];
-    while (performance.now() - t0 < 700) {
-      const s = performance.now();
+    let probes = 0;
+    while (performance.now() - t0 < 2000) {
       const live = await request(srv.port, '/health/live');
       if (busyDone) break;
-      latencies.push(performance.now() - s);
+      probes++;
       assert.equal(live.status, 200);
       assert.deepEqual(live.json, { status: 'alive' });
       await sleep(40);
@@ -60,9 +57,7 @@ describe('the HTTP front is not stalled by a spinning module', () => {
     assert.equal(q.status, 200, q.text);
     assert.deepEqual(q.json.outputs, { c: 43 });
     assert.ok(runBeforeBusy, 'the stdlib run finished while the busy calls were still spinning');
-    assert.ok(latencies.length >= 3, `only ${latencies.length} probes while the busy calls spun`);
-    assert.ok(Math.max(...latencies) < 500, `liveness latencies ${latencies.map((l) => l.toFixed(1)).join(', ')} ms`);
-    assert.ok(runMs < 500, `stdlib run took ${runMs.toFixed(1)} ms while the pool was busy`);
+    assert.ok(probes >= 3, `only ${probes} liveness probes answered while the busy calls spun`);
 
     const replies = await Promise.all(busy);
     const elapsed = performance.now() - t0;
@@ -74,7 +69,7 @@ describe('the HTTP front is not stalled by a spinning module', () => {
       assert.equal(r.json.errors[0].code, 'ModuleTimeout', r.text);
       assert.equal(r.json.errors[0].module, 'BusyLoop');
     }
-    assert.ok(elapsed >= 900 && elapsed < 10_000, `busy calls answered after ${elapsed.toFixed(0)} ms (timeout 1 s)`);
+    assert.ok(elapsed >= 2900 && elapsed < 15_000, `busy calls answered after ${elapsed.toFixed(0)} ms (timeout 3 s)`);
   });
 
   test('afterwards the server keeps serving, including pool work on replaced workers', async () => {
