@@ -154,6 +154,9 @@ export class KvView<T> {
       () =>
         watchUntilCurrent(kv, async (entry) => {
           if (generation !== this.generation) return false;
+          // this instance's own write coming back (the copy took it when the write was acknowledged):
+          // nothing to decode or validate again
+          if (live && entry.operation === 'PUT' && this.copy.get(entry.key)?.revision === entry.revision) return true;
           const decoded = await this.decodeEntry(entry);
           if (decoded === 'ignored') return true;
           if (live) this.apply(entry.key, decoded, false, entry.revision);
