@@ -109,6 +109,9 @@ const envSchema = z.object({
   CONSTELLATION_BREAKER_HALF_OPEN_PROBES: positiveInt('breaker half-open probes').optional(),
 });
 
+/** The variables this schema reads (server/config-variables.ts gathers every part's). */
+export const SERVER_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   readonly port: number;
   readonly host: string;

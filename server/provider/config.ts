@@ -67,6 +67,9 @@ const envSchema = z.object({
   CONSTELLATION_PROVIDER_MAX_MESSAGE_SIZE: positiveInt('message size (bytes)').optional(),
 });
 
+/** The variables of the provider port (server/config-variables.ts gathers every part's). */
+export const PROVIDER_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 const NAMESPACE_PREFIX = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
 
 /** The provider port's settings, or null when the port is off. Throws ConfigError. */

@@ -237,14 +237,22 @@ export function runMain(env: Record<string, string>, timeoutMs = 20_000): Promis
   });
 }
 
+/** Another way to start the server process (the image's entry point, from its working directory). */
+export interface SpawnOptions {
+  /** `node` and its arguments; default: dist/server/main.js of this checkout. */
+  readonly args?: readonly string[];
+  readonly cwd?: string;
+}
+
 /**
  * Starts the real server process with JSON logs at info level and reads the bound port from
  * its "listening" line (so CONSTELLATION_PORT=0 works).
  */
-export function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [MAIN_JS], {
+export function spawnServer(env: Record<string, string>, timeoutMs = 20_000, options: SpawnOptions = {}): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, options.args ?? [MAIN_JS], {
     env: childEnv({ CONSTELLATION_LOG_LEVEL: 'info', CONSTELLATION_LOG_FORMAT: 'json', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   let out = '';
   let err = '';
