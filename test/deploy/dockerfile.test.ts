@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Entrypoint, Healthcheck } from 'dockerfile-ast';
-import { dockerfile, dockerBuildTag, imageUser, readRepoFile, REPO, serverSettings, unknownVariables } from '../helpers/deploy.js';
+import { dockerfile, dockerBuildTag, imageEnvironment, imageUser, readRepoFile, REPO, serverSettings, unknownVariables } from '../helpers/deploy.js';
 import { BuildContext, ignored, parseDockerignore } from '../helpers/docker-context.js';
 import { replay, snapshot, stages, type ReplayedStage } from '../helpers/docker-replay.js';
 import { freePort } from '../helpers/nginx.js';
@@ -68,13 +68,10 @@ describe('deploy/Dockerfile', () => {
   });
 
   test('environment, ports, volume and entry point agree with the server configuration', () => {
-    const replayEnv: Record<string, string> = {};
-    for (const i of runtime!.instructions.filter((x) => x.getKeyword() === 'ENV')) {
-      for (const p of (i as unknown as { getProperties(): { getName(): string; getValue(): string }[] }).getProperties()) replayEnv[p.getName()] = p.getValue();
-    }
-    assert.deepEqual(unknownVariables(Object.keys(replayEnv)), []);
-    const { config } = serverSettings(replayEnv);
-    const provider = serverSettings({ ...replayEnv, CONSTELLATION_PROVIDER_ENABLED: 'true' }).provider!;
+    const env = imageEnvironment();
+    assert.deepEqual(unknownVariables(Object.keys(env)), []);
+    const { config } = serverSettings(env);
+    const provider = serverSettings({ ...env, CONSTELLATION_PROVIDER_ENABLED: 'true' }).provider!;
     const expose = only(runtime!.instructions.filter((i) => i.getKeyword() === 'EXPOSE'), 'EXPOSE').getArguments().map((a) => Number(a.getValue()));
     assert.deepEqual(expose, [config.port, provider.port]);
     const volume = only(runtime!.instructions.filter((i) => i.getKeyword() === 'VOLUME'), 'VOLUME').getArgumentsContent();

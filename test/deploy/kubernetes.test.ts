@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { deployFiles, dockerBuildTag, imageUser, serverSettings, unknownVariables, yamlDocuments } from '../helpers/deploy.js';
+import { deployFiles, dockerBuildTag, imageEnvironment, imageUser, serverSettings, unknownVariables, yamlDocuments } from '../helpers/deploy.js';
 import { validateManifest } from '../helpers/kubernetes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -41,7 +41,7 @@ const configMap = the('ConfigMap', 'constellation-config');
 
 /** The container's environment as the kubelet builds it: the ConfigMap, then `env` with $(VAR) expanded; POD_IP from the downward API. */
 function containerEnvironment(): Record<string, string> {
-  const env: Record<string, string> = { ...configMap.data };
+  const env: Record<string, string> = { ...imageEnvironment(), ...configMap.data };
   const downward: Record<string, string> = { POD_IP: '10.1.2.3' };
   for (const e of container.env ?? []) {
     if (e.valueFrom) env[e.name] = downward[e.name] ?? assert.fail(`no test value for the downward API variable ${e.name}`);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DockerfileParser, type Dockerfile } from 'dockerfile-ast';
+import { DockerfileParser, type Dockerfile, type Env } from 'dockerfile-ast';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES } from '../../server/config-variables.js';
 import { loadConfig, type Config } from '../../server/config.js';
@@ -61,6 +61,17 @@ export function imageUser(): { uid: number; gid: number } {
   const m = /^(\d+):(\d+)$/.exec(users.at(-1)?.getArgumentsContent() ?? '');
   if (!m) throw new Error('the Dockerfile must end with a numeric USER uid:gid (Kubernetes verifies runAsNonRoot on numbers)');
   return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+/** The environment the image sets (ENV of its last stage): what compose and Kubernetes add to. */
+export function imageEnvironment(): Record<string, string> {
+  const df = dockerfile();
+  const lastFrom = df.getFROMs().at(-1)!.getRange().start.line;
+  const env: Record<string, string> = {};
+  for (const i of df.getENVs().filter((e) => e.getRange().start.line > lastFrom) as Env[]) {
+    for (const p of i.getProperties()) env[p.getName()] = p.getValue() ?? '';
+  }
+  return env;
 }
 
 /** Variables a deployment file may set besides the server's: Node's own. */

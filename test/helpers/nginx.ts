@@ -141,3 +141,17 @@ function parseAccessLog(text: string): AccessEntry[] {
       };
     });
 }
+
+/** The `server host:port …;` entries of `upstream name { … }` in a site (`host:port` only). */
+export function upstreamServers(site: string, name: string): string[] {
+  const block = new RegExp(`upstream\\s+${name}\\s*\\{([^}]*)\\}`).exec(site)?.[1];
+  if (block === undefined) throw new Error(`no upstream ${name}`);
+  return [...block.matchAll(/^\s*server\s+(\S+?)[\s;]/gm)].map((m) => m[1]!);
+}
+
+/** The site with every upstream server `host:port` replaced through `to` (the names docker-compose resolves, here loopback ports). */
+export function mapUpstreams(site: string, to: (hostPort: string) => string): string {
+  return site.replace(/(upstream\s+\S+\s*\{)([^}]*)(\})/g, (_, open: string, body: string, close: string) =>
+    open + body.replace(/^(\s*server\s+)(\S+?)([\s;])/gm, (_m, head: string, hostPort: string, tail: string) => `${head}${to(hostPort)}${tail}`) + close,
+  );
+}
