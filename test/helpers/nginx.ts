@@ -84,6 +84,8 @@ export interface RunningNginx {
   readonly child: ChildProcess;
   /** The access log so far. */
   accesses(): AccessEntry[];
+  /** The access-log entries whose request id starts with `prefix`, once there are `count` (nginx logs a request after its answer went out). */
+  logged(prefix: string, count: number): Promise<AccessEntry[]>;
   errors(): string;
   stop(): Promise<void>;
 }
@@ -101,6 +103,13 @@ export async function startNginx(dir: string, site: string): Promise<RunningNgin
     child,
     errors,
     accesses: () => parseAccessLog(existsSync(join(dir, 'access.log')) ? readFileSync(join(dir, 'access.log'), 'utf8') : ''),
+    logged: async (prefix, count) => {
+      for (let i = 0; ; i++) {
+        const entries = running.accesses().filter((e) => e.requestId.startsWith(prefix));
+        if (entries.length >= count || i >= 100) return entries;
+        await sleep(20);
+      }
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
