@@ -77,6 +77,9 @@ const schema = z.object({
   CONSTELLATION_LSP_CLIENT_CHECK: duration.optional(),
 });
 
+/** The language server's variables (server/config-variables.ts gathers every part's). */
+export const LSP_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export function loadLspSettings(env: Readonly<Record<string, string | undefined>> = process.env): LspSettings {
   const relevant: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (k.startsWith('CONSTELLATION_LSP_') && v !== undefined && v !== '') relevant[k] = v;

@@ -220,6 +220,7 @@ describe('deploy/k8s', () => {
       const a = ingress.metadata.annotations;
       assert.equal(a['nginx.ingress.kubernetes.io/proxy-http-version'], '1.1', 'HTTP/1.1 to the pods');
       assert.ok(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 3600, 'sockets stay open');
+      assert.ok(Number(a['nginx.ingress.kubernetes.io/proxy-read-timeout']) > settings.lsp.idleTimeoutSeconds, "longer than the language server's own idle timeout");
       assert.ok(bodyLimit(a) > settings.config.maxBodyBytes, "bodies up to the server's limit pass (it answers 413 itself)");
     }
     assert.equal(main.metadata.annotations['nginx.ingress.kubernetes.io/affinity'], undefined, 'the API needs no affinity');

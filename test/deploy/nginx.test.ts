@@ -5,16 +5,19 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { deployFiles, readRepoFile } from '../helpers/deploy.js';
 import { rawRequest, request, sleep, tempDir } from '../helpers/http.js';
+import { connectClient, initialize, open, startLspServer, type LspServer } from '../helpers/lsp.js';
 import { checkSite, mapUpstreams, NGINX, startNginx, type RunningNginx } from '../helpers/nginx.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { startServer } from '../helpers/server.js';
+import { DEFAULT_LSP_SETTINGS } from '../../server/lsp/settings.js';
 
 /**
  * The shipped nginx sites with a real nginx from Debian. In front of a real server, the
  * one-instance site (deploy/nginx/constellation.conf): HTTP/1.0 clients — which the
  * uWebSockets.js build never answers directly — get their answers through it, because it talks
  * HTTP/1.1 upstream (without `proxy_http_version 1.1`, nginx's default 1.0, every request ends in
- * 504: the reason the README and the sites insist on it); the live-events WebSocket upgrades
- * through it and stays open; a client cannot pick its own address for the rate limits. Every
+ * 504: the reason the README and the sites insist on it); the language server and the live-events
+ * WebSocket upgrade through it and stay open; a client cannot pick its own address for the rate
+ * limits. Every
  * other site (the cluster's, each load-balancing strategy in it) passes `nginx -t`; they run in
  * front of three instances in cluster-nginx.test.ts.
  */
@@ -64,25 +67,41 @@ describe('nginx sites', () => {
         const body = at.get(path);
         assert.ok(body, `${file}: location ${path}`);
         assert.ok(seconds(body, 'proxy_read_timeout') >= 3600 && seconds(body, 'proxy_send_timeout') >= 3600, `${file}: ${path} stays open`);
+        // the server closes an idle language-server socket itself: nginx must not cut it first
+        assert.ok(seconds(body, 'proxy_read_timeout') > DEFAULT_LSP_SETTINGS.idleTimeoutSeconds, `${file}: ${path} outlasts the server's idle timeout`);
       }
       assert.match(site, /proxy_set_header X-Forwarded-For \$remote_addr;/, `${file}: the client's own X-Forwarded-For is replaced`);
     }
   });
 
   describe('one instance behind deploy/nginx/constellation.conf', () => {
-    let s: TestServer;
+    let s: LspServer;
     let proxy: RunningNginx;
     const started: RunningNginx[] = [];
     const site = (port: number) => mapUpstreams(readRepoFile(SINGLE), () => `127.0.0.1:${port}`);
 
     before(async () => {
-      s = await startServer();
+      s = await startLspServer();
       proxy = await startNginx(join(dir, 'single'), site(s.port));
       started.push(proxy);
     });
     after(async () => {
       for (const p of started) await p.stop();
       await s.close();
+    });
+
+    test('the language server answers through nginx: initialize, then diagnostics of an open document', async () => {
+      const client = await connectClient(`ws://127.0.0.1:${proxy.port}/lsp`);
+      try {
+        const init = await initialize(client);
+        assert.ok(init.capabilities.textDocumentSync, JSON.stringify(init));
+        const uri = 'file:///nginx.cst';
+        const diagnostics = client.nextDiagnostics(uri, (d) => d.length > 0);
+        await open(client, uri, 'in x: Int\ny = x + nope\nout y');
+        assert.match(JSON.stringify(await diagnostics), /nope/);
+      } finally {
+        await client.close();
+      }
     });
 
     test('HTTP/1.0 clients are answered at once through nginx', async () => {

@@ -5,6 +5,7 @@ import { DockerfileParser, type Dockerfile, type Env } from 'dockerfile-ast';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_VARIABLES } from '../../server/config-variables.js';
 import { loadConfig, type Config } from '../../server/config.js';
+import { loadLspSettings, type LspSettings } from '../../server/lsp/settings.js';
 import { loadProviderConfig, type ProviderConfig } from '../../server/provider/config.js';
 
 /**
@@ -98,11 +99,13 @@ export interface ServerSettings {
   readonly config: Config;
   /** The provider port's settings, or null when it is off. */
   readonly provider: ProviderConfig | null;
+  /** The language server's (`/lsp`, always on). */
+  readonly lsp: LspSettings;
 }
 
-/** What the server makes of these variables (throws the server's ConfigError when it would refuse to start). */
+/** What the server process (server/main.ts) makes of these variables; throws the ConfigError it would stop on. */
 export function serverSettings(env: Readonly<Record<string, string>>): ServerSettings {
-  return { config: loadConfig(env), provider: loadProviderConfig(env) };
+  return { config: loadConfig(env), provider: loadProviderConfig(env), lsp: loadLspSettings(env) };
 }
 
 /** Milliseconds of a duration written as compose and Kubernetes write them (`45s`, `1m30s`, `500ms`). */
