@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { deployFiles, dockerBuildTag, imageEnvironment, imageUser, serverSettings, unknownVariables, yamlDocuments } from '../helpers/deploy.js';
+import { deployFiles, dockerBuildTag, imageEnvironment, imageUser, readRepoFile, serverSettings, unknownVariables, yamlDocuments } from '../helpers/deploy.js';
 import { validateManifest } from '../helpers/kubernetes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -228,6 +228,10 @@ describe('deploy/k8s', () => {
     const paths = sticky.spec.rules[0].http.paths.map((p: K8s) => [p.path, p.pathType]);
     assert.deepEqual(paths, [['/lsp', 'Exact'], ['/api/v1', 'Prefix']]);
     assert.deepEqual(main.spec.rules[0].http.paths.map((p: K8s) => p.path), ['/']);
+    // the same paths as the nginx cluster site pins to one instance
+    const pinned = [...readRepoFile('deploy/nginx/cluster.conf').matchAll(/location\s+(?:=\s*)?(\S+)\s*\{[^}]*proxy_pass http:\/\/constellation_affinity;/g)].map((m) => m[1]!);
+    const covered = (path: string) => paths.some(([p, type]: string[]) => (type === 'Exact' ? path === p : path === p || path.startsWith(`${p}/`)));
+    assert.deepEqual(pinned.filter((p) => !covered(p)), [], `nginx pins ${pinned.join(', ')}`);
     assert.deepEqual(main.spec.rules.map((r: K8s) => r.host), sticky.spec.rules.map((r: K8s) => r.host), 'one host');
   });
 
