@@ -96,6 +96,10 @@ export async function startNginx(dir: string, site: string): Promise<RunningNgin
   checkSite(dir, listenOn(site, port));
   const conf = join(dir, 'nginx.conf');
   const child = spawn(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { stdio: 'ignore' });
+  // a test process that ends without stopping it (a failure, process.exit) takes it along
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.removeListener('exit', orphanGuard));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const errors = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
   const running: RunningNginx = {
