@@ -106,6 +106,9 @@ export const clusterEnvSchema = z.object({
   ...Object.fromEntries(Object.keys(CLUSTER_AGE_VARIABLES).map((k) => [k, age.optional()])),
 });
 
+/** The variables this schema reads (server/config-variables.ts gathers every part's). */
+export const CLUSTER_VARIABLES: readonly string[] = Object.keys(clusterEnvSchema.shape);
+
 /**
  * The cluster configuration from the `CONSTELLATION_*` variables; `null` when
  * `CONSTELLATION_NATS_URL` is not set. Every problem found is appended to `problems`.

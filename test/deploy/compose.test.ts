@@ -12,7 +12,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * (from this repository's Dockerfile) or external images pinned to a version; variables the
  * server reads, with values its configuration loader accepts; ports it listens on; health checks
  * and scrape paths a real server answers; files, services and volumes that are there. The
- * cluster file's NATS servers, instances and nginx run for real in cluster-nginx.test.ts.
+ * cluster file's instances (their environment) and nginx run for real in cluster-nginx.test.ts.
  */
 
 const FILES = ['deploy/docker-compose.yml', 'deploy/docker-compose.cluster.yml'];
@@ -143,12 +143,14 @@ describe('deploy/docker-compose.cluster.yml', () => {
     assert.equal(instances.length, 3);
     for (const s of instances) {
       const env = s.environment;
-      const urls = env['CONSTELLATION_NATS_URL']!.split(',').map((u) => new URL(u));
+      // as the server reads them (cluster mode is on when its NATS URL is set)
+      const { port, cluster: mode } = serverSettings(env).config;
+      assert.ok(mode, `${s.name}: cluster mode`);
+      const urls = mode.servers.map((u) => new URL(u));
       assert.deepEqual(urls.map((u) => u.hostname).sort(), nats.map((n) => n.name).sort(), `${s.name}: every NATS server`);
       for (const u of urls) assert.equal(u.port, '4222', 'the NATS client port (nats-server default)');
-      assert.equal(env['CONSTELLATION_NATS_REPLICAS'], String(nats.length));
-      assert.equal(env['CONSTELLATION_CLUSTER_NAME'], instances[0]!.environment['CONSTELLATION_CLUSTER_NAME']);
-      const port = serverSettings(env).config.port;
+      assert.equal(mode.replicas, nats.length, `${s.name}: buckets kept on every NATS server`);
+      assert.equal(mode.clusterName, serverSettings(instances[0]!.environment).config.cluster?.clusterName, `${s.name}: one cluster`);
       assert.equal(env['CONSTELLATION_CLUSTER_ADVERTISE_URL'], `http://${s.name}:${port}`);
       assert.deepEqual(s.ports, [], 'reached through nginx (providers on the compose network)');
       for (const n of nats) assert.ok(s.dependsOn.includes(n.name));

@@ -9,7 +9,7 @@ import type { Entrypoint, Healthcheck } from 'dockerfile-ast';
 import { dockerfile, dockerBuildTag, imageEnvironment, imageUser, readRepoFile, REPO, serverSettings, unknownVariables } from '../helpers/deploy.js';
 import { BuildContext, ignored, parseDockerignore } from '../helpers/docker-context.js';
 import { replay, snapshot, stages, type ReplayedStage } from '../helpers/docker-replay.js';
-import { freePort } from '../helpers/nginx.js';
+import { freePort } from '../helpers/nats.js';
 import { request, spawnServer, type SpawnedServer } from '../helpers/http.js';
 
 /**

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deployFiles, dockerBuildTag, imageEnvironment, imageUser, readRepoFile, serverSettings, unknownVariables, yamlDocuments } from '../helpers/deploy.js';
 import { validateManifest } from '../helpers/kubernetes.js';
+import { natsServerPath } from '../helpers/nats.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -16,10 +17,6 @@ import { startServer, type TestServer } from '../helpers/server.js';
  * answered by a real server started with the ConfigMap's settings; the grace period covers the
  * drain the ConfigMap sets; the NATS configuration passes `nats-server -t`.
  */
-
-function natsServerPath(): string {
-  return '/usr/sbin/nats-server';
-}
 
 // any fields: these are YAML documents, checked field by field below
 type K8s = any;
@@ -272,14 +269,14 @@ describe('deploy/k8s', () => {
     });
 
     test("CONSTELLATION_NATS_URL names the StatefulSet's pods; replicas match the buckets'", () => {
-      const cluster = settings.config as unknown as { cluster?: { servers: string[]; replicas: number } };
-      const urls = (env['CONSTELLATION_NATS_URL'] ?? '').split(',');
+      const cluster = settings.config.cluster;
+      assert.ok(cluster, 'cluster mode');
+      const urls = cluster.servers;
       const clientPort = containerPort(statefulSet.spec.template.spec.containers[0], 'client');
       const expected = Array.from({ length: statefulSet.spec.replicas }, (_, i) => `nats://${statefulSet.metadata.name}-${i}.${statefulSet.spec.serviceName}:${clientPort}`);
       assert.deepEqual(urls, expected);
       the('Service', statefulSet.spec.serviceName);
-      assert.equal(Number(env['CONSTELLATION_NATS_REPLICAS']), statefulSet.spec.replicas);
-      if (cluster.cluster) assert.equal(cluster.cluster.replicas, statefulSet.spec.replicas);
+      assert.equal(cluster.replicas, statefulSet.spec.replicas);
       const routes = /routes:\s*\[([^\]]*)\]/.exec(natsConfig.data['nats.conf'])![1]!.trim().split(/\s+/);
       const clusterPort = containerPort(statefulSet.spec.template.spec.containers[0], 'cluster');
       assert.deepEqual(routes, expected.map((u) => u.replace(`:${clientPort}`, `:${clusterPort}`)));

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { sleep } from './http.js';
+import { freePort } from './nats.js';
 
 /**
  * A real nginx from Debian (test/run.sh installs nginx-light when it is missing) running one of
@@ -14,17 +15,6 @@ import { sleep } from './http.js';
  */
 
 export const NGINX = '/usr/sbin/nginx';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 const TEMP_DIRS = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
 
