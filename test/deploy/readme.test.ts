@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { deployFiles, readRepoFile, REPO } from '../helpers/deploy.js';
+import { deployFiles, readRepoFile, REPO, unknownVariables, yamlDocuments } from '../helpers/deploy.js';
 
 /**
  * The README's Deploy section matches the files: every deployment file is described there, every
  * path it names exists, every `npm run` script it shows is in package.json, every compose and
- * kubectl command points at a file that is there.
+ * kubectl command points at a file that is there, every variable it names is one the server reads.
  */
 
 function section(markdown: string, title: string): string {
@@ -40,4 +40,12 @@ test('its npm scripts, compose files and kubectl targets exist', () => {
   // what `npm run docker:build` prints in the README is the script
   const shown = /npm run docker:build\s+# (.+)$/m.exec(deploy)?.[1]?.trim();
   assert.equal(shown, scripts['docker:build']);
+});
+
+test("every CONSTELLATION_ name it shows is a variable the server reads (or the affinity Ingress's cookie)", () => {
+  const [affinity] = yamlDocuments('deploy/k8s/ingress-affinity.yaml') as { metadata: { annotations: Record<string, string> } }[];
+  const cookie = affinity!.metadata.annotations['nginx.ingress.kubernetes.io/session-cookie-name'];
+  const named = new Set([...deploy.matchAll(/\bCONSTELLATION_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]));
+  assert.ok(named.has('CONSTELLATION_NATS_URL'), 'the cluster variables are among them');
+  assert.deepEqual(unknownVariables([...named].filter((n) => n !== cookie)), []);
 });
