@@ -9,6 +9,7 @@ import { dockerBuildTag, readRepoFile } from '../helpers/deploy.js';
 import { DEPENDENCY_MODULES_JS, startDependency, type Dependency } from '../helpers/dependency.js';
 import { FAULTS_JS, request, sleep, tempDir, type Reply } from '../helpers/http.js';
 import { startNats, type NatsServer } from '../helpers/nats.js';
+import { openSocket } from '../helpers/lsp.js';
 import { mapUpstreams, startNginx, type AccessEntry, type RunningNginx } from '../helpers/nginx.js';
 
 /**
@@ -104,13 +105,9 @@ describe('deploy/nginx/cluster.conf in front of three instances on one NATS serv
   });
 
   test('the live-events WebSocket upgrades through nginx, stays open and carries the events of runs on every instance', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/api/v1/executions/events`, { headers: { 'x-request-id': 'socket-0' } });
+    const ws = await openSocket(`ws://127.0.0.1:${proxy.port}/api/v1/executions/events`, undefined, { 'x-request-id': 'socket-0' });
     const events: { type: string; executionId: string }[] = [];
     ws.on('message', (data) => events.push(JSON.parse(String(data))));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
     try {
       // every instance has heard of the watcher (it announces its interest over NATS)
       await eventually('interest known on every instance', async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { deployFiles, readRepoFile } from '../helpers/deploy.js';
 import { rawRequest, request, sleep, tempDir } from '../helpers/http.js';
-import { connectClient, initialize, open, startLspServer, type LspServer } from '../helpers/lsp.js';
+import { connectClient, initialize, open, openSocket, startLspServer, type LspServer } from '../helpers/lsp.js';
 import { checkSite, mapUpstreams, NGINX, startNginx, type RunningNginx } from '../helpers/nginx.js';
 import { startServer } from '../helpers/server.js';
 import { DEFAULT_LSP_SETTINGS } from '../../server/lsp/settings.js';
@@ -127,13 +127,9 @@ describe('nginx sites', () => {
     });
 
     test('the live-events WebSocket upgrades through nginx, stays open and carries the events of later runs', async () => {
-      const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/api/v1/executions/events`);
+      const ws = await openSocket(`ws://127.0.0.1:${proxy.port}/api/v1/executions/events`);
       const events: { type: string; executionId: string }[] = [];
       ws.on('message', (data) => events.push(JSON.parse(String(data))));
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
       try {
         const runAndWait = async () => {
           const r = await request(proxy.port, '/run', { method: 'POST', body: { source: 'in x: Int\ny = x + 1\nout y', inputs: { x: 1 } } });
