@@ -269,7 +269,13 @@ describe('owner gone', () => {
     const id = started.json.sessionId as string;
     assert.equal((await b.get(`/debug/sessions/${id}`)).status, 200);
     await a.kill();
-    const lost = await b.post(`/debug/sessions/${id}/next`, {});
+    // until nats-server has seen A's connection close, a request may still go to A's stale
+    // subscription and time out (504 OwnerTimeout, a loaded machine's window); then it is 410
+    const lost = await eventually('410 from B', async () => {
+      const r = await b.post(`/debug/sessions/${id}/next`, {});
+      if (r.status === 504 && r.json.error === 'OwnerTimeout') return undefined;
+      return r;
+    }, 20_000);
     assert.equal(lost.status, 410, lost.text);
     assert.equal(lost.json.error, 'SessionLost');
     spare.push(a);
