@@ -15,6 +15,7 @@ need() { # need <command or path> <package> <why>
 need /usr/sbin/nginx nginx-light "the reverse-proxy test (the shipped deploy/nginx config)"
 need openssl openssl "the provider TLS tests (they make their certificates)"
 command -v nats-server >/dev/null 2>&1 || need /usr/sbin/nats-server nats-server "the cluster tests (real nats-server processes, JetStream, loopback)"
+rm -rf dist/test # compiled tests of deleted sources must not run
 npm run build --silent
 # browser tests (*.browser.test.js) run after the rest, alone: Chromium's bursts of CPU would
 # otherwise land on the timing-sensitive server tests running beside them on a 2-core machine

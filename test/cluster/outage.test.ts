@@ -164,7 +164,8 @@ describe('NATS outages', () => {
     const wanted = new Set(acknowledged.map((k) => SOURCE(k)));
     // the instance whose server died resynchronises on another one once JetStream has elected new
     // stream leaders, and watches on the other instance resume: seconds, more on a loaded machine
-    for (const i of [a, b]) await eventually(`${i.name} in step again`, async () => ((await clusterView(i)).mode === 'ready' ? true : undefined), 30_000);
+    // (the whole test suite beside it on two cores has taken over 30 s)
+    for (const i of [a, b]) await eventually(`${i.name} in step again`, async () => ((await clusterView(i)).mode === 'ready' ? true : undefined), 90_000);
     for (const i of [a, b]) {
       const v = await eventually(`${i.name} has every acknowledged version`, async () => {
         const r = await i.get('/pipelines/written/versions');
