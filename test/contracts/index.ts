@@ -9,7 +9,7 @@ export { breakerRegistryContract, type BreakerConfigUnderTest } from './breaker-
 export { cacheBackendContract } from './cache-backend.contract.js';
 export { canaryStoreContract } from './canary-store.contract.js';
 export { executionControlContract, type ControlledSystem } from './execution-control.contract.js';
-export { executionHistoryContract } from './execution-history.contract.js';
+export { executionHistoryContract, type HistoryBounds } from './execution-history.contract.js';
 export { pipelineStoreContract } from './pipeline-store.contract.js';
 export { suspensionStoreContract, type SuspensionStoreOptions } from './suspension-store.contract.js';
 export { versionStoreContract } from './version-store.contract.js';

@@ -19,4 +19,4 @@ canaryStoreContract('memory', () => memory(new MemoryCanaryStore())());
 suspensionStoreContract('memory', async (options) => ({ store: new MemorySuspensionStore(options), cleanup: async () => {} }));
 cacheBackendContract('memory', () => memory(new MemoryCache())());
 breakerRegistryContract('local', (config) => new LocalBreakerRegistry({ ...config, halfOpenMaxProbes: 1 }));
-executionHistoryContract('memory', () => memory(new MemoryExecutionStorage())());
+executionHistoryContract('memory', (bounds) => memory(new MemoryExecutionStorage(bounds?.capacity, bounds?.maxValueBytes))());
