@@ -366,6 +366,20 @@ export class KvView<T> {
     );
   }
 
+  /**
+   * Removes the markers that deletes leave in the bucket once they are older than `olderThanMs`
+   * (a bucket whose keys are never reused would otherwise keep one per deleted key, and every
+   * synchronisation would read them all). Watchers in step saw each marker long before; a copy
+   * rebuilt later reports the vanished keys as deleted all the same. Never on the request path:
+   * it reads the whole bucket.
+   */
+  async purgeDeletes(olderThanMs: number, timeoutMs = 30_000): Promise<number> {
+    // nats.js 2.x declares it on its bucket class, not on the KV interface it hands out
+    const kv = (await this.bucketHandle()) as KV & { purgeDeletes(olderMillis: number): Promise<{ purged: number }> };
+    const result = await this.node.connection.shared(`purge markers of ${this.bucket}`, () => kv.purgeDeletes(olderThanMs), timeoutMs);
+    return result.purged;
+  }
+
   /** Stops watching (the copy stays as it was). */
   stop(): void {
     this.generation++;

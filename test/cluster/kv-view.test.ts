@@ -13,7 +13,8 @@ import { startNats, type NatsServer } from '../helpers/nats.js';
  * are seen by the other instance within one watch event; compare-and-set lets exactly one of two
  * concurrent writers win; values over the KV limit travel through the Object Store; garbage in
  * the bucket is dropped and counted; a resynchronisation reports what changed while it was not
- * watching; an age limit hides what the server would have expired.
+ * watching; the markers of deleted keys are purged once old enough; an age limit hides what
+ * the server would have expired.
  */
 
 const note = defineEnvelope('note', z.object({ text: z.string(), n: z.number().int() }), 8 * 1024 * 1024);
@@ -143,6 +144,22 @@ describe('KvView', () => {
     assert.deepEqual(changes.sort(), ['go:gone', 'new:1', 'stay:2']);
     assert.equal(b.get('go'), undefined);
     assert.deepEqual([...(await b.readAll()).keys()].sort(), ['new', 'stay']);
+  });
+
+  test('purgeDeletes drops the markers deletes left once they are old enough; the live keys stay, a new copy misses the deleted ones', async () => {
+    const [a, , nodeA] = await pair();
+    for (const k of ['d1', 'd2', 'live']) await a.put(k, { text: k, n: 1 });
+    await a.delete('d1');
+    await a.delete('d2');
+    const messages = async () => (await (await nodeA.connection.jetstreamManager('test')).streams.info(`KV_${a.bucket}`)).state.messages;
+    assert.equal(await messages(), 3, 'two markers and the live key');
+    assert.equal(await a.purgeDeletes(60_000), 0, 'markers younger than the age stay');
+    assert.equal(await messages(), 3);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await a.purgeDeletes(10), 2);
+    assert.equal(await messages(), 1);
+    await a.synchronise();
+    assert.deepEqual([...a.entries()].map(([k, e]) => [k, e.value.text]), [['live', 'live']]);
   });
 
   test('an age limit hides entries the server would have expired', async () => {
