@@ -2,11 +2,12 @@ import type { ExpiryRule } from '../../runtime/stores/suspension-index.js';
 import { DEFAULT_LEASE_MS, DEFAULT_LIMITS } from '../../runtime/stores/suspension-store.js';
 import type { ClusterNode } from '../node.js';
 import { NatsCanaryStore } from './canary-store.js';
+import { NatsExecutionStorage } from './history-store.js';
 import { NatsPipelineStore } from './pipeline-store.js';
 import { NatsSuspensionStore } from './suspension-store.js';
 import { NatsVersionStore } from './version-store.js';
 
-export { NatsCanaryStore, NatsPipelineStore, NatsSuspensionStore, NatsVersionStore };
+export { NatsCanaryStore, NatsExecutionStorage, NatsPipelineStore, NatsSuspensionStore, NatsVersionStore };
 
 /** The shared stores of a cluster, ready to go into the server's backends bundle. */
 export interface ClusterStores {
@@ -14,6 +15,8 @@ export interface ClusterStores {
   readonly versionStore: NatsVersionStore;
   readonly canaryStore: NatsCanaryStore;
   readonly suspensionStore: NatsSuspensionStore;
+  /** The dashboard's run history (named as the backends bundle names it). */
+  readonly executionHistory: NatsExecutionStorage;
 }
 
 export interface ClusterStoreOptions {
@@ -26,6 +29,8 @@ export interface ClusterStoreOptions {
     readonly maxEntries?: number;
     readonly maxBytes?: number;
   };
+  /** The run history's bounds (the same settings as the single instance's in-memory history). */
+  readonly history?: { readonly capacity?: number; readonly maxValueBytes?: number };
   /** The engine's execution timeout: a resume lease is never shorter than twice it. */
   readonly executionTimeoutMs?: number;
   /** Is an execution of this pipeline image running here? (Its use is announced to the peers while it runs.) */
@@ -54,10 +59,12 @@ export function createClusterStores(node: ClusterNode, options: ClusterStoreOpti
       limits: { maxEntries: s.maxEntries ?? DEFAULT_LIMITS.maxEntries, maxBytes: s.maxBytes ?? DEFAULT_LIMITS.maxBytes },
       ...(options.onSuspensionsExpired ? { onExpired: options.onSuspensionsExpired } : {}),
     }),
+    executionHistory: new NatsExecutionStorage(node, options.history),
   };
   node.addSynchroniser('pipelines', () => stores.pipelineStore.resync());
   node.addSynchroniser('versions', () => stores.versionStore.resync());
   node.addSynchroniser('canaries', () => stores.canaryStore.resync());
   node.addSynchroniser('suspensions', () => stores.suspensionStore.resync());
+  node.addSynchroniser('history', () => stores.executionHistory.resync());
   return stores;
 }

@@ -90,3 +90,48 @@ export const suspensionSummaryEnvelope = defineEnvelope(
   }),
   256 * 1024,
 );
+
+const vizNode = z.object({
+  id: z.string().max(256),
+  kind: z.enum(['Input', 'Output', 'Operation', 'Literal', 'Merge', 'Project', 'FieldAccess', 'Conditional', 'Guard', 'Branch', 'Coalesce', 'HigherOrder', 'ListLiteral', 'BooleanOp', 'StringInterp']),
+  label: z.string(),
+  typeSignature: z.string(),
+  position: z.object({ x: z.number(), y: z.number() }).nullable(),
+  executionState: z.object({ status: z.enum(['Pending', 'Running', 'Completed', 'Failed', 'Skipped']), value: z.unknown(), durationMs: z.number().nullable(), error: z.string().nullable() }).nullable(),
+});
+
+/** The graph a history record keeps (the dashboard's DAG view lays the run's states over it). */
+const dagViz = z.object({
+  nodes: z.array(vizNode),
+  edges: z.array(z.object({ id: z.string(), source: z.string(), target: z.string(), label: z.string().nullable(), kind: z.enum(['Data', 'Optional', 'Control']) })),
+  groups: z.array(z.object({ id: z.string(), label: z.string(), nodeIds: z.array(z.string()), collapsed: z.boolean() })),
+  metadata: z.object({
+    title: z.string().nullable(),
+    layoutDirection: z.enum(['TB', 'LR']),
+    bounds: z.object({ minX: z.number(), minY: z.number(), maxX: z.number(), maxY: z.number() }).nullable(),
+  }),
+});
+
+/** A run of the dashboard's history (`StoredExecution`), values already truncated by the writer. */
+export const historyEnvelope = defineEnvelope(
+  'execution-history',
+  z.object({
+    executionId: z.string().min(1).max(1024),
+    dagName: z.string().max(4096),
+    scriptPath: z.string().max(4096).optional(),
+    startTime: z.number(),
+    endTime: z.number().optional(),
+    inputs: z.record(z.string(), z.unknown()),
+    outputs: z.record(z.string(), z.unknown()).optional(),
+    status: z.enum(['Running', 'Completed', 'Failed']),
+    nodeResults: z.record(
+      z.string(),
+      z.object({ nodeId: z.string(), status: z.string(), value: z.unknown().optional(), durationMs: z.number().optional(), error: z.string().optional() }),
+    ),
+    dagVizIR: dagViz.optional(),
+    sampleRate: z.number().min(0).max(1).optional(),
+    error: z.string().optional(),
+    source: z.enum(['Dashboard', 'VSCodeExtension', 'API']),
+  }),
+  MAX_BLOB,
+);

@@ -3,7 +3,9 @@ import { clusterConfig } from '../../cluster/config.js';
 import { ClusterNode } from '../../cluster/node.js';
 import { createClusterStores, type ClusterStores } from '../../cluster/stores/index.js';
 import type { SuspensionLimits } from '../../runtime/stores/suspension-store.js';
-import { canaryStoreContract, pipelineStoreContract, suspensionStoreContract, versionStoreContract, type Subject } from '../contracts/index.js';
+import {
+  canaryStoreContract, executionHistoryContract, pipelineStoreContract, suspensionStoreContract, versionStoreContract, type HistoryBounds, type Subject,
+} from '../contracts/index.js';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 
 /**
@@ -25,7 +27,7 @@ after(async () => {
   await nats.stop();
 });
 
-type Options = { leaseMs?: number; limits?: Partial<SuspensionLimits>; retentionMs?: number };
+type Options = { leaseMs?: number; limits?: Partial<SuspensionLimits>; retentionMs?: number; history?: HistoryBounds };
 
 async function instance(cluster: string, options: Options = {}): Promise<ClusterStores> {
   const node = new ClusterNode({
@@ -34,6 +36,7 @@ async function instance(cluster: string, options: Options = {}): Promise<Cluster
   nodes.push(node);
   const stores = createClusterStores(node, {
     suspensions: { ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...(options.retentionMs !== undefined ? { retentionMs: options.retentionMs } : {}), ...options.limits },
+    ...(options.history ? { history: options.history } : {}),
   });
   node.start();
   await node.whenSynchronised();
@@ -52,3 +55,4 @@ pipelineStoreContract('nats', subject((s) => s.pipelineStore));
 versionStoreContract('nats', subject((s) => s.versionStore));
 canaryStoreContract('nats', subject((s) => s.canaryStore));
 suspensionStoreContract('nats', (options) => subject((s) => s.suspensionStore, options)());
+executionHistoryContract('nats', (bounds) => subject((s) => s.executionHistory, bounds ? { history: bounds } : {})());
