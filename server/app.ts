@@ -185,7 +185,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const host = new Host(config, logger, lifecycle, runtime, context, backends, chain);
   // the dashboard is a listener of its own: its drain waits for the runs it started in the background
   const listeners = [
-    ...(cluster && coordination ? [clusterListener(cluster.node, cluster.providers), coordinationListener(coordination)] : []),
+    ...(cluster && coordination ? [clusterListener(cluster.node, cluster.providers, cluster.stores.executionHistory), coordinationListener(coordination)] : []),
     ...(config.dashboard.enabled ? [new DashboardListener()] : []),
     ...(options.listeners ?? []),
   ];

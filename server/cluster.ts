@@ -125,6 +125,11 @@ function prometheus(m: ClusterMetrics): string {
   return lines.join('\n') + '\n';
 }
 
+function historyPrometheus(failures: number): string {
+  const name = 'constellation_cluster_history_write_failures_total';
+  return `# HELP ${name} Dashboard history writes that could not reach NATS (the runs are kept on the instance)\n# TYPE ${name} counter\n${name} ${failures}\n`;
+}
+
 /** Is there anything a single instance stored under this data directory? */
 async function hasLocalState(dataDir: string): Promise<boolean> {
   const entries = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
@@ -185,6 +190,8 @@ export function setUpCluster(
   const node = createClusterNode(cluster, logger, runtime);
   const stores = createClusterStores(node, {
     suspensions: config.suspensions,
+    // the dashboard's history, bounded as a single instance bounds it
+    history: { capacity: config.dashboard.maxExecutions },
     ...(config.executionTimeoutMs !== undefined ? { executionTimeoutMs: config.executionTimeoutMs } : {}),
     imageInUse: (hash) => runtime()?.engine.isRunning(hash) ?? false,
     ...(events.onSuspensionsExpired ? { onSuspensionsExpired: events.onSuspensionsExpired } : {}),
@@ -211,8 +218,11 @@ export function afterFirstSynchronisation(node: ClusterNode, readiness: Map<stri
   });
 }
 
-/** The node as an attached listener of the server (with the provider advertisement it carries). */
-export function clusterListener(node: ClusterNode, providers: ProviderAdvertisement): AttachedListener {
+/**
+ * The node as an attached listener of the server (with the provider advertisement it carries);
+ * the shared history's failed writes (degraded mode) join its metrics.
+ */
+export function clusterListener(node: ClusterNode, providers: ProviderAdvertisement, history: { readonly writeFailures: number }): AttachedListener {
   let host: ServerHost | undefined;
   return {
     name: 'cluster',
@@ -222,8 +232,8 @@ export function clusterListener(node: ClusterNode, providers: ProviderAdvertisem
       d.readiness.set('cluster', () => node.synchronised);
       d.sections.set('cluster', {
         detail: () => ({ ...node.view(), providers: providers.viewOf() }),
-        metrics: () => ({ ...node.metrics(), providers: providers.metrics() }),
-        prometheus: () => prometheus(node.metrics()) + providers.prometheus(),
+        metrics: () => ({ ...node.metrics(), historyWriteFailures: history.writeFailures, providers: providers.metrics() }),
+        prometheus: () => prometheus(node.metrics()) + historyPrometheus(history.writeFailures) + providers.prometheus(),
       });
       node.start();
       providers.start();

@@ -10,7 +10,8 @@ import { startNats, startNatsCluster, type NatsCluster, type NatsServer } from '
  * within 2 s (never a hang, never a local-only write), and after the restart everything
  * reconverges with nothing lost. A 3-server JetStream cluster with R3 buckets losing the server
  * an instance talks to: executions never fail, shared writes fail (cleanly, 503) only while the
- * NATS cluster fails over, and no acknowledged write is lost.
+ * NATS cluster fails over, and no acknowledged write is lost. A dashboard run during the outage
+ * answers as usual; its history record, kept on its instance, reaches the others after.
  */
 
 const instances: Instance[] = [];
@@ -100,6 +101,13 @@ describe('NATS outages', () => {
     const local = await a.post('/run', { source: SOURCE(5), inputs: { x: 2 } });
     assert.deepEqual(local.json.outputs, { y: 10 });
     assert.equal((await a.get('/health/ready')).status, 200, 'degraded, still ready');
+    // a dashboard run: its history write fails (counted), the run does not, and it is listed here
+    const dashboardRun = await a.post('/api/v1/execute', { scriptPath: 'outage.cst', content: SOURCE(7), inputs: { x: 6 } });
+    assert.equal(dashboardRun.status, 200, dashboardRun.text);
+    assert.deepEqual(dashboardRun.json.outputs, { y: 42 });
+    const recordedId: string = dashboardRun.json.executionId;
+    assert.equal((await a.get(`/api/v1/executions/${recordedId}`)).json.status, 'Completed');
+    await eventually('the failed history writes counted', async () => (/^constellation_cluster_history_write_failures_total [1-9]/m.test((await a.get('/metrics/prometheus')).text) ? true : undefined));
 
     await nats.restart();
     for (const i of [a, b]) await eventually(`${i.name} reconverged`, async () => ((await clusterView(i)).mode === 'ready' ? true : undefined), 10_000);
@@ -115,6 +123,8 @@ describe('NATS outages', () => {
     const onB = await b.post('/execute', { ref: 'after', inputs: { x: 7 } });
     assert.deepEqual(onB.json.outputs, { y: 42 });
     assert.equal((await a.get('/pipelines/during')).status, 404, 'the refused compile left nothing behind');
+    // the run recorded during the outage was written to the shared history on reconnection
+    await eventually("the outage's dashboard run in B's history", async () => ((await b.get(`/api/v1/executions/${recordedId}`)).json?.status === 'Completed' ? true : undefined));
   });
 
   test('3-server JetStream cluster, R3 buckets: one server killed under load — executions never fail, no acknowledged write is lost', async () => {

@@ -10,7 +10,9 @@ import { startNats, type NatsServer } from '../helpers/nats.js';
  * is seen by A; racing version writes on two instances lose nothing; an execution suspended on
  * A resumes on B, also after A was killed; two concurrent resumes on two instances give one 200
  * and one 409; list/get/delete work from anywhere; an instance lacking a module says so; an
- * instance joining with an existing data directory brings its pipelines and suspensions along.
+ * instance joining with an existing data directory brings its pipelines and suspensions along;
+ * a dashboard run on A is in B's history (detail and DAG), deleted on B it is gone on A, and the
+ * history's capacity holds for the cluster.
  */
 
 let nats: NatsServer;
@@ -19,7 +21,9 @@ let b: Instance;
 let c: Instance;
 const extra: Instance[] = [];
 
-const withFaults = { CONSTELLATION_MODULES: FAULTS_JS };
+/** The dashboard's history capacity (`CONSTELLATION_MAX_EXECUTIONS`) of A, B and C. */
+const HISTORY_CAPACITY = 4;
+const withFaults = { CONSTELLATION_MODULES: FAULTS_JS, CONSTELLATION_MAX_EXECUTIONS: String(HISTORY_CAPACITY) };
 
 before(async () => {
   nats = await startNats({ name: 'shared' });
@@ -215,6 +219,54 @@ describe('divergence and joining', () => {
     await ready(again);
     assert.equal((await again.post('/execute', { ref: 'from-solo', inputs: { x: 1 } })).status, 404);
     assert.equal((await a.get(`/executions/${id}`)).status, 404);
+  });
+});
+
+describe('shared dashboard history', () => {
+  const dashboardRun = (i: Instance, x: number) => i.post('/api/v1/execute', { scriptPath: 'history/triple.cst', content: triple(3), inputs: { x } });
+  const listed = async (i: Instance): Promise<{ ids: string[]; total: number }> => {
+    const r = await i.get('/api/v1/executions?limit=100');
+    return { ids: r.json.executions.map((e: { executionId: string }) => e.executionId), total: r.json.total };
+  };
+
+  test('a dashboard run on A is listed and opened on B, detail and DAG; deleted on B, gone on A', async () => {
+    const r = await dashboardRun(a, 14);
+    assert.equal(r.status, 200, r.text);
+    const id: string = r.json.executionId;
+    const record = await eventually("the run in B's history", async () => {
+      const d = await b.get(`/api/v1/executions/${id}`);
+      return d.status === 200 && d.json.status === 'Completed' ? d.json : undefined;
+    });
+    assert.deepEqual([record.inputs, record.outputs, record.scriptPath, record.source], [{ x: 14 }, { y: 42 }, 'history/triple.cst', 'API']);
+    assert.ok(Object.keys(record.nodeResults).length > 0, 'per-node results');
+    assert.ok((await listed(b)).ids.includes(id));
+    const dag = await b.get(`/api/v1/executions/${id}/dag`);
+    assert.equal(dag.status, 200, dag.text);
+    const output = dag.json.nodes.find((n: { kind: string; label: string }) => n.kind === 'Output' && n.label === 'y');
+    assert.deepEqual([output?.executionState?.status, output?.executionState?.value], ['Completed', 42]);
+    assert.equal((await b.request('DELETE', `/api/v1/executions/${id}`)).status, 200);
+    await eventually('the run gone from A', async () => ((await a.get(`/api/v1/executions/${id}`)).status === 404 ? true : undefined));
+    assert.ok(!(await listed(a)).ids.includes(id));
+  });
+
+  test('the capacity holds across instances: runs on A and B, the newest kept everywhere, the oldest deleted', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await dashboardRun(i % 2 === 0 ? a : b, i);
+      assert.equal(r.status, 200, r.text);
+      ids.push(r.json.executionId);
+    }
+    const newest = ids.slice(-HISTORY_CAPACITY).reverse();
+    for (const i of [a, b, c]) {
+      await eventually(`${i.name}: the newest ${HISTORY_CAPACITY}, newest first`, async () => {
+        const l = await listed(i);
+        return JSON.stringify(l.ids) === JSON.stringify(newest) && l.total === HISTORY_CAPACITY ? true : undefined;
+      });
+      // evicted from the shared bucket, not only hidden from the list
+      for (const old of ids.slice(0, ids.length - HISTORY_CAPACITY)) {
+        await eventually(`${i.name}: ${old} evicted`, async () => ((await i.get(`/api/v1/executions/${old}`)).status === 404 ? true : undefined));
+      }
+    }
   });
 });
 
