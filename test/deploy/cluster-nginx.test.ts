@@ -17,7 +17,8 @@ import { mapUpstreams, startNginx, type AccessEntry, type RunningNginx } from '.
  * of deploy/docker-compose.cluster.yml (ports, NATS address, replicas and timers changed for one
  * machine) on a real nats-server, and a real nginx with deploy/nginx/cluster.conf, its upstream
  * host names replaced by the instances' ports and nothing else changed. Through nginx: requests
- * spread over all three; the pinned paths keep a client on one; the live-events WebSocket
+ * spread over all three (the dashboard's /api/v1 too: no affinity); a dashboard run is in the
+ * history of all three and a delete through nginx removes it from all; the live-events WebSocket
  * upgrades, stays open and carries the events of runs on every instance; an execution suspended
  * through nginx resumes through nginx on another instance; each load-balancing strategy does what
  * its file says. Last, one instance sent SIGTERM under a modest load drains while nginx routes
@@ -92,7 +93,7 @@ describe('deploy/nginx/cluster.conf in front of three instances on one NATS serv
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('requests spread over the three instances in turn; the pinned paths keep one client on one', async () => {
+  test('requests spread over the three instances in turn, the dashboard API too', async () => {
     for (let i = 0; i < 12; i++) {
       const r = i % 2 === 0 ? await through('/pipelines', `spread-${i}`) : await through('/run', `spread-${i}`, { method: 'POST', body: { source: 'in x: Int\nout x', inputs: { x: i } } });
       assert.equal(r.status, 200, r.text);
@@ -100,8 +101,31 @@ describe('deploy/nginx/cluster.conf in front of three instances on one NATS serv
     const counts = countBy((await proxy.logged('spread-', 12)).map(served));
     assert.deepEqual([...counts.keys()].sort(), SERVICES.map((s) => s.name).sort(), 'all three');
     assert.deepEqual([...counts.values()], [4, 4, 4], 'round-robin');
-    for (let i = 0; i < 6; i++) assert.equal((await through('/api/v1/status', `pinned-${i}`)).status, 200);
-    assert.equal(new Set((await proxy.logged('pinned-', 6)).map(served)).size, 1);
+    // the dashboard needs no affinity in cluster mode (its history is shared)
+    for (let i = 0; i < 6; i++) assert.equal((await through('/api/v1/status', `dashboard-${i}`)).status, 200);
+    assert.equal(new Set((await proxy.logged('dashboard-', 6)).map(served)).size, 3);
+  });
+
+  test('a dashboard run through nginx is in the history of every instance, and deleted through nginx it is gone from all', async () => {
+    const run = await through('/api/v1/execute', 'history-run', { method: 'POST', body: { scriptPath: 'through-nginx.cst', content: 'in x: Int\ny = x * 3\nout y\n', inputs: { x: 14 } } });
+    assert.equal(run.status, 200, run.text);
+    assert.deepEqual(run.json.outputs, { y: 42 });
+    const id: string = run.json.executionId;
+    for (const instance of instances) {
+      const record = await eventually(`the run in ${instance.name}'s history`, async () => {
+        const r = await instance.get(`/api/v1/executions/${id}`);
+        return r.status === 200 && r.json.status === 'Completed' ? r.json : undefined;
+      });
+      assert.deepEqual([record.outputs, record.scriptPath], [{ y: 42 }, 'through-nginx.cst'], instance.name);
+      assert.ok((await instance.get('/api/v1/executions?script=through-nginx')).json.executions.some((e: { executionId: string }) => e.executionId === id), instance.name);
+    }
+    const [ran] = await proxy.logged('history-run', 1);
+    const elsewhere = instances.find((i) => i.name !== served(ran!))!;
+    const dag = await elsewhere.get(`/api/v1/executions/${id}/dag`);
+    assert.equal(dag.status, 200, dag.text);
+    assert.ok(dag.json.nodes.some((n: { executionState: { status: string } | null }) => n.executionState?.status === 'Completed'), 'the states of the run on another instance');
+    assert.equal((await through(`/api/v1/executions/${id}`, 'history-delete', { method: 'DELETE' })).status, 200);
+    for (const instance of instances) await eventually(`the run gone from ${instance.name}`, async () => ((await instance.get(`/api/v1/executions/${id}`)).status === 404 ? true : undefined));
   });
 
   test('the live-events WebSocket upgrades through nginx, stays open and carries the events of runs on every instance', async () => {
