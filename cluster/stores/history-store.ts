@@ -19,8 +19,9 @@ import { historyEnvelope } from './records.js';
  * - `cst_<c>_history` (key = execution id), mirrored in memory by a KvView: list, get and stats
  *   answer from memory and never wait on NATS.
  * - Writes of a run (`store`, `update`) do not wait on NATS either: they take effect here at once
- *   and reach the bucket in the background, in order per execution (a key's writes queue behind
- *   each other), so `POST /api/v1/execute` answers as fast as on a single instance. A write that
+ *   and reach the bucket in the background, after the request's own work (`setImmediate`), one
+ *   flush at a time per execution — what arrives while one is in flight goes in the next, merged
+ *   — so `POST /api/v1/execute` answers as on a single instance. A write that
  *   fails (NATS away, degraded mode) never fails the run: it is logged, counted
  *   (`writeFailures`), and the record stays readable here; the next synchronisation writes it
  *   again, so runs recorded during an outage reach the cluster when NATS returns (a record
@@ -45,12 +46,18 @@ const BYTES_PER_RECORD = 256 * 1024;
 const MIN_BUCKET_BYTES = 64 * 1024 * 1024;
 const UPDATE_ATTEMPTS = 5;
 
+type Change = (current: StoredExecution) => StoredExecution;
+
 /** A key written here and not yet confirmed by the bucket (or whose write failed). */
 interface LocalWrite {
   /** The record as this instance last wrote it: it answers reads until the bucket holds it. */
   value: StoredExecution;
-  /** Writes of the key queued or in flight. */
-  inFlight: number;
+  /** Not yet sent: a store (the whole record goes, last writer wins) … */
+  stored: boolean;
+  /** … or changes, in order (applied to the bucket's record, compare-and-set). */
+  changes: Change[];
+  /** The key's flush, while one is scheduled or in flight (at most one per key). */
+  flushing: Promise<void> | undefined;
   /** The last write failed: the record lives here only, until the next synchronisation writes it again. */
   failed: boolean;
 }
@@ -66,8 +73,6 @@ export class NatsExecutionStorage implements ExecutionStorage {
   private readonly maxValueBytes: number;
   private readonly view: KvView<StoredExecution>;
   private readonly local = new Map<string, LocalWrite>();
-  /** Per key, the tail of its queued writes (never rejects). */
-  private readonly queues = new Map<string, Promise<void>>();
   private readonly evicting = new Set<string>();
   private evictTimer: NodeJS.Timeout | undefined;
   private deletesSincePurge = 0;
@@ -100,7 +105,9 @@ export class NatsExecutionStorage implements ExecutionStorage {
   async resync(): Promise<void> {
     await this.view.synchronise();
     for (const [id, l] of this.local) {
-      if (l.failed && l.inFlight === 0) this.background(id, l.value, () => this.put(id, l.value));
+      if (!l.failed || l.flushing) continue;
+      l.stored = true;
+      this.schedule(id, l);
     }
     // (what the new copy holds beyond capacity came as changes: evicted shortly, once in step)
     void this.purgeMarkers();
@@ -144,17 +151,63 @@ export class NatsExecutionStorage implements ExecutionStorage {
   async store(execution: StoredExecution): Promise<string> {
     const record = truncateExecution(execution, this.maxValueBytes);
     const id = record.executionId;
-    this.background(id, record, () => this.put(id, record));
+    const l = this.written(id, record);
+    l.stored = true;
+    l.changes = [];
+    this.schedule(id, l);
     this.boundLocal();
     return id;
   }
 
-  async update(executionId: string, change: (current: StoredExecution) => StoredExecution): Promise<StoredExecution | undefined> {
+  async update(executionId: string, change: Change): Promise<StoredExecution | undefined> {
     const current = this.current(executionId);
     if (!current) return undefined;
     const next = truncateExecution(change(current), this.maxValueBytes);
-    this.background(executionId, next, (l) => this.compareAndSet(executionId, next, change, l));
+    const l = this.written(executionId, next);
+    // a store not yet sent carries the change already
+    if (!l.stored) l.changes.push(change);
+    this.schedule(executionId, l);
     return next;
+  }
+
+  /** This instance's view of the key from now on (until the bucket confirms it). */
+  private written(id: string, value: StoredExecution): LocalWrite {
+    let l = this.local.get(id);
+    if (!l) {
+      l = { value, stored: false, changes: [], flushing: undefined, failed: false };
+      this.local.set(id, l);
+    }
+    l.value = value;
+    return l;
+  }
+
+  /** Sends the key's pending writes once the current request's work is done (one flush per key at a time). */
+  private schedule(id: string, l: LocalWrite): void {
+    l.flushing ??= new Promise<void>((resolve) => setImmediate(() => void this.flush(id, l).finally(resolve)));
+  }
+
+  /**
+   * Sends what is pending, again while more arrives. A failure is logged and counted, and the
+   * record stays here (`failed`) for the next synchronisation; never thrown (nobody waits).
+   */
+  private async flush(id: string, l: LocalWrite): Promise<void> {
+    while (l.stored || l.changes.length > 0) {
+      const { stored, changes, value } = l;
+      l.stored = false;
+      l.changes = [];
+      try {
+        if (stored) await this.put(id, value);
+        else await this.compareAndSet(id, value, changes, l.failed);
+        l.failed = false;
+        this.failing = false;
+      } catch (e) {
+        l.failed = true;
+        this.writeFailed(id, e);
+      }
+    }
+    l.flushing = undefined;
+    // confirmed: the copy holds the write (or what came after it) from now on
+    if (!l.failed && this.local.get(id) === l) this.local.delete(id);
   }
 
   private async put(id: string, record: StoredExecution): Promise<void> {
@@ -164,70 +217,23 @@ export class NatsExecutionStorage implements ExecutionStorage {
   }
 
   /**
-   * The change applied to what the bucket holds, compare-and-set on its revision (again after
+   * The changes applied to what the bucket holds, compare-and-set on its revision (again after
    * a conflict). A record absent from the bucket was deleted or evicted elsewhere and stays so —
-   * unless an earlier write of it from here failed: then the bucket lacks what this instance
-   * holds, and `next` (which has it all) goes to the bucket.
+   * unless an earlier write of it from here failed (`behind`): then the bucket lacks what this
+   * instance holds, and `next` (which has it all) goes to the bucket.
    */
-  private async compareAndSet(id: string, next: StoredExecution, change: (current: StoredExecution) => StoredExecution, l: LocalWrite): Promise<void> {
+  private async compareAndSet(id: string, next: StoredExecution, changes: readonly Change[], behind: boolean): Promise<void> {
     if (!isValidKey(id)) throw new Error(`execution id '${id.slice(0, 80)}' cannot be a shared key`);
-    let behind = l.failed;
     for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
       const confirmed = this.view.get(id);
       if (!confirmed && !behind) return;
-      const value = behind || !confirmed ? next : truncateExecution(change(confirmed.value), this.maxValueBytes);
+      const value = behind || !confirmed ? next : truncateExecution(changes.reduce((record, change) => change(record), confirmed.value), this.maxValueBytes);
       const outcome = await this.view.compareAndSet(id, value, confirmed?.revision ?? 0);
       if (outcome.ok) return;
-      // another writer was first (compareAndSet refreshed the copy from the bucket): the change goes onto theirs
+      // another writer was first (compareAndSet refreshed the copy from the bucket): the changes go onto theirs
       behind = false;
     }
     throw coordinationUnavailable(`update ${this.view.bucket}`, new Error(`execution '${id}' kept changing`));
-  }
-
-  /**
-   * Makes `value` this instance's view of the key at once and queues `write` behind the key's
-   * earlier writes. The caller does not wait: a failure is logged and counted, and the value
-   * stays here (`failed`) for the next synchronisation.
-   */
-  private background(id: string, value: StoredExecution, write: (l: LocalWrite) => Promise<void>): void {
-    let l = this.local.get(id);
-    if (!l) {
-      l = { value, inFlight: 0, failed: false };
-      this.local.set(id, l);
-    }
-    const entry = l;
-    entry.value = value;
-    entry.inFlight++;
-    void this.serial(id, () => write(entry))
-      .then(
-        () => {
-          entry.failed = false;
-          this.failing = false;
-        },
-        (e: unknown) => {
-          entry.failed = true;
-          this.writeFailed(id, e);
-        },
-      )
-      .finally(() => {
-        entry.inFlight--;
-        // confirmed: the copy holds the write (or what came after it) from now on
-        if (entry.inFlight === 0 && !entry.failed && this.local.get(id) === entry) this.local.delete(id);
-      });
-  }
-
-  /** Runs `op` after the key's queued writes (a run's store and its updates reach the bucket in order). */
-  private serial<T>(id: string, op: () => Promise<T>): Promise<T> {
-    const run = (this.queues.get(id) ?? Promise.resolve()).then(op);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
-    return run;
   }
 
   private writeFailed(id: string, e: unknown): void {
@@ -242,7 +248,7 @@ export class NatsExecutionStorage implements ExecutionStorage {
   /** Runs only this instance holds (their writes failed) are bounded like the rest: the oldest go. */
   private boundLocal(): void {
     if (this.local.size <= this.capacity) return;
-    const stranded = [...this.local].filter(([, l]) => l.failed && l.inFlight === 0).sort(([, a], [, b]) => evictionOrder(a.value, b.value));
+    const stranded = [...this.local].filter(([, l]) => l.failed && !l.flushing).sort(([, a], [, b]) => evictionOrder(a.value, b.value));
     for (const [id] of stranded.slice(this.capacity)) this.local.delete(id);
   }
 
@@ -250,13 +256,15 @@ export class NatsExecutionStorage implements ExecutionStorage {
 
   async delete(executionId: string): Promise<boolean> {
     if (!this.current(executionId)) return false;
+    // after the run's own writes
+    await this.local.get(executionId)?.flushing;
     if (isValidKey(executionId)) {
-      // after the run's own writes; CoordinationUnavailable when NATS is away (nothing deleted)
-      await this.serial(executionId, () => this.view.delete(executionId));
+      // CoordinationUnavailable when NATS is away: nothing deleted
+      await this.view.delete(executionId);
       this.deleted();
     }
     const l = this.local.get(executionId);
-    if (l && l.inFlight === 0) this.local.delete(executionId);
+    if (l && !l.flushing) this.local.delete(executionId);
     return true;
   }
 
