@@ -55,4 +55,4 @@ pipelineStoreContract('nats', subject((s) => s.pipelineStore));
 versionStoreContract('nats', subject((s) => s.versionStore));
 canaryStoreContract('nats', subject((s) => s.canaryStore));
 suspensionStoreContract('nats', (options) => subject((s) => s.suspensionStore, options)());
-executionHistoryContract('nats', (bounds) => subject((s) => s.executionHistory, bounds ? { history: bounds } : {})());
+executionHistoryContract('nats', (bounds) => subject((s) => s.executionHistory, bounds ? { history: bounds } : {})(), { shared: true });
