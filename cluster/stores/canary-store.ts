@@ -1,8 +1,7 @@
 import type { CanaryState, CanaryStore } from '../../runtime/stores/canary-store.js';
 import type { CasOutcome, Revisioned } from '../../runtime/stores/revision.js';
-import { KvView } from '../kv-view.js';
-import { decodeName } from '../naming.js';
 import type { ClusterNode } from '../node.js';
+import { NamedRecords } from './named-records.js';
 import { canaryEnvelope } from './records.js';
 
 /**
@@ -12,35 +11,25 @@ import { canaryEnvelope } from './records.js';
  * promotion at the same moment; the first write wins and the others see the new state.
  */
 export class NatsCanaryStore implements CanaryStore {
-  private readonly view: KvView<{ name: string; state: CanaryState }>;
+  private readonly records: NamedRecords<'state', CanaryState>;
 
-  constructor(private readonly node: ClusterNode) {
-    this.view = new KvView({ node, spec: { purpose: 'canary', description: 'Constellation: pipeline canary releases' }, codec: canaryEnvelope, isKey: (k) => decodeName(k) !== undefined });
-  }
-
-  private key(name: string): string | undefined {
-    return this.node.names.keyOf(name);
+  constructor(node: ClusterNode) {
+    this.records = new NamedRecords<'state', CanaryState>(node, { purpose: 'canary', description: 'Constellation: pipeline canary releases' }, canaryEnvelope, 'state');
   }
 
   get(name: string): Revisioned<CanaryState> | undefined {
-    const key = this.key(name);
-    const e = key === undefined ? undefined : this.view.get(key);
-    return e && e.value.name === name ? { value: e.value.state, revision: e.revision } : undefined;
+    return this.records.get(name);
   }
 
   *list(): Iterable<Revisioned<CanaryState>> {
-    for (const [, e] of this.view.entries()) yield { value: e.value.state, revision: e.revision };
+    for (const { value, revision } of this.records.entries()) yield { value, revision };
   }
 
-  async put(name: string, state: CanaryState, expectedRevision: number): Promise<CasOutcome<CanaryState>> {
-    const key = this.key(name);
-    if (key === undefined) throw new Error(`pipeline name too long for the shared store (${name.length} characters)`);
-    const outcome = await this.view.compareAndSet(key, { name, state }, expectedRevision);
-    if (outcome.ok) return outcome;
-    return { ok: false, current: outcome.current ? { value: outcome.current.value.state, revision: outcome.current.revision } : undefined };
+  put(name: string, state: CanaryState, expectedRevision: number): Promise<CasOutcome<CanaryState>> {
+    return this.records.put(name, state, expectedRevision);
   }
 
   resync(): Promise<void> {
-    return this.view.synchronise();
+    return this.records.resync();
   }
 }

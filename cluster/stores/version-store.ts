@@ -1,8 +1,7 @@
 import type { CasOutcome, Revisioned } from '../../runtime/stores/revision.js';
 import type { VersionHistory, VersionStore } from '../../runtime/stores/version-store.js';
-import { KvView } from '../kv-view.js';
-import { decodeName } from '../naming.js';
 import type { ClusterNode } from '../node.js';
+import { NamedRecords } from './named-records.js';
 import { versionsEnvelope } from './records.js';
 
 /**
@@ -12,35 +11,25 @@ import { versionsEnvelope } from './records.js';
  * the winner's history, from which the catalogue recomputes its change. Nothing is lost.
  */
 export class NatsVersionStore implements VersionStore {
-  private readonly view: KvView<{ name: string; history: VersionHistory }>;
+  private readonly records: NamedRecords<'history', VersionHistory>;
 
-  constructor(private readonly node: ClusterNode) {
-    this.view = new KvView({ node, spec: { purpose: 'versions', description: 'Constellation: pipeline version histories' }, codec: versionsEnvelope, isKey: (k) => decodeName(k) !== undefined });
-  }
-
-  private key(name: string): string | undefined {
-    return this.node.names.keyOf(name);
+  constructor(node: ClusterNode) {
+    this.records = new NamedRecords<'history', VersionHistory>(node, { purpose: 'versions', description: 'Constellation: pipeline version histories' }, versionsEnvelope, 'history');
   }
 
   get(name: string): Revisioned<VersionHistory> | undefined {
-    const key = this.key(name);
-    const e = key === undefined ? undefined : this.view.get(key);
-    return e && e.value.name === name ? { value: e.value.history, revision: e.revision } : undefined;
+    return this.records.get(name);
   }
 
   *names(): Iterable<string> {
-    for (const [, e] of this.view.entries()) yield e.value.name;
+    for (const { name } of this.records.entries()) yield name;
   }
 
-  async put(name: string, history: VersionHistory, expectedRevision: number): Promise<CasOutcome<VersionHistory>> {
-    const key = this.key(name);
-    if (key === undefined) throw new Error(`pipeline name too long for the shared store (${name.length} characters)`);
-    const outcome = await this.view.compareAndSet(key, { name, history }, expectedRevision);
-    if (outcome.ok) return outcome;
-    return { ok: false, current: outcome.current ? { value: outcome.current.value.history, revision: outcome.current.revision } : undefined };
+  put(name: string, history: VersionHistory, expectedRevision: number): Promise<CasOutcome<VersionHistory>> {
+    return this.records.put(name, history, expectedRevision);
   }
 
   resync(): Promise<void> {
-    return this.view.synchronise();
+    return this.records.resync();
   }
 }
