@@ -198,11 +198,20 @@ export class Membership {
     await this.o.buckets.kv(this.bucketSpec, this.o.timers.operationTimeoutMs * 10);
     await this.writeRecord();
     const kv = await this.o.buckets.kv(this.bucketSpec);
-    const ids = await this.o.connection.shared('list members', async () => {
-      const out: string[] = [];
-      for await (const k of await kv.keys()) out.push(k);
-      return out;
-    }, this.o.timers.operationTimeoutMs * 2);
+    let ids: string[];
+    try {
+      ids = await this.o.connection.shared('list members', async () => {
+        const out: string[] = [];
+        for await (const k of await kv.keys()) out.push(k);
+        return out;
+      }, this.o.timers.operationTimeoutMs * 2);
+    } catch (e) {
+      // Listing keys creates a consumer, which nats-server 2.9 can keep refusing for minutes
+      // after a server of its cluster died; the records only speed up finding peers, whose
+      // heartbeats find them anyway within an interval, so the synchronisation goes on.
+      this.o.logger.warn({ err: errorText(e) }, 'cluster: member records not listed; peers are learned from their heartbeats');
+      return;
+    }
     for (const id of ids) {
       if (id === this.instanceId || !isInstanceId(id)) continue;
       await this.readRecord(kv, id).catch(() => {});

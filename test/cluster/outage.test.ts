@@ -175,7 +175,14 @@ describe('NATS outages', () => {
     // the instance whose server died resynchronises on another one once JetStream has elected new
     // stream leaders, and watches on the other instance resume: seconds, more on a loaded machine
     // (the whole test suite beside it on two cores has taken over 30 s)
-    for (const i of [a, b]) await eventually(`${i.name} in step again`, async () => ((await clusterView(i)).mode === 'ready' ? true : undefined), 90_000);
+    for (const i of [a, b]) {
+      await eventually(`${i.name} in step again`, async () => {
+        const view = await clusterView(i);
+        if (view.mode === 'ready') return true;
+        // the reason it is not, in the timeout's message
+        throw new Error(`mode ${view.mode}, last synchronisation error: ${view.lastSyncError}`);
+      }, 90_000);
+    }
     for (const i of [a, b]) {
       const v = await eventually(`${i.name} has every acknowledged version`, async () => {
         const r = await i.get('/pipelines/written/versions');
